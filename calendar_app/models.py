@@ -1,0 +1,375 @@
+"""The data model (design.md, "Data"). Every row belongs to a partner; every read goes through
+`Model.objects.for_partner(partner)`."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+from calendar_app import clock
+
+
+class PartnerScopedQuerySet(models.QuerySet):
+    def for_partner(self, partner: Partner | int) -> PartnerScopedQuerySet:
+        partner_id = partner if isinstance(partner, int) else partner.pk
+        return self.filter(partner_id=partner_id)
+
+
+class Partner(models.Model):
+    """A tenant: one Kaltura account. Its id is the Kaltura partner id, chosen by the operator."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    name = models.CharField(max_length=256)
+    admin_secret = models.CharField(max_length=64)
+    secret = models.CharField("user secret", max_length=64)
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA zone for display")
+    prevent_conflicts = models.BooleanField(
+        default=False,
+        help_text="Refuse bookings that collide on a resource or fall inside a blackout.",
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pk})"
+
+    @staticmethod
+    def new_secret() -> str:
+        return secrets.token_hex(16)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin"
+        SCHEDULER = "scheduler"
+        VIEWER = "viewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "partner"], name="one_role_per_partner")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.partner_id}: {self.role}"
+
+
+class ResourceType(models.IntegerChoices):
+    # Kaltura's core ScheduleResourceType values.
+    LOCATION = 1
+    LIVE_ENTRY = 2
+    CAMERA = 3
+
+
+class ResourceStatus(models.IntegerChoices):
+    DISABLED = 1
+    ACTIVE = 2
+    DELETED = 3
+
+
+class ScheduleResource(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    type = models.PositiveSmallIntegerField(choices=ResourceType.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=256)
+    # NULL, not "", for "no system name": NULLs never collide in the unique constraint.
+    system_name = models.CharField(max_length=256, null=True, blank=True)  # noqa: DJ001
+    description = models.TextField(blank=True, default="")
+    status = models.PositiveSmallIntegerField(choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE)
+    tags = models.TextField(blank=True, default="")
+    stream_url = models.CharField(max_length=256, blank=True, default="")  # camera
+    entry_id = models.CharField(max_length=256, blank=True, default="")  # live entry
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "system_name"],
+                condition=~Q(status=ResourceStatus.DELETED) & ~Q(system_name=""),
+                name="unique_live_system_name",
+            )
+        ]
+        indexes = [models.Index(fields=["partner", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventType(models.IntegerChoices):
+    RECORD = 1
+    LIVE_STREAM = 2
+    BLACKOUT = 3
+    MEETING = 4
+
+
+class EventStatus(models.IntegerChoices):
+    CANCELLED = 1
+    ACTIVE = 2
+    DELETED = 3
+
+
+class RecurrenceType(models.IntegerChoices):
+    NONE = 0
+    RECURRING = 1  # the series row
+    RECURRENCE = 2  # one occurrence of a series
+
+
+class ClassificationType(models.IntegerChoices):
+    PUBLIC = 1
+    PRIVATE = 2
+    CONFIDENTIAL = 3
+
+
+class ScheduleEventQuerySet(PartnerScopedQuerySet):
+    def bookable(self) -> ScheduleEventQuerySet:
+        """Rows that occupy time: active, and not a series row (its occurrences stand for it)."""
+        return self.filter(status=EventStatus.ACTIVE).exclude(recurrence_type=RecurrenceType.RECURRING)
+
+    def overlapping(self, start, end) -> ScheduleEventQuerySet:
+        """Half-open [start, end): back-to-back events do not overlap."""
+        return self.filter(start__lt=end, end__gt=start)
+
+
+def new_ical_uid() -> str:
+    return f"{uuid.uuid4()}@lecture-scheduler"
+
+
+class ScheduleEvent(models.Model):
+    """Series, occurrences and single events in one table, as Kaltura stores them."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    type = models.PositiveSmallIntegerField(choices=EventType.choices)
+    status = models.PositiveSmallIntegerField(choices=EventStatus.choices, default=EventStatus.ACTIVE)
+    recurrence_type = models.PositiveSmallIntegerField(
+        choices=RecurrenceType.choices, default=RecurrenceType.NONE
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="occurrences"
+    )
+    # UTC instants. A series row holds its first occurrence's slot, as Kaltura does.
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    duration = models.PositiveIntegerField(default=0, help_text="seconds of one occurrence")
+    # Occurrences: the start the rule generated (iCal RECURRENCE-ID), and whether it was edited.
+    original_start = models.DateTimeField(null=True, blank=True)
+    is_exception = models.BooleanField(default=False)
+    # Fields an exception set itself; later series edits leave them alone.
+    overridden_fields = models.JSONField(default=list, blank=True)
+    # Series: IANA zone the rule is expanded in, and Kaltura's recurrence fields (snake_case).
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    recurrence = models.JSONField(null=True, blank=True)
+
+    summary = models.CharField(max_length=256)
+    description = models.TextField(blank=True, default="")
+    reference_id = models.CharField(max_length=256, blank=True, default="")
+    classification_type = models.PositiveSmallIntegerField(
+        choices=ClassificationType.choices, default=ClassificationType.PUBLIC
+    )
+    geo_latitude = models.FloatField(null=True, blank=True)
+    geo_longitude = models.FloatField(null=True, blank=True)
+    location = models.CharField(max_length=256, blank=True, default="")
+    organizer = models.CharField(max_length=256, blank=True, default="")
+    owner_id = models.CharField(max_length=256, blank=True, default="")
+    priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(default=1)
+    contact = models.CharField(max_length=1024, blank=True, default="")
+    comment = models.TextField(blank=True, default="")
+    tags = models.TextField(blank=True, default="")
+    linked_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followers"
+    )
+    linked_to_offset = models.IntegerField(null=True, blank=True)
+
+    # Entry events (record, live stream, meeting).
+    template_entry_id = models.CharField(max_length=20, blank=True, default="")
+    entry_ids = models.TextField(blank=True, default="")
+    category_ids = models.TextField(blank=True, default="")
+    # Live stream events.
+    source_entry_id = models.CharField(max_length=20, blank=True, default="")
+    projected_audience = models.PositiveIntegerField(null=True, blank=True)
+    pre_start_time = models.PositiveIntegerField(default=0)
+    post_end_time = models.PositiveIntegerField(default=0)
+    pre_start_entry_id = models.CharField(max_length=20, blank=True, default="")
+    post_end_entry_id = models.CharField(max_length=20, blank=True, default="")
+    is_content_interruptible = models.BooleanField(null=True, blank=True)
+    live_features = models.JSONField(null=True, blank=True)
+
+    ical_uid = models.CharField(max_length=255, default=new_ical_uid)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = ScheduleEventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["partner", "status", "start"]),
+            models.Index(fields=["partner", "end"]),
+            models.Index(fields=["partner", "type", "start"]),
+            models.Index(fields=["partner", "reference_id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="end_not_before_start"),
+            models.UniqueConstraint(
+                fields=["parent", "original_start"],
+                condition=Q(parent__isnull=False),
+                name="one_occurrence_per_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary} @ {self.start:%Y-%m-%d %H:%M}Z"
+
+    @property
+    def is_series(self) -> bool:
+        return self.recurrence_type == RecurrenceType.RECURRING
+
+    @property
+    def is_occurrence(self) -> bool:
+        return self.recurrence_type == RecurrenceType.RECURRENCE
+
+
+class ScheduleEventResource(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    event = models.ForeignKey(ScheduleEvent, on_delete=models.CASCADE, related_name="resource_links")
+    resource = models.ForeignKey(ScheduleResource, on_delete=models.CASCADE, related_name="event_links")
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "resource"], name="one_link_per_pair")]
+        # (event, resource) comes with the unique constraint; conflicts look links up by resource.
+        indexes = [models.Index(fields=["resource", "event"])]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} ↔ resource {self.resource_id}"
+
+
+class EntryType(models.TextChoices):
+    MEDIA = "media"
+    LIVE_STREAM = "live"
+
+
+def new_entry_id() -> str:
+    # Kaltura entry ids: "<dc>_" + 8 lowercase alphanumerics.
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "0_" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Entry(models.Model):
+    """The slice of a Kaltura entry that scheduling needs: templates, live endpoints, recordings."""
+
+    id = models.CharField(primary_key=True, max_length=20, default=new_entry_id)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    type = models.CharField(max_length=8, choices=EntryType.choices, default=EntryType.MEDIA)
+    name = models.CharField(max_length=256)
+    description = models.TextField(blank=True, default="")
+    tags = models.TextField(blank=True, default="")
+    categories = models.TextField(blank=True, default="")
+    category_ids = models.TextField(blank=True, default="")
+    owner_id = models.CharField(max_length=256, blank=True, default="")
+    entitled_users_edit = models.TextField("co-editors", blank=True, default="")
+    reference_id = models.CharField(max_length=256, blank=True, default="")
+    status = models.SmallIntegerField(default=2)  # Kaltura entry status READY
+    template_entry = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings"
+    )
+    media_file = models.FileField(upload_to="recordings/%Y/%m/", blank=True)
+    primary_rtmp_endpoint = models.CharField(max_length=512, blank=True, default="")
+    secondary_rtmp_endpoint = models.CharField(max_length=512, blank=True, default="")
+    primary_rtsp_endpoint = models.CharField(max_length=512, blank=True, default="")
+    secondary_rtsp_endpoint = models.CharField(max_length=512, blank=True, default="")
+    stream_name = models.CharField(max_length=256, blank=True, default="")
+    stream_username = models.CharField(max_length=256, blank=True, default="")
+    stream_password = models.CharField(max_length=256, blank=True, default="")
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "entries"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pk})"
+
+
+class AppToken(models.Model):
+    """A device credential. The token itself must stay readable: Kaltura's startSession proves
+    possession with hash(widget KS + token), which the server can only check by recomputing it."""
+
+    class HashType(models.TextChoices):
+        MD5 = "MD5"
+        SHA1 = "SHA1"
+        SHA256 = "SHA256"
+        SHA512 = "SHA512"
+
+    class Status(models.IntegerChoices):
+        DISABLED = 1
+        ACTIVE = 2
+        DELETED = 3
+
+    id = models.CharField(primary_key=True, max_length=20)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    token = models.CharField(max_length=64)
+    hash_type = models.CharField(max_length=8, choices=HashType.choices, default=HashType.SHA256)
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.ACTIVE)
+    session_type = models.PositiveSmallIntegerField(default=0)  # USER
+    session_user_id = models.CharField(max_length=256, blank=True, default="")
+    session_duration = models.PositiveIntegerField(default=86400)
+    session_privileges = models.TextField(blank=True, default="")
+    expiry = models.DateTimeField(null=True, blank=True)
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"app token {self.pk}"
+
+    @staticmethod
+    def new_id() -> str:
+        return "0_" + secrets.token_hex(4)
+
+
+class AuditEntry(models.Model):
+    class Source(models.TextChoices):
+        API = "api"
+        WEB = "web"
+        ADMIN = "admin"
+        IMPORT = "import"
+        SYSTEM = "system"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    at = models.DateTimeField(default=clock.now)
+    actor = models.CharField(max_length=256, blank=True, default="")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    action = models.CharField(max_length=32)
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=32)
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["partner", "object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_id}"

@@ -1,0 +1,728 @@
+"""THE write path (design.md): every change to events, series, resources and links goes through
+these functions, so validation, occurrence expansion, conflict enforcement and the audit trail
+happen in exactly one place. No HTTP here; callers pass an `Actor` read at the edge.
+
+Each public function runs in one transaction: it either applies completely or not at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.forms.models import model_to_dict
+
+from calendar_app import conflicts, fields, recurrence
+from calendar_app.conflicts import Conflict, ConflictType, Window
+from calendar_app.errors import ConflictDetected, NotFound, ValidationFailed
+from calendar_app.models import (
+    AuditEntry,
+    EventStatus,
+    EventType,
+    Partner,
+    RecurrenceType,
+    ResourceStatus,
+    ResourceType,
+    ScheduleEvent,
+    ScheduleEventResource,
+    ScheduleResource,
+)
+
+DAY = timedelta(days=1)
+# Longest single booking per type (Kaltura: 24 h, meetings 3 days). Blackouts may cover a whole
+# closure (a holiday week), up to the series horizon: we go further than Kaltura's 24 h there.
+MAX_SINGLE_DURATION = {
+    EventType.RECORD: DAY,
+    EventType.LIVE_STREAM: DAY,
+    EventType.MEETING: 3 * DAY,
+}
+TIME_FIELDS = frozenset({"start", "end", "duration", "recurrence", "recurrence_type"})
+# Fields an occurrence copies from its series. Times, identity and state are its own.
+NOT_INHERITED = frozenset(
+    {
+        "id", "partner", "parent", "recurrence_type", "recurrence", "start", "end",
+        "original_start", "is_exception", "overridden_fields", "status", "sequence",
+        "ical_uid", "created_at", "updated_at", "linked_to", "linked_to_offset",
+    }
+)  # fmt: skip
+INHERITED = tuple(f.name for f in ScheduleEvent._meta.concrete_fields if f.name not in NOT_INHERITED)
+TIMES = "times"  # pseudo-field in overridden_fields: the occurrence was moved or resized
+RESOURCES = "resources"  # pseudo-field: the occurrence's resources were changed on their own
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who writes, for which partner, and the moment the edge read the clock."""
+
+    partner: Partner
+    now: datetime
+    user_id: str = ""
+    source: str = AuditEntry.Source.SYSTEM
+
+
+def limits() -> recurrence.Limits:
+    return recurrence.Limits(
+        max_occurrences=settings.SCHEDULE_MAX_OCCURRENCES,
+        horizon=timedelta(days=settings.SCHEDULE_MAX_HORIZON_DAYS),
+    )
+
+
+def next_sequence(current: int) -> int:
+    # Kaltura's kDataCenterMgr::incrementVersion on data centre 0: 1 -> 12 -> 22 -> 32 ...
+    return math.ceil(current / 10) * 10 + 2
+
+
+# ---------------------------------------------------------------- reads (partner-scoped)
+
+
+def get_event(partner: Partner, event_id: int) -> ScheduleEvent:
+    event = (
+        ScheduleEvent.objects.for_partner(partner)
+        .exclude(status=EventStatus.DELETED)
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        raise NotFound("event", event_id)
+    return event
+
+
+def get_resource(partner: Partner, resource_id: int) -> ScheduleResource:
+    resource = (
+        ScheduleResource.objects.for_partner(partner)
+        .exclude(status=ResourceStatus.DELETED)
+        .filter(pk=resource_id)
+        .first()
+    )
+    if resource is None:
+        raise NotFound("resource", resource_id)
+    return resource
+
+
+def _resource_ids_touched(event: ScheduleEvent) -> list[int]:
+    """Resources of the event and of its occurrences (which may have their own)."""
+    links = ScheduleEventResource.objects.filter(Q(event=event) | Q(event__parent=event))
+    return sorted(set(links.values_list("resource_id", flat=True)))
+
+
+def resource_ids_of(event: ScheduleEvent) -> list[int]:
+    return sorted(ScheduleEventResource.objects.filter(event=event).values_list("resource_id", flat=True))
+
+
+# ---------------------------------------------------------------- events
+
+
+def create_event(
+    actor: Actor,
+    data: dict[str, Any],
+    *,
+    resource_ids: Collection[int] = (),
+    allow_conflicts: bool = False,
+) -> ScheduleEvent:
+    """Create a single event or a series (recurrence_type RECURRING) with its occurrences."""
+    for required in ("type", "summary", "start"):
+        if data.get(required) in (None, ""):
+            raise ValidationFailed(
+                required, "is required", code="PROPERTY_VALIDATION_CANNOT_BE_NULL",
+                args={"PROP_NAME": required},
+            )  # fmt: skip
+    kind = fields.choice(EventType)("type", data["type"])
+    values = fields.clean(fields.EVENT_RULES, data, kind=kind, creating=True)
+    values.setdefault("recurrence_type", RecurrenceType.NONE)
+    if values["recurrence_type"] == RecurrenceType.RECURRENCE:
+        raise ValidationFailed(
+            "recurrence_type", "an occurrence is created through its series",
+            code="INVALID_ENUM_VALUE",
+        )  # fmt: skip
+    with transaction.atomic():
+        resources = _resources(actor.partner, resource_ids)
+        _lock(actor, [r.pk for r in resources], kind, allow_conflicts)
+        event = ScheduleEvent(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
+        _assign(event, values)
+        event.sequence = next_sequence(0)
+        starts = _prepare_times(actor, event, values)
+        event.save()
+        _add_links(actor, [event], resources)
+        if event.is_series:
+            _regenerate(actor, event, starts)
+        _enforce(actor, event, allow_conflicts)
+        _audit(actor, "create", event, None)
+    return event
+
+
+def update_event(
+    actor: Actor, event_id: int, changes: dict[str, Any], *, allow_conflicts: bool = False
+) -> ScheduleEvent:
+    """Partial update. On an occurrence it makes an exception that later series edits keep."""
+    with transaction.atomic():
+        event = get_event(actor.partner, event_id)
+        values = fields.clean(fields.EVENT_RULES, changes, kind=event.type, creating=False)
+        _check_recurrence_type_change(event, values)
+        _lock(actor, _resource_ids_touched(event), event.type, allow_conflicts)
+        before = _snapshot(event)
+        if event.is_occurrence:
+            _update_occurrence(actor, event, values)
+        else:
+            _update_event_or_series(actor, event, values)
+        _enforce(actor, event, allow_conflicts)
+        _audit(actor, "update", event, before)
+    return event
+
+
+def cancel_event(actor: Actor, event_id: int) -> ScheduleEvent:
+    """Cancel an event; a series cancels all its occurrences; an occurrence becomes an EXDATE."""
+    with transaction.atomic():
+        event = get_event(actor.partner, event_id)
+        before = _snapshot(event)
+        if event.status != EventStatus.CANCELLED:
+            _set_status(actor, event, EventStatus.CANCELLED)
+            if event.is_occurrence:
+                _mark_exception(event, ["status"])
+                event.save(update_fields=["is_exception", "overridden_fields"])
+        _audit(actor, "cancel", event, before)
+    return event
+
+
+def delete_event(actor: Actor, event_id: int) -> ScheduleEvent:
+    """Soft-delete an event or a whole series. A single occurrence is cancelled, not deleted."""
+    with transaction.atomic():
+        event = get_event(actor.partner, event_id)
+        if event.is_occurrence:
+            raise ValidationFailed(
+                "id", f"occurrence {event.pk} cannot be deleted: cancel it, or delete its series",
+                code="RECURRENCE_CANT_BE_DELETE", args={"ID": event.pk, "PARENT_ID": event.parent_id},
+            )  # fmt: skip
+        before = _snapshot(event)
+        _set_status(actor, event, EventStatus.DELETED)
+        _audit(actor, "delete", event, before)
+    return event
+
+
+def _check_recurrence_type_change(event: ScheduleEvent, values: dict[str, Any]) -> None:
+    target = values.get("recurrence_type", event.recurrence_type)
+    allowed = {
+        RecurrenceType.NONE: {RecurrenceType.NONE, RecurrenceType.RECURRING},
+        RecurrenceType.RECURRING: {RecurrenceType.NONE, RecurrenceType.RECURRING},
+        RecurrenceType.RECURRENCE: {RecurrenceType.RECURRENCE},
+    }[event.recurrence_type]
+    if target not in allowed:
+        raise ValidationFailed(
+            "recurrence_type", f"cannot change from {event.recurrence_type} to {target}",
+            code="SCHEDULE_EVENT_TYPE_CANT_BE_UPDATED",
+            args={"SOURCE_TYPE": event.recurrence_type, "TARGET_TYPE": target},
+        )  # fmt: skip
+    if "recurrence" in values and target != RecurrenceType.RECURRING and values["recurrence"]:
+        raise ValidationFailed("recurrence", "only a series (recurrence_type 1) has a recurrence")
+
+
+def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> None:
+    was_series = event.is_series
+    content = {k: v for k, v in values.items() if k not in TIME_FIELDS and k != "sequence"}
+    _assign(event, values)
+    event.sequence = max(next_sequence(event.sequence), values.get("sequence", 0))
+    event.updated_at = actor.now
+    if not event.is_series:
+        event.recurrence = None
+        _prepare_times(actor, event, values)
+        event.save()
+        if was_series:  # RECURRING -> NONE: the occurrences go, as in Kaltura
+            event.occurrences.all().delete()
+        return
+    if not was_series and not values.get("recurrence"):
+        raise ValidationFailed(
+            "recurrence", "is required for a series", code="PROPERTY_VALIDATION_CANNOT_BE_NULL",
+            args={"PROP_NAME": "recurrence"},
+        )  # fmt: skip
+    if TIME_FIELDS & values.keys() or not was_series:
+        starts = _prepare_times(actor, event, values)
+        event.save()
+        _regenerate(actor, event, starts)
+    else:
+        event.save()
+    _propagate(actor, event, content)
+
+
+def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> None:
+    values.pop("recurrence_type", None)
+    changed = [k for k, v in values.items() if getattr(event, k) != v and k != "sequence"]
+    if not changed:
+        return
+    _assign(event, values)
+    if TIME_FIELDS & set(changed):
+        if "duration" in values and "end" not in values:
+            event.end = event.start + timedelta(seconds=values["duration"])
+        _check_span(event.type, event.start, event.end, "end")
+        event.duration = int((event.end - event.start).total_seconds())
+    _mark_exception(event, [TIMES if k in TIME_FIELDS else k for k in changed])
+    event.sequence = next_sequence(event.sequence)
+    event.updated_at = actor.now
+    event.save()
+
+
+def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> list[datetime]:
+    """Settle start/end/duration (and the occurrence starts of a series) before saving."""
+    if event.is_series:
+        if "duration" not in values and "end" in values or not event.duration:
+            if event.end is None:
+                raise _required("end")
+            event.duration = int((event.end - event.start).total_seconds())
+        _check_span(event.type, event.start, event.start + timedelta(seconds=event.duration), "end")
+        if not event.duration:
+            raise ValidationFailed("duration", "a series needs a duration of at least a second")
+        rule = recurrence.parse(event.recurrence or {}, default_zone=actor.partner.time_zone or "UTC")
+        event.recurrence = rule.as_dict()
+        event.time_zone = rule.time_zone
+        starts = recurrence.expand(rule, event.start, limits())
+        event.start = starts[0]
+        event.end = starts[0] + timedelta(seconds=event.duration)
+        return starts
+    if "duration" in values and "end" not in values:
+        event.end = event.start + timedelta(seconds=values["duration"])
+    if event.end is None:
+        raise _required("end")
+    _check_span(event.type, event.start, event.end, "end")
+    event.duration = int((event.end - event.start).total_seconds())
+    return []
+
+
+def _check_span(kind: int, start: datetime, end: datetime, field: str) -> None:
+    if end < start:
+        raise ValidationFailed(
+            field, "must not be before the start", code="INVALID_SCHEDULE_END_BEFORE_START",
+            args={"START": int(start.timestamp()), "END": int(end.timestamp())},
+        )  # fmt: skip
+    longest = MAX_SINGLE_DURATION.get(kind, limits().horizon)
+    if end - start > longest:
+        raise ValidationFailed(
+            field, f"a booking of this type may last at most {longest}",
+            code="MAX_SCHEDULE_DURATION_REACHED", args={"MAX": int(longest.total_seconds())},
+        )  # fmt: skip
+
+
+def _required(name: str) -> ValidationFailed:
+    return ValidationFailed(
+        name, "is required", code="PROPERTY_VALIDATION_CANNOT_BE_NULL", args={"PROP_NAME": name}
+    )
+
+
+def _assign(obj: Any, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+def _mark_exception(event: ScheduleEvent, overridden: Iterable[str]) -> None:
+    event.is_exception = True
+    event.overridden_fields = sorted(set(event.overridden_fields) | set(overridden))
+
+
+def _set_status(actor: Actor, event: ScheduleEvent, status: int) -> None:
+    event.status = status
+    event.sequence = next_sequence(event.sequence)
+    event.updated_at = actor.now
+    event.save(update_fields=["status", "sequence", "updated_at"])
+    if event.is_series:
+        # Occurrences already deleted stay deleted; a cancelled series keeps nothing active.
+        event.occurrences.exclude(status=EventStatus.DELETED).update(
+            status=status, sequence=(F("sequence") + 9) / 10 * 10 + 2, updated_at=actor.now
+        )
+
+
+# ---------------------------------------------------------------- series
+
+
+def _match_slots(series: ScheduleEvent, existing: list[ScheduleEvent], starts: Sequence[datetime]):
+    """Pair stored occurrences with the new rule's starts: first the same instant, then, for
+    daily-or-coarser rules, the same local date (so moving a 09:00 series to 10:00 keeps its
+    occurrences and their exceptions). Returns (pairs, unmatched starts, orphaned occurrences)."""
+    by_start = {o.original_start: o for o in existing}
+    pairs, unmatched = [], []
+    for start in starts:
+        occurrence = by_start.pop(start, None)
+        if occurrence is None:
+            unmatched.append(start)
+        else:
+            pairs.append((occurrence, start))
+    if series.recurrence["frequency"] in ("seconds", "minutes", "hours"):
+        return pairs, unmatched, list(by_start.values())
+    zone = ZoneInfo(series.time_zone)
+    same_day = defaultdict(list)
+    for occurrence in sorted(by_start.values(), key=lambda o: o.original_start):
+        same_day[occurrence.original_start.astimezone(zone).date()].append(occurrence)
+    new = []
+    for start in unmatched:
+        candidates = same_day.get(start.astimezone(zone).date())
+        if candidates:
+            pairs.append((candidates.pop(0), start))
+        else:
+            new.append(start)
+    return pairs, new, [o for day in same_day.values() for o in day]
+
+
+def _regenerate(actor: Actor, series: ScheduleEvent, starts: Sequence[datetime]) -> None:
+    """Make the series' occurrences match `starts`, keeping exceptions (we go further than
+    Kaltura, which drops them): an edited occurrence keeps what it overrode."""
+    existing = list(series.occurrences.exclude(status=EventStatus.DELETED))
+    pairs, new_starts, orphans = _match_slots(series, existing, starts)
+    length = timedelta(seconds=series.duration)
+    moved = [
+        (occurrence, start)
+        for occurrence, start in pairs
+        if occurrence.original_start != start
+        or (TIMES not in occurrence.overridden_fields and occurrence.end - occurrence.start != length)
+    ]
+    # An occurrence moved or resized on its own is a booking someone made: it outlives its slot.
+    # Anything else whose slot is gone (plain or merely cancelled occurrences) goes.
+    gone = [o.pk for o in orphans if TIMES not in o.overridden_fields or o.status != EventStatus.ACTIVE]
+    ScheduleEvent.objects.filter(pk__in=gone).delete()
+    _move_occurrences(actor, moved, length)
+    new = [_new_occurrence(actor, series, start) for start in new_starts]
+    ScheduleEvent.objects.bulk_create(new, batch_size=500)
+    _add_links(actor, new, _resources(actor.partner, resource_ids_of(series)))
+
+
+def _new_occurrence(actor: Actor, series: ScheduleEvent, start: datetime) -> ScheduleEvent:
+    occurrence = ScheduleEvent(
+        partner_id=series.partner_id,
+        parent=series,
+        recurrence_type=RecurrenceType.RECURRENCE,
+        status=series.status,
+        start=start,
+        end=start + timedelta(seconds=series.duration),
+        original_start=start,
+        created_at=actor.now,
+        updated_at=actor.now,
+    )
+    for name in INHERITED:
+        setattr(occurrence, name, getattr(series, name))
+    return occurrence
+
+
+def _move_occurrences(actor: Actor, moved: list[tuple[ScheduleEvent, datetime]], length) -> None:
+    if not moved:
+        return
+    # Two passes, because a slot may take the original_start another one is leaving and the
+    # (parent, original_start) uniqueness is checked row by row.
+    ScheduleEvent.objects.filter(pk__in=[o.pk for o, _ in moved]).update(original_start=None)
+    for occurrence, start in moved:
+        occurrence.original_start = start
+        if TIMES not in occurrence.overridden_fields:
+            occurrence.start, occurrence.end = start, start + length
+            occurrence.duration = int(length.total_seconds())
+        occurrence.sequence = next_sequence(occurrence.sequence)
+        occurrence.updated_at = actor.now
+    ScheduleEvent.objects.bulk_update(
+        [o for o, _ in moved],
+        ["original_start", "start", "end", "duration", "sequence", "updated_at"],
+        batch_size=500,
+    )
+
+
+def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> None:
+    """Copy changed series fields to occurrences, except what an exception set itself."""
+    if not content:
+        return
+    bump = {"sequence": (F("sequence") + 9) / 10 * 10 + 2, "updated_at": actor.now}
+    occurrences = series.occurrences.exclude(status=EventStatus.DELETED)
+    occurrences.filter(is_exception=False).update(**content, **bump)
+    for occurrence in occurrences.filter(is_exception=True):
+        own = {k: v for k, v in content.items() if k not in occurrence.overridden_fields}
+        if own:
+            _assign(occurrence, own)
+            occurrence.sequence = next_sequence(occurrence.sequence)
+            occurrence.updated_at = actor.now
+            occurrence.save()
+
+
+# ---------------------------------------------------------------- conflicts
+
+
+def windows_for(actor: Actor, proposal: dict[str, Any]) -> list[Window]:
+    """The slots a proposed (unsaved) event would occupy: one, or one per occurrence."""
+    kind = proposal.get("type", EventType.RECORD)
+    values = fields.clean(fields.EVENT_RULES, proposal, kind=kind, creating=True)
+    start, end = values.get("start"), values.get("end")
+    if start is None:
+        raise _required("start")
+    if values.get("recurrence_type") != RecurrenceType.RECURRING:
+        if end is None:
+            raise _required("end")
+        _check_span(kind, start, end, "end")
+        return [Window(start, end)]
+    length = timedelta(seconds=values.get("duration") or 0)
+    if not length and end is not None:
+        length = end - start
+    _check_span(kind, start, start + length, "end")
+    rule = recurrence.parse(values.get("recurrence") or {}, default_zone=actor.partner.time_zone)
+    return [Window(s, s + length) for s in recurrence.expand(rule, start, limits())]
+
+
+def check_proposal(
+    actor: Actor,
+    proposal: dict[str, Any],
+    resource_ids: Collection[int],
+    conflict_type: ConflictType = ConflictType.RESOURCE,
+    ignore_ids: Collection[int] = (),
+) -> list[Conflict]:
+    """What a proposed event would collide with, per occurrence (getConflicts, UI previews)."""
+    return conflicts.find(
+        actor.partner, windows_for(actor, proposal), resource_ids, conflict_type, ignore_ids
+    )
+
+
+def conflicts_of(event: ScheduleEvent) -> list[Conflict]:
+    """What a stored event (each active occurrence of a series) collides with now."""
+    rows = list(event.occurrences.bookable()) if event.is_series else [event]
+    rows = [r for r in rows if r.status == EventStatus.ACTIVE]
+    if not rows:
+        return []
+    links = defaultdict(set)
+    for event_id, resource_id in ScheduleEventResource.objects.filter(
+        event_id__in=[r.pk for r in rows]
+    ).values_list("event_id", "resource_id"):
+        links[event_id].add(resource_id)
+    by_resources: dict[frozenset[int], list[Window]] = defaultdict(list)
+    for row in rows:
+        by_resources[frozenset(links[row.pk])].append(Window(row.start, row.end))
+    found = []
+    for resource_ids, windows in by_resources.items():
+        found += conflicts.find(event.partner, windows, resource_ids, ConflictType.BOTH, [event.pk])
+    return found
+
+
+def _lock(actor: Actor, resource_ids: Collection[int], kind: int, allow_conflicts: bool) -> None:
+    if actor.partner.prevent_conflicts and not allow_conflicts:
+        conflicts.lock_for_write(actor.partner, resource_ids, blackout=kind == EventType.BLACKOUT)
+
+
+def _enforce(actor: Actor, event: ScheduleEvent, allow_conflicts: bool) -> None:
+    """Refuse the write (rolling the transaction back) if it collides and the partner prevents
+    conflicts. Blackouts are never refused: closing a date is the admin's decision."""
+    if not actor.partner.prevent_conflicts or allow_conflicts or event.type == EventType.BLACKOUT:
+        return
+    found = conflicts_of(event)
+    if found:
+        raise ConflictDetected(found)
+
+
+# ---------------------------------------------------------------- links
+
+
+def link_resource(
+    actor: Actor, event_id: int, resource_id: int, *, allow_conflicts: bool = False
+) -> ScheduleEventResource:
+    """Link a resource to an event; linking a series links every occurrence that follows it."""
+    with transaction.atomic():
+        event = get_event(actor.partner, event_id)
+        resource = get_resource(actor.partner, resource_id)
+        if ScheduleEventResource.objects.filter(event=event, resource=resource).exists():
+            raise ValidationFailed(
+                "resource_id", f"event {event.pk} is already linked to resource {resource.pk}",
+                code="SCHEDULE_EVENT_RESOURCE_ALREADY_EXISTS",
+                args={"EVENT_ID": event.pk, "RESOURCE_ID": resource.pk},
+            )  # fmt: skip
+        _lock(actor, [resource.pk], event.type, allow_conflicts)
+        _add_links(actor, [event, *_followers(event)], [resource])
+        _touch_for_links(actor, event)
+        _enforce(actor, event, allow_conflicts)
+        link = ScheduleEventResource.objects.get(event=event, resource=resource)
+        _audit(actor, "link", link, None)
+    return link
+
+
+def unlink_resource(actor: Actor, event_id: int, resource_id: int) -> None:
+    with transaction.atomic():
+        link = get_link(actor.partner, event_id, resource_id)
+        before = _snapshot(link)
+        event = link.event
+        ScheduleEventResource.objects.filter(
+            event__in=[event, *_followers(event)], resource_id=resource_id
+        ).delete()
+        _touch_for_links(actor, event)
+        _audit(actor, "unlink", link, before, after=None)
+
+
+def get_link(partner: Partner, event_id: int, resource_id: int) -> ScheduleEventResource:
+    link = (
+        ScheduleEventResource.objects.for_partner(partner)
+        .filter(event_id=event_id, resource_id=resource_id)
+        .exclude(event__status=EventStatus.DELETED)
+        .select_related("event")
+        .first()
+    )
+    if link is None:
+        raise NotFound("link", f"{event_id},{resource_id}")
+    return link
+
+
+def _followers(event: ScheduleEvent) -> list[ScheduleEvent]:
+    """Occurrences whose resources follow the series (those not given resources of their own)."""
+    if not event.is_series:
+        return []
+    return [
+        o
+        for o in event.occurrences.exclude(status=EventStatus.DELETED)
+        if RESOURCES not in o.overridden_fields
+    ]
+
+
+def _touch_for_links(actor: Actor, event: ScheduleEvent) -> None:
+    if event.is_occurrence:
+        _mark_exception(event, [RESOURCES])
+    event.updated_at = actor.now
+    event.save(update_fields=["is_exception", "overridden_fields", "updated_at"])
+
+
+def _add_links(actor: Actor, events: Sequence[ScheduleEvent], resources) -> None:
+    ScheduleEventResource.objects.bulk_create(
+        [
+            ScheduleEventResource(
+                partner_id=event.partner_id,
+                event=event,
+                resource=resource,
+                created_at=actor.now,
+                updated_at=actor.now,
+            )  # fmt: skip
+            for event in events
+            for resource in resources
+        ],
+        batch_size=500,
+    )
+
+
+def _resources(partner: Partner, resource_ids: Collection[int]) -> list[ScheduleResource]:
+    wanted = set(resource_ids)
+    found = list(
+        ScheduleResource.objects.for_partner(partner)
+        .exclude(status=ResourceStatus.DELETED)
+        .filter(pk__in=wanted)
+    )
+    missing = wanted - {r.pk for r in found}
+    if missing:
+        raise NotFound("resource", min(missing))
+    return found
+
+
+# ---------------------------------------------------------------- resources
+
+
+def create_resource(actor: Actor, data: dict[str, Any]) -> ScheduleResource:
+    for required in ("type", "name"):
+        if data.get(required) in (None, ""):
+            raise _required(required)
+    kind = fields.choice(ResourceType)("type", data["type"])
+    values = fields.clean(fields.RESOURCE_RULES, data, kind=kind, creating=True)
+    if kind == ResourceType.LIVE_ENTRY and not values.get("entry_id"):
+        raise _required("entry_id")
+    resource = ScheduleResource(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
+    return _save_resource(actor, resource, values, "create")
+
+
+def update_resource(actor: Actor, resource_id: int, changes: dict[str, Any]) -> ScheduleResource:
+    resource = get_resource(actor.partner, resource_id)
+    values = fields.clean(fields.RESOURCE_RULES, changes, kind=resource.type, creating=False)
+    if resource.type == ResourceType.LIVE_ENTRY and "entry_id" in values and not values["entry_id"]:
+        raise _required("entry_id")
+    resource.updated_at = actor.now
+    return _save_resource(actor, resource, values, "update")
+
+
+def delete_resource(actor: Actor, resource_id: int) -> ScheduleResource:
+    with transaction.atomic():
+        resource = get_resource(actor.partner, resource_id)
+        before = _snapshot(resource)
+        resource.status = ResourceStatus.DELETED
+        resource.updated_at = actor.now
+        resource.save(update_fields=["status", "updated_at"])
+        _audit(actor, "delete", resource, before)
+    return resource
+
+
+def _save_resource(actor: Actor, resource: ScheduleResource, values, action: str) -> ScheduleResource:
+    with transaction.atomic():
+        before = _snapshot(resource) if resource.pk else None
+        if values.get("parent_id") == 0:
+            values["parent_id"] = None
+        if values.get("parent_id") is not None:
+            _check_parent(actor.partner, resource, values["parent_id"])
+        _assign(resource, values)
+        _check_system_name(actor.partner, resource)
+        try:
+            with transaction.atomic():
+                resource.save()
+        except IntegrityError:  # lost a race for the name
+            raise _system_name_taken(resource.system_name) from None
+        _audit(actor, action, resource, before)
+    return resource
+
+
+def _check_parent(partner: Partner, resource: ScheduleResource, parent_id: int) -> None:
+    parent = (
+        ScheduleResource.objects.for_partner(partner)
+        .exclude(status=ResourceStatus.DELETED)
+        .filter(pk=parent_id)
+        .first()
+    )
+    if parent is None:
+        raise ValidationFailed(
+            "parent_id", f"no resource {parent_id}", code="RESOURCE_PARENT_ID_NOT_FOUND",
+            args={"PARENT_ID": parent_id},
+        )  # fmt: skip
+    seen = set()
+    while parent is not None and parent.pk not in seen:
+        if resource.pk is not None and parent.pk == resource.pk:
+            raise ValidationFailed(
+                "parent_id", "a resource cannot be its own ancestor", code="RESOURCE_PARENT_CYCLE"
+            )
+        seen.add(parent.pk)
+        parent = parent.parent
+
+
+def _check_system_name(partner: Partner, resource: ScheduleResource) -> None:
+    if not resource.system_name:
+        resource.system_name = None
+        return
+    taken = (
+        ScheduleResource.objects.for_partner(partner)
+        .exclude(status=ResourceStatus.DELETED)
+        .filter(system_name=resource.system_name)
+        .exclude(pk=resource.pk)
+        .exists()
+    )
+    if taken:
+        raise _system_name_taken(resource.system_name)
+
+
+def _system_name_taken(name: str | None) -> ValidationFailed:
+    return ValidationFailed(
+        "system_name", f"system name {name!r} is already in use",
+        code="SYSTEM_NAME_ALREADY_EXISTS", args={"SYS_NAME": name},
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- audit
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    return model_to_dict(obj)
+
+
+def _audit(actor: Actor, action: str, obj: Any, before, *, after: Any = ...) -> None:
+    AuditEntry.objects.create(
+        partner=actor.partner,
+        at=actor.now,
+        actor=actor.user_id,
+        source=actor.source,
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(obj.pk),
+        before=before,
+        after=_snapshot(obj) if after is ... else after,
+    )

@@ -1,0 +1,111 @@
+"""Personas and builders. Alice's university is the partner under test; Charlie's college is
+the outsider who must find nothing of Alice's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from calendar_app import clock, scheduling
+from calendar_app.models import AuditEntry, EventType, Partner, RecurrenceType, ResourceType
+
+NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+
+
+def at(text: str, zone: str = "UTC") -> datetime:
+    """'2026-09-07 09:00' as an aware datetime in `zone`, converted to UTC."""
+    local = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+    return local.astimezone(UTC)
+
+
+@pytest.fixture
+def now():
+    with clock.pinned(NOW) as moment:
+        yield moment
+
+
+def _partner(pk: int, name: str, **extra: Any) -> Partner:
+    return Partner.objects.create(
+        id=pk, name=name, admin_secret=Partner.new_secret(), secret=Partner.new_secret(), **extra
+    )
+
+
+@pytest.fixture
+def partner(db) -> Partner:
+    return _partner(101, "Alice University", time_zone="Europe/Berlin")
+
+
+@pytest.fixture
+def outsider_partner(db) -> Partner:
+    return _partner(202, "Charlie College", time_zone="America/New_York")
+
+
+@pytest.fixture
+def actor(partner, now) -> scheduling.Actor:
+    return scheduling.Actor(partner=partner, now=now, user_id="alice", source=AuditEntry.Source.API)
+
+
+@pytest.fixture
+def outsider(outsider_partner, now) -> scheduling.Actor:
+    return scheduling.Actor(partner=outsider_partner, now=now, user_id="charlie")
+
+
+@pytest.fixture
+def make_resource(actor):
+    counter = iter(range(1, 10_000))
+
+    def build(name: str | None = None, type: int = ResourceType.LOCATION, who=None, **extra):
+        number = next(counter)
+        data = {"type": type, "name": name or f"Room {number}", **extra}
+        if type == ResourceType.LIVE_ENTRY:
+            data.setdefault("entry_id", f"0_live{number:04d}")
+        return scheduling.create_resource(who or actor, data)
+
+    return build
+
+
+@pytest.fixture
+def make_event(actor):
+    def build(
+        start: str = "2026-09-07 09:00",
+        minutes: int = 90,
+        *,
+        zone: str = "UTC",
+        type: int = EventType.RECORD,
+        resources=(),
+        who=None,
+        allow_conflicts: bool = False,
+        **extra,
+    ):
+        begin = at(start, zone)
+        data = {
+            "type": type,
+            "summary": extra.pop("summary", "Lecture"),
+            "start": begin,
+            "end": begin + timedelta(minutes=minutes),
+            **extra,
+        }
+        return scheduling.create_event(
+            who or actor,
+            data,
+            resource_ids=[r.pk for r in resources],
+            allow_conflicts=allow_conflicts,
+        )
+
+    return build
+
+
+@pytest.fixture
+def make_series(make_event):
+    def build(start: str = "2026-09-07 09:00", minutes: int = 90, *, zone="Europe/Berlin", **rule):
+        extra = {k: rule.pop(k) for k in ("resources", "type", "summary", "who") if k in rule}
+        rule.setdefault("frequency", "weeks")
+        rule.setdefault("time_zone", zone)
+        return make_event(
+            start, minutes, zone=zone, recurrence_type=RecurrenceType.RECURRING, recurrence=rule, **extra
+        )
+
+    return build
