@@ -2,11 +2,12 @@
 # Run a command against a throwaway PostgreSQL cluster on loopback, then stop the cluster.
 #   scripts/with-postgres.sh pytest -q
 # Installs Debian's postgresql if it is missing. The cluster lives in .pg-test/ and listens on
-# 127.0.0.1:${PGTEST_PORT:-54329}; DATABASE_URL points the command at it.
+# 127.0.0.1:${PGTEST_PORT:-54329} (override both with PGTEST_DIR / PGTEST_PORT to run several at
+# once); DATABASE_URL points the command at it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${PGTEST_PORT:-54329}"
-root="$PWD/.pg-test"
+root="${PGTEST_DIR:-$PWD/.pg-test}"
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bindir" ]; then
