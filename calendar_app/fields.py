@@ -93,6 +93,10 @@ def boolean(name: str, value: Any) -> bool | None:
 
 
 def moment(name: str, value: Any) -> datetime:
+    if value is None:
+        raise ValidationFailed(
+            name, "is required", code="PROPERTY_VALIDATION_CANNOT_BE_NULL", args={"PROP_NAME": name}
+        )
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValidationFailed(name, "must be a date and time with a time zone")
     return value

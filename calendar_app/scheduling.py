@@ -147,7 +147,7 @@ def create_event(
         _lock(actor, [r.pk for r in resources], kind, allow_conflicts)
         event = ScheduleEvent(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
         _assign(event, values)
-        event.sequence = next_sequence(0)
+        event.sequence = next_sequence(1)  # rows start at 1; Kaltura bumps on insert
         starts = _prepare_times(actor, event, values)
         event.save()
         _add_links(actor, [event], resources)
@@ -226,8 +226,9 @@ def _check_recurrence_type_change(event: ScheduleEvent, values: dict[str, Any]) 
 def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> None:
     was_series = event.is_series
     content = {k: v for k, v in values.items() if k not in TIME_FIELDS and k != "sequence"}
+    sequence = max(next_sequence(event.sequence), values.get("sequence", 0))
     _assign(event, values)
-    event.sequence = max(next_sequence(event.sequence), values.get("sequence", 0))
+    event.sequence = sequence
     event.updated_at = actor.now
     if not event.is_series:
         event.recurrence = None
@@ -255,6 +256,7 @@ def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any
     changed = [k for k, v in values.items() if getattr(event, k) != v and k != "sequence"]
     if not changed:
         return
+    sequence = event.sequence
     _assign(event, values)
     if TIME_FIELDS & set(changed):
         if "duration" in values and "end" not in values:
@@ -262,7 +264,7 @@ def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any
         _check_span(event.type, event.start, event.end, "end")
         event.duration = int((event.end - event.start).total_seconds())
     _mark_exception(event, [TIMES if k in TIME_FIELDS else k for k in changed])
-    event.sequence = next_sequence(event.sequence)
+    event.sequence = max(next_sequence(sequence), values.get("sequence", 0))
     event.updated_at = actor.now
     event.save()
 
