@@ -1,0 +1,70 @@
+"""Settings come from the environment, strictly; Celery runs in-process without a broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from scheduler_site.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def setting(name: str, **env: str) -> str:
+    code = f"from django.conf import settings; print(settings.{name})"
+    result = manage("shell", "--no-imports", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@celery_app.task
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+def test_without_redis_tasks_run_in_process():
+    assert add.delay(2, 3).get(timeout=1) == 5
+
+
+def test_celery_is_eager_only_without_redis_url():
+    assert setting("CELERY_TASK_ALWAYS_EAGER") == "True"
+    assert setting("CELERY_TASK_ALWAYS_EAGER", REDIS_URL="redis://127.0.0.1:6379/0") == "False"
+
+
+def test_database_url_selects_the_database():
+    url = "postgres://u:p@db.example:5432/sched"
+    assert "'NAME': 'sched'" in setting("DATABASES['default']", DATABASE_URL=url)
+    assert "sqlite3" in setting("DATABASES['default']['ENGINE']")
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", DEBUG="false", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_malformed_boolean_is_an_error_not_a_guess():
+    result = manage("check", DEBUG="maybe")
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_checks():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="false", SECRET_KEY="x" * 60 + "-long-and-random-enough", ALLOWED_HOSTS="sched.example.org",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
