@@ -38,7 +38,6 @@ DEFAULT_PARTNER_ID = 100
 PARTNER_NAME = "Demo University"
 PARTNER_ZONE = "Europe/London"
 ADMIN_USERNAME = "admin"
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
 
 SEMESTER_WEEKS = 15
 WEEKS_BEFORE_TODAY = 3  # the semester started three weeks before this week's Monday
@@ -96,13 +95,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--partner-id", type=int, default=DEFAULT_PARTNER_ID)
+        parser.add_argument("--url", default="http://127.0.0.1:8000/", help="where the site is served")
         parser.add_argument(
             "--today",
             type=date.fromisoformat,
             help="YYYY-MM-DD the semester is placed around (default: today in the partner's zone)",
         )
 
-    def handle(self, *args, partner_id: int, today: date | None, **options) -> None:
+    def handle(self, *args, partner_id: int, today: date | None, url: str, **options) -> None:
         now = clock.now()  # the one clock read; everything below takes it as an argument
         partner = ensure_partner(partner_id, now)
         password = ensure_admin(partner)
@@ -122,7 +122,7 @@ class Command(BaseCommand):
                 f"{s.cancelled} lectures cancelled)."
             )
         self.stdout.write(
-            f"\nAdmin:        {ADMIN_URL}\n"
+            f"\nAdmin:        {url.rstrip('/')}/admin/\n"
             f"  username:   {ADMIN_USERNAME}\n"
             f"  password:   {password}\n"
             f"Partner id:   {partner.pk}\n"
