@@ -142,6 +142,8 @@ def create_event(
             "recurrence_type", "an occurrence is created through its series",
             code="INVALID_ENUM_VALUE",
         )  # fmt: skip
+    if values.get("recurrence") and values["recurrence_type"] != RecurrenceType.RECURRING:
+        raise ValidationFailed("recurrence", "only a series (recurrence_type 1) has a recurrence")
     with transaction.atomic():
         resources = _resources(actor.partner, resource_ids)
         _lock(actor, [r.pk for r in resources], kind, allow_conflicts)
@@ -165,6 +167,8 @@ def update_event(
     with transaction.atomic():
         event = get_event(actor.partner, event_id)
         values = fields.clean(fields.EVENT_RULES, changes, kind=event.type, creating=False)
+        if not values:
+            return event  # nothing to change: no new sequence, no audit entry
         _check_recurrence_type_change(event, values)
         _lock(actor, _resource_ids_touched(event), event.type, allow_conflicts)
         before = _snapshot(event)

@@ -60,6 +60,7 @@ def test_it_audits_who_created_what(actor):
             "INVALID_FIELD_VALUE",
         ),
         (lecture(post_end_time=60), "post_end_time", "INVALID_FIELD_VALUE"),
+        (lecture(recurrence={"frequency": "days", "count": 2}), "recurrence", "INVALID_FIELD_VALUE"),
     ],
 )
 def test_it_refuses_bad_input_naming_the_field(actor, data, field, code):
@@ -92,6 +93,12 @@ def test_an_update_changes_only_what_is_sent(actor, make_event):
 def test_an_update_bumps_the_sequence(actor, make_event):
     event = make_event()
     assert scheduling.update_event(actor, event.pk, {"summary": "x"}).sequence == 22
+
+
+def test_an_empty_update_changes_nothing(actor, make_event):
+    event = make_event()
+    assert scheduling.update_event(actor, event.pk, {}).sequence == 12
+    assert AuditEntry.objects.filter(action="update").count() == 0
 
 
 def test_a_sequence_sent_higher_wins(actor, make_event):
