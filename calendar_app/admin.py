@@ -1,0 +1,596 @@
+"""Django admin for every model.
+
+Events, resources and their links belong to scheduling.py (design.md: one write path). Their
+admin forms save by calling the service once the form is valid, turn the service's refusals into
+form errors, and the admin itself never saves or deletes those rows directly. The other models
+have no service and are written by the admin as usual.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
+from django.contrib.admin.utils import model_ngettext
+from django.db import models, router, transaction
+from django.db.models import F, Func, OuterRef, Subquery
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from calendar_app import clock, scheduling
+from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
+from calendar_app.fields import EVENT_RULES
+from calendar_app.models import (
+    AppToken,
+    AuditEntry,
+    Entry,
+    EventStatus,
+    Membership,
+    Partner,
+    RecurrenceType,
+    ResourceStatus,
+    ScheduleEvent,
+    ScheduleEventResource,
+    ScheduleResource,
+)
+
+MAX_CONFLICTS_NAMED = 5
+
+
+def count_of(queryset: models.QuerySet | models.Manager, **correlation: Any) -> Subquery:
+    """COUNT(*) of related rows as a correlated subquery, e.g.
+    count_of(ScheduleEventResource.objects, event=OuterRef("pk")). Unlike Count() over a join it
+    needs no GROUP BY across the whole list, and several counts on one row do not multiply."""
+    counted = queryset.filter(**correlation).order_by().annotate(n=Func(F("pk"), function="COUNT"))
+    return Subquery(counted.values("n"), output_field=models.IntegerField())
+
+
+def admin_actor(partner: Partner, user_id: str) -> scheduling.Actor:
+    return scheduling.Actor(partner=partner, now=clock.now(), user_id=user_id, source=AuditEntry.Source.ADMIN)
+
+
+# ---------------------------------------------------------------- service-backed forms
+
+
+def form_field_for(form: forms.Form, domain_field: str) -> str | None:
+    """The form field a domain field name is about: 'recurrence.count' -> 'recurrence',
+    'parent_id' -> 'parent'; None when the form has no such field."""
+    name = domain_field.split(".")[0]
+    if name not in form.fields:
+        name = name.removesuffix("_id")
+    return name if name in form.fields else None
+
+
+def describe_conflicts(error: ConflictDetected) -> str:
+    events = sorted({c.event.pk: c.event for c in error.conflicts}.items())
+    named = "; ".join(f"{event} (id {pk})" for pk, event in events[:MAX_CONFLICTS_NAMED])
+    more = len(events) - MAX_CONFLICTS_NAMED
+    return f"{error.message} — {named}" + (f" and {more} more" if more > 0 else "")
+
+
+def add_domain_error(form: forms.Form, error: SchedulingError) -> None:
+    """Show a refusal from scheduling.py next to the field it is about, or above the form."""
+    if isinstance(error, ValidationFailed):
+        field = form_field_for(form, error.field)
+        # Keep the domain name in the text when the error lands elsewhere ("recurrence.count").
+        form.add_error(field, error.message if field == error.field else str(error))
+    elif isinstance(error, ConflictDetected):
+        form.add_error(None, describe_conflicts(error))
+    elif isinstance(error, NotFound):
+        form.add_error(None, f"There is no {error.kind} {error.object_id} for this partner.")
+    else:
+        form.add_error(None, error.message)
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A ModelForm that saves through scheduling.py: once its fields are valid, clean() calls
+    `write()`, and a refusal becomes a form error. The admin must not save the instance again."""
+
+    user_id = ""  # set per request by ServiceAdmin.get_form()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        if self.errors:
+            return cleaned_data
+        try:
+            written = self.write(admin_actor(self.owning_partner(), self.user_id))
+        except SchedulingError as error:
+            add_domain_error(self, error)
+        else:
+            # From here on the form is about the row the service wrote, so ModelForm's model
+            # validation, which runs after clean(), finds that row as itself, not as a duplicate.
+            self.instance = written
+        return cleaned_data
+
+    def owning_partner(self) -> Partner:
+        # Chosen on add, fixed after.
+        return self.cleaned_data["partner"] if self.instance.pk is None else self.instance.partner
+
+    def write(self, actor: scheduling.Actor) -> models.Model:
+        raise NotImplementedError
+
+    def domain_values(self, names: Iterable[str]) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in names if name != "partner"}
+
+
+class EventForm(ServiceModelForm):
+    class Meta:
+        model = ScheduleEvent
+        fields = ["partner", *EVENT_RULES]  # what the service accepts (the admin shows fewer)
+        help_texts = {
+            "start": "For a series: the first occurrence.",
+            "recurrence": 'Series only. Kaltura recurrence fields, e.g. {"frequency": "weeks", '
+            '"count": 12, "by_day": "MO,WE", "time_zone": "Europe/Berlin"}.',
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "recurrence_type" in self.fields:
+            # Occurrences are made by their series, never chosen here.
+            choices = RecurrenceType.choices
+            self.fields["recurrence_type"].choices = [c for c in choices if c[0] != RecurrenceType.RECURRENCE]
+
+    def write(self, actor: scheduling.Actor) -> ScheduleEvent:
+        if self.instance.pk is None:
+            return scheduling.create_event(actor, self.domain_values(self.fields))
+        if not self.changed_data:
+            return self.instance
+        # Only what changed: on an occurrence each changed field becomes an exception.
+        return scheduling.update_event(actor, self.instance.pk, self.domain_values(self.changed_data))
+
+
+class ResourceForm(ServiceModelForm):
+    class Meta:
+        model = ScheduleResource
+        fields = [
+            "partner", "type", "name", "system_name", "description", "tags", "parent",
+            "stream_url", "entry_id",
+        ]  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "parent" in self.fields:
+            # The service refuses a parent of another partner; on change offer only valid ones.
+            parents = ScheduleResource.objects.exclude(status=ResourceStatus.DELETED)
+            if self.instance.pk is not None:
+                parents = parents.for_partner(self.instance.partner_id).exclude(pk=self.instance.pk)
+            self.fields["parent"].queryset = parents
+
+    def domain_values(self, names: Iterable[str]) -> dict[str, Any]:
+        names = list(names)
+        values = super().domain_values(name for name in names if name != "parent")
+        if "parent" in names:
+            parent = self.cleaned_data["parent"]
+            values["parent_id"] = parent.pk if parent else None
+        return values
+
+    def write(self, actor: scheduling.Actor) -> ScheduleResource:
+        if self.instance.pk is None:
+            return scheduling.create_resource(actor, self.domain_values(self.fields))
+        if not self.changed_data:
+            return self.instance
+        return scheduling.update_resource(actor, self.instance.pk, self.domain_values(self.changed_data))
+
+
+class LinkForm(ServiceModelForm):
+    class Meta:
+        model = ScheduleEventResource
+        fields = ["event", "resource"]
+
+    def owning_partner(self) -> Partner:
+        return self.cleaned_data["event"].partner
+
+    def write(self, actor: scheduling.Actor) -> ScheduleEventResource:
+        event, resource = self.cleaned_data["event"], self.cleaned_data["resource"]
+        return scheduling.link_resource(actor, event.pk, resource.pk)
+
+
+# ---------------------------------------------------------------- service-backed admins
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Admin for a model scheduling.py owns. Its form has already written through the service
+    by the time the admin would save; deletion marks rows DELETED through the service."""
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs: Any):
+        form = super().get_form(request, obj, change, **kwargs)
+        # get_form() builds a new form class per request, so this is this request's user.
+        form.user_id = request.user.get_username()
+        return form
+
+    def save_model(self, request, obj, form, change):
+        # Already written by the form, through the service. Reload what the service stored:
+        # ModelForm copied the raw form values back onto the object after clean().
+        obj.refresh_from_db()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if request.method == "POST":
+            # The form is shown again, so something failed after the form may already have
+            # written through the service (an inline row was invalid): undo that write, else
+            # submitting the corrected form would create the object a second time. Last, as no
+            # query may run after it in the view's transaction (the page renders after it).
+            transaction.set_rollback(True, using=router.db_for_write(self.model))
+        return response
+
+    def get_deleted_objects(self, objs, request):
+        # Deleting marks the row DELETED; nothing cascades in the database, and rows that
+        # PROTECT it (child resources) do not stop it, so the confirmation lists just these.
+        objs = list(objs)
+        return [str(obj) for obj in objs], {self.opts.verbose_name_plural: len(objs)}, set(), []
+
+    def apply_each(
+        self,
+        request: HttpRequest,
+        objects: Iterable[Any],
+        write: Callable[[scheduling.Actor, Any], object],
+        done: str,
+    ) -> None:
+        """Call the service for each object in its own transaction; report refusals row by row."""
+        user_id, count = request.user.get_username(), 0
+        for obj in objects:
+            try:
+                write(admin_actor(obj.partner, user_id), obj)
+            except SchedulingError as error:
+                self.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            what = model_ngettext(self.opts, count)
+            self.message_user(request, f"{done} {count} {what}.", messages.SUCCESS)
+
+
+class ResourceFilter(admin.SimpleListFilter):
+    """Events linked to one resource (of the partner chosen in the partner filter, if any)."""
+
+    title = "resource"
+    parameter_name = "resource"
+
+    def lookups(self, request, model_admin):
+        resources = ScheduleResource.objects.exclude(status=ResourceStatus.DELETED).select_related("partner")
+        partner_id = request.GET.get("partner__id__exact", "")
+        if partner_id.isdigit():
+            resources = resources.filter(partner_id=partner_id)
+        return [(r.pk, f"{r.name} ({r.partner.name})") for r in resources.order_by("partner", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if not self.value().isdigit():
+            raise IncorrectLookupParameters(f"resource must be an id, not {self.value()!r}")
+        linked = ScheduleEventResource.objects.filter(resource_id=self.value()).values("event_id")
+        return queryset.filter(pk__in=linked)
+
+
+class LinkFormSet(BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "resource" in form.fields:
+            resources = ScheduleResource.objects.exclude(status=ResourceStatus.DELETED)
+            if self.instance.partner_id is not None:
+                resources = resources.for_partner(self.instance.partner_id)
+            form.fields["resource"].queryset = resources
+
+
+class LinkInline(admin.TabularInline):
+    """An event's resources. Rows are added or removed, never edited; EventAdmin.save_formset
+    turns both into link_resource / unlink_resource."""
+
+    model = ScheduleEventResource
+    formset = LinkFormSet
+    fields = ["resource"]
+    extra = 1
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and _is_live(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _is_live(obj)
+
+
+def _is_live(obj: ScheduleEvent | ScheduleResource | None) -> bool:
+    # The service no longer finds deleted rows, so they can only be viewed.
+    return obj is None or obj.status not in (EventStatus.DELETED, ResourceStatus.DELETED)
+
+
+@admin.register(ScheduleEvent)
+class EventAdmin(ServiceAdmin):
+    form = EventForm
+    inlines = [LinkInline]
+    list_display = [
+        "id", "summary", "type", "status", "recurrence_type", "start", "end", "partner", "resource_count",
+    ]  # fmt: skip
+    list_display_links = ["id", "summary"]
+    list_filter = ["type", "status", "recurrence_type", "is_exception", ResourceFilter, "partner"]
+    list_select_related = ["partner"]
+    search_fields = ["id__exact", "summary", "reference_id", "tags", "organizer", "=ical_uid"]
+    date_hierarchy = "start"
+    ordering = ["-start"]
+    actions = ["cancel_selected", "delete_selected"]
+    readonly_fields = [
+        "status", "duration", "time_zone", "parent", "occurrence_list", "original_start",
+        "is_exception", "overridden_fields", "sequence", "ical_uid", "linked_to", "linked_to_offset",
+        "created_at", "updated_at",
+    ]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["partner", "type", "status", "summary", "description"]}),
+        ("Time", {"fields": [
+            "start", "end", "duration", "recurrence_type", "recurrence", "time_zone",
+            "parent", "occurrence_list", "original_start", "is_exception", "overridden_fields",
+        ]}),
+        ("Details", {"classes": ["collapse"], "fields": [
+            "reference_id", "classification_type", "location", "organizer", "owner_id", "priority",
+            "contact", "comment", "tags", "geo_latitude", "geo_longitude",
+        ]}),
+        ("Entries", {"classes": ["collapse"], "fields": [
+            "template_entry_id", "entry_ids", "category_ids",
+        ]}),
+        ("Live stream", {"classes": ["collapse"], "fields": [
+            "source_entry_id", "projected_audience", "pre_start_time", "post_end_time",
+            "pre_start_entry_id", "post_end_entry_id", "is_content_interruptible", "live_features",
+        ]}),
+        ("Record", {"classes": ["collapse"], "fields": [
+            "sequence", "ical_uid", "linked_to", "linked_to_offset", "created_at", "updated_at",
+        ]}),
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        links = count_of(ScheduleEventResource.objects, event=OuterRef("pk"))
+        return super().get_queryset(request).annotate(resource_count=links)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        if obj is not None:
+            readonly += ["partner", "type"]
+        if obj is not None and obj.is_occurrence:
+            readonly += ["recurrence_type", "recurrence"]
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _is_live(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # An occurrence is cancelled, not deleted (the service refuses, as Kaltura does).
+        occurrence = obj is not None and obj.is_occurrence
+        return super().has_delete_permission(request, obj) and _is_live(obj) and not occurrence
+
+    @admin.display(description="resources", ordering="resource_count")
+    def resource_count(self, event):
+        return event.resource_count
+
+    @admin.display(description="occurrences")
+    def occurrence_list(self, event):
+        # A link rather than an inline: a series may have 1,000 occurrences, too many for one
+        # form (and for DATA_UPLOAD_MAX_NUMBER_FIELDS when it is posted back).
+        if not event.is_series:
+            return self.get_empty_value_display()
+        count = event.occurrences.exclude(status=EventStatus.DELETED).count()
+        url = reverse(admin_urlname(self.opts, "changelist")) + f"?parent__exact={event.pk}"
+        return format_html('<a href="{}">{} occurrences</a>', url, count)
+
+    def save_formset(self, request, form, formset, change):
+        event = form.instance
+        formset.save(commit=False)  # sorts the rows into new_objects / deleted_objects only
+        actor = admin_actor(event.partner, request.user.get_username())
+        for link in formset.deleted_objects:
+            self._write_link(request, scheduling.unlink_resource, actor, event, link.resource)
+        for link in formset.new_objects:
+            self._write_link(request, scheduling.link_resource, actor, event, link.resource)
+
+    def _write_link(self, request, write, actor, event, resource) -> None:
+        # The event is saved by now; a refused link is reported and the others go ahead.
+        try:
+            write(actor, event.pk, resource.pk)
+        except SchedulingError as error:
+            self.message_user(request, f"Resource {resource}: {error.message}", messages.ERROR)
+
+    @admin.action(description="Cancel selected events", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        events = queryset.select_related("partner").exclude(status=EventStatus.DELETED)
+        self.apply_each(request, events, lambda a, e: scheduling.cancel_event(a, e.pk), "Cancelled")
+
+    # Named like Django's own action so that it replaces it: events are soft-deleted.
+    @admin.action(description="Delete selected events", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        events = queryset.select_related("partner").exclude(status=EventStatus.DELETED)
+        self.apply_each(request, events, lambda a, e: scheduling.delete_event(a, e.pk), "Deleted")
+
+    def delete_model(self, request, obj):
+        scheduling.delete_event(admin_actor(obj.partner, request.user.get_username()), obj.pk)
+
+
+@admin.register(ScheduleResource)
+class ResourceAdmin(ServiceAdmin):
+    form = ResourceForm
+    list_display = ["id", "name", "type", "status", "system_name", "parent", "partner", "event_count"]
+    list_display_links = ["id", "name"]
+    list_filter = ["type", "status", "partner"]
+    list_select_related = ["partner", "parent"]
+    search_fields = ["id__exact", "name", "system_name", "tags", "description"]
+    actions = ["delete_selected"]
+    fields = [
+        "partner", "type", "status", "name", "system_name", "description", "tags", "parent",
+        "stream_url", "entry_id", "created_at", "updated_at",
+    ]  # fmt: skip
+    readonly_fields = ["status", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        links = count_of(ScheduleEventResource.objects, resource=OuterRef("pk"))
+        return super().get_queryset(request).annotate(event_count=links)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "partner", "type"] if obj else self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _is_live(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _is_live(obj)
+
+    @admin.display(description="events", ordering="event_count")
+    def event_count(self, resource):
+        return resource.event_count
+
+    # Named like Django's own action so that it replaces it: resources are soft-deleted.
+    @admin.action(description="Delete selected resources", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        resources = queryset.select_related("partner").exclude(status=ResourceStatus.DELETED)
+        self.apply_each(request, resources, lambda a, r: scheduling.delete_resource(a, r.pk), "Deleted")
+
+    def delete_model(self, request, obj):
+        scheduling.delete_resource(admin_actor(obj.partner, request.user.get_username()), obj.pk)
+
+
+@admin.register(ScheduleEventResource)
+class LinkAdmin(ServiceAdmin):
+    form = LinkForm
+    list_display = ["id", "event", "resource", "partner", "created_at"]
+    list_filter = ["partner"]
+    list_select_related = ["event", "resource", "partner"]
+    search_fields = ["event__summary", "resource__name"]
+    raw_id_fields = ["event", "resource"]
+    actions = ["delete_selected"]
+    fields = ["event", "resource", "partner", "created_at"]
+    readonly_fields = ["partner", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a link is made or removed, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or _is_live(obj.event))
+
+    # Named like Django's own action so that it replaces it: unlinking a series' resource
+    # unlinks its occurrences too, which only the service knows.
+    @admin.action(description="Unlink selected event resources", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        links = queryset.select_related("partner", "event", "resource")
+        self.apply_each(request, links, self._unlink, "Removed")
+
+    def delete_model(self, request, obj):
+        self._unlink(admin_actor(obj.partner, request.user.get_username()), obj)
+
+    @staticmethod
+    def _unlink(actor: scheduling.Actor, link: ScheduleEventResource) -> None:
+        scheduling.unlink_resource(actor, link.event_id, link.resource_id)
+
+
+# ---------------------------------------------------------------- the other models
+
+
+class DirectAdmin(admin.ModelAdmin):
+    """Admin for models outside the scheduling write path (they have a chosen id, not a serial
+    one): written directly, the id fixed once created, updated_at kept current."""
+
+    def get_readonly_fields(self, request, obj=None):
+        # Changing a primary key in the admin would save a copy under the new id.
+        return [*self.readonly_fields, "id"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = clock.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Partner)
+class PartnerAdmin(DirectAdmin):
+    list_display = ["id", "name", "time_zone", "prevent_conflicts", "resource_count", "event_count"]
+    list_display_links = ["id", "name"]
+    list_filter = ["prevent_conflicts"]
+    search_fields = ["id__exact", "name"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                resource_count=count_of(ScheduleResource.objects, partner=OuterRef("pk")),
+                event_count=count_of(ScheduleEvent.objects, partner=OuterRef("pk")),
+            )
+        )
+
+    def get_changeform_initial_data(self, request):
+        return {"admin_secret": Partner.new_secret(), "secret": Partner.new_secret()}
+
+    @admin.display(description="resources", ordering="resource_count")
+    def resource_count(self, partner):
+        return partner.resource_count
+
+    @admin.display(description="events", ordering="event_count")
+    def event_count(self, partner):
+        return partner.event_count
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "partner", "role"]
+    list_filter = ["role", "partner"]
+    list_select_related = ["user", "partner"]
+    search_fields = ["user__username", "user__email", "partner__name"]
+    autocomplete_fields = ["user", "partner"]
+
+
+@admin.register(Entry)
+class EntryAdmin(DirectAdmin):
+    list_display = ["id", "name", "type", "status", "owner_id", "partner", "created_at"]
+    list_display_links = ["id", "name"]
+    list_filter = ["type", "partner"]
+    list_select_related = ["partner"]
+    search_fields = ["=id", "name", "reference_id", "tags", "owner_id"]
+    raw_id_fields = ["template_entry"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(AppToken)
+class AppTokenAdmin(DirectAdmin):
+    list_display = ["id", "partner", "description", "status", "hash_type", "session_user_id", "expiry"]
+    list_filter = ["status", "hash_type", "partner"]
+    list_select_related = ["partner"]
+    search_fields = ["=id", "description", "session_user_id"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_changeform_initial_data(self, request):
+        return {"id": AppToken.new_id(), "token": secrets.token_hex(32)}
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail: view only."""
+
+    list_display = ["at", "partner", "source", "actor", "action", "object_link"]
+    list_filter = ["source", "action", "object_type", "partner"]
+    list_select_related = ["partner"]
+    search_fields = ["actor", "object_id", "object_type"]
+    date_hierarchy = "at"
+    ordering = ["-at", "-pk"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="object")
+    def object_link(self, entry):
+        model = {
+            "ScheduleEvent": ScheduleEvent,
+            "ScheduleResource": ScheduleResource,
+            "ScheduleEventResource": ScheduleEventResource,
+        }.get(entry.object_type)
+        label = f"{entry.object_type} {entry.object_id}"
+        if model is None:
+            return label
+        url = reverse(admin_urlname(model._meta, "change"), args=[entry.object_id])
+        return format_html('<a href="{}">{}</a>', url, label)

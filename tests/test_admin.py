@@ -1,0 +1,313 @@
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from django.urls import reverse
+
+from calendar_app.models import (
+    AppToken,
+    AuditEntry,
+    Entry,
+    EventStatus,
+    EventType,
+    Membership,
+    Partner,
+    RecurrenceType,
+    ResourceStatus,
+    ResourceType,
+    ScheduleEvent,
+    ScheduleEventResource,
+    ScheduleResource,
+)
+
+MODELS = [
+    Partner, Membership, ScheduleResource, ScheduleEvent, ScheduleEventResource, Entry, AppToken, AuditEntry,
+]  # fmt: skip
+ADDABLE = [model for model in MODELS if model is not AuditEntry]
+
+
+def admin_url(model, view: str = "changelist", *args) -> str:
+    return reverse(f"admin:calendar_app_{model._meta.model_name}_{view}", args=args)
+
+
+def event_form(start: str = "2026-09-07 09:00", end: str = "2026-09-07 10:30", **fields) -> dict:
+    """What the event add/change page posts; times in UTC, the admin's zone."""
+    (start_day, start_time), (end_day, end_time) = start.split(), end.split()
+    return {
+        "type": EventType.RECORD,
+        "summary": "Admin lecture",
+        "start_0": start_day,
+        "start_1": start_time,
+        "end_0": end_day,
+        "end_1": end_time,
+        "recurrence_type": RecurrenceType.NONE,
+        "classification_type": 1,
+        "pre_start_time": 0,
+        "post_end_time": 0,
+        "resource_links-TOTAL_FORMS": 0,
+        "resource_links-INITIAL_FORMS": 0,
+        **fields,
+    }
+
+
+def edit_form(event: ScheduleEvent, start: str = "", end: str = "", **fields) -> dict:
+    """The change page of `event` posted back unchanged, except for what is given."""
+    recurrence = {"recurrence": json.dumps(event.recurrence)} if event.recurrence else {}
+    data = {"summary": event.summary, "recurrence_type": event.recurrence_type, **recurrence, **fields}
+    start = start or f"{event.start:%Y-%m-%d %H:%M}"
+    return event_form(start, end or f"{event.end:%Y-%m-%d %H:%M}", **data)
+
+
+def link_row(resource) -> dict:
+    return {"resource_links-TOTAL_FORMS": 1, "resource_links-0-resource": resource.pk}
+
+
+@pytest.fixture
+def world(partner, make_resource, make_series, django_user_model):
+    room = make_resource("Lecture Hall A")
+    series = make_series(count=3, resources=[room], summary="Physics")
+    Entry.objects.create(partner=partner, name="Physics template")
+    AppToken.objects.create(id=AppToken.new_id(), partner=partner, token="t" * 64)
+    alice = django_user_model.objects.create(username="alice")
+    Membership.objects.create(user=alice, partner=partner, role=Membership.Role.ADMIN)
+    return SimpleNamespace(room=room, series=series, occurrence=series.occurrences.order_by("start")[0])
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_it_lists_every_model(admin_client, world, model):
+    response = admin_client.get(admin_url(model))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count > 0
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_it_shows_every_change_page(admin_client, world, model):
+    response = admin_client.get(admin_url(model, "change", model.objects.first().pk))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", ADDABLE, ids=lambda m: m.__name__)
+def test_it_shows_every_add_page(admin_client, model):
+    assert admin_client.get(admin_url(model, "add")).status_code == 200
+
+
+def test_it_lists_events_in_a_fixed_number_of_queries(
+    admin_client, world, make_series, django_assert_max_num_queries
+):
+    for _ in range(5):
+        make_series(count=3, resources=[world.room])
+    with django_assert_max_num_queries(9):
+        admin_client.get(admin_url(ScheduleEvent))
+
+
+def test_it_links_a_series_to_its_occurrences(admin_client, world):
+    page = admin_client.get(admin_url(ScheduleEvent, "change", world.series.pk)).content.decode()
+    link = f"?parent__exact={world.series.pk}"
+    assert f'{link}">3 occurrences</a>' in page
+    response = admin_client.get(admin_url(ScheduleEvent) + link)
+    assert response.context["cl"].result_count == 3
+
+
+def test_it_lists_partners_with_counts(admin_client, world, partner):
+    response = admin_client.get(admin_url(Partner))
+    assert response.context["cl"].result_list[0].event_count == 4  # the series and 3 occurrences
+
+
+def test_it_searches_events(admin_client, world, make_event):
+    make_event(summary="Chemistry")
+    response = admin_client.get(admin_url(ScheduleEvent), {"q": "chemistry"})
+    assert [e.summary for e in response.context["cl"].result_list] == ["Chemistry"]
+
+
+def test_it_filters_events_by_resource(admin_client, world, make_event):
+    make_event(summary="Elsewhere")
+    response = admin_client.get(admin_url(ScheduleEvent), {"resource": world.room.pk})
+    summaries = {e.summary for e in response.context["cl"].result_list}
+    assert summaries == {"Physics"}
+    assert response.context["cl"].result_count == 4
+
+
+def test_it_adds_an_event_through_the_service(admin_client, partner, now):
+    response = admin_client.post(admin_url(ScheduleEvent, "add"), event_form(partner=partner.pk))
+    assert response.status_code == 302
+    event = ScheduleEvent.objects.get(summary="Admin lecture")
+    audit = AuditEntry.objects.get(object_id=str(event.pk))
+    assert (audit.source, audit.actor, audit.action) == ("admin", "admin", "create")
+
+
+def test_it_adds_a_series_with_its_occurrences(admin_client, partner, now):
+    rule = json.dumps({"frequency": "weeks", "count": 4})
+    form = event_form(partner=partner.pk, recurrence_type=RecurrenceType.RECURRING, recurrence=rule)
+    admin_client.post(admin_url(ScheduleEvent, "add"), form)
+    series = ScheduleEvent.objects.get(recurrence_type=RecurrenceType.RECURRING)
+    assert series.occurrences.count() == 4
+
+
+def test_it_adds_a_series_with_a_resource(admin_client, partner, make_resource, now):
+    room = make_resource()
+    rule = json.dumps({"frequency": "days", "count": 2})
+    form = event_form(
+        partner=partner.pk, recurrence_type=RecurrenceType.RECURRING, recurrence=rule, **link_row(room)
+    )
+    admin_client.post(admin_url(ScheduleEvent, "add"), form)
+    assert ScheduleEventResource.objects.filter(resource=room).count() == 3
+
+
+def test_it_reports_a_refused_link_and_keeps_the_event(admin_client, partner, make_resource, make_event, now):
+    partner.prevent_conflicts = True
+    partner.save()
+    room = make_resource()
+    make_event(resources=[room])
+    response = admin_client.post(
+        admin_url(ScheduleEvent, "add"), event_form(partner=partner.pk, **link_row(room)), follow=True
+    )
+    assert "overlaps another booking on the same resource" in response.content.decode()
+    added = ScheduleEvent.objects.get(summary="Admin lecture")
+    assert not added.resource_links.exists()
+
+
+def test_it_shows_end_before_start_on_the_form(admin_client, partner, now):
+    form = event_form(end="2026-09-07 08:00", partner=partner.pk)
+    response = admin_client.post(admin_url(ScheduleEvent, "add"), form)
+    assert response.status_code == 200
+    assert "must not be before the start" in response.content.decode()
+    assert not ScheduleEvent.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_it_shows_a_recurrence_error_on_the_recurrence_field(admin_client, partner, now):
+    rule = json.dumps({"frequency": "weeks"})  # neither count nor until
+    form = event_form(partner=partner.pk, recurrence_type=RecurrenceType.RECURRING, recurrence=rule)
+    response = admin_client.post(admin_url(ScheduleEvent, "add"), form)
+    assert "recurrence.until" in str(response.context["adminform"].form.errors["recurrence"])
+
+
+def test_it_shows_a_conflict_as_a_form_error(admin_client, partner, make_resource, make_event, now):
+    partner.prevent_conflicts = True
+    partner.save()
+    room = make_resource()
+    first = make_event("2026-09-07 09:00", resources=[room])
+    second = make_event("2026-09-07 11:00", resources=[room], summary="Second")
+    form = edit_form(second, start="2026-09-07 09:30", end="2026-09-07 10:00")
+    response = admin_client.post(admin_url(ScheduleEvent, "change", second.pk), form)
+    assert f"(id {first.pk})" in response.content.decode()
+    second.refresh_from_db()
+    assert second.start.hour == 11
+
+
+def test_it_writes_nothing_when_an_inline_row_is_invalid(admin_client, partner, now):
+    form = event_form(partner=partner.pk, **link_row(SimpleNamespace(pk=999)))  # no such resource
+    response = admin_client.post(admin_url(ScheduleEvent, "add"), form)
+    assert response.status_code == 200
+    assert not ScheduleEvent.objects.exists()
+
+
+def test_it_sends_only_changed_fields(admin_client, world, now):
+    occurrence = world.occurrence
+    form = edit_form(occurrence, summary="Physics (moved lab)")
+    admin_client.post(admin_url(ScheduleEvent, "change", occurrence.pk), form)
+    occurrence.refresh_from_db()
+    assert (occurrence.is_exception, occurrence.overridden_fields) == (True, ["summary"])
+
+
+def test_it_cancels_a_series_and_its_occurrences(admin_client, world, now):
+    form = {"action": "cancel_selected", "_selected_action": [world.series.pk]}
+    admin_client.post(admin_url(ScheduleEvent), form)
+    statuses = set(ScheduleEvent.objects.values_list("status", flat=True))
+    assert statuses == {EventStatus.CANCELLED}
+
+
+def test_it_reports_that_an_occurrence_cannot_be_deleted(admin_client, world, now):
+    form = {"action": "delete_selected", "_selected_action": [world.occurrence.pk]}
+    response = admin_client.post(admin_url(ScheduleEvent), form, follow=True)
+    assert "cannot be deleted: cancel it, or delete its series" in response.content.decode()
+    assert set(ScheduleEvent.objects.values_list("status", flat=True)) == {EventStatus.ACTIVE}
+
+
+def test_it_soft_deletes_a_series(admin_client, world, now):
+    form = {"action": "delete_selected", "_selected_action": [world.series.pk]}
+    admin_client.post(admin_url(ScheduleEvent), form)
+    assert set(ScheduleEvent.objects.values_list("status", flat=True)) == {EventStatus.DELETED}
+
+
+def test_it_soft_deletes_a_series_from_its_delete_page(admin_client, world, now):
+    admin_client.post(admin_url(ScheduleEvent, "delete", world.series.pk), {"post": "yes"})
+    assert set(ScheduleEvent.objects.values_list("status", flat=True)) == {EventStatus.DELETED}
+
+
+def test_it_has_no_delete_page_for_an_occurrence(admin_client, world):
+    response = admin_client.get(admin_url(ScheduleEvent, "delete", world.occurrence.pk))
+    assert response.status_code == 403
+
+
+def test_it_links_a_series_occurrences_through_the_inline(admin_client, world, make_resource, now):
+    camera = make_resource("Camera 1")
+    form = edit_form(world.series, **link_row(camera))
+    admin_client.post(admin_url(ScheduleEvent, "change", world.series.pk), form)
+    linked = ScheduleEventResource.objects.filter(resource=camera).values_list("event_id", flat=True)
+    assert set(linked) == {world.series.pk, *world.series.occurrences.values_list("pk", flat=True)}
+
+
+def test_it_unlinks_through_the_inline(admin_client, world, now):
+    link = ScheduleEventResource.objects.get(event=world.series)
+    form = edit_form(
+        world.series,
+        **{
+            "resource_links-TOTAL_FORMS": 1,
+            "resource_links-INITIAL_FORMS": 1,
+            "resource_links-0-id": link.pk,
+            "resource_links-0-event": world.series.pk,
+            "resource_links-0-DELETE": "on",
+        },
+    )
+    admin_client.post(admin_url(ScheduleEvent, "change", world.series.pk), form)
+    assert not ScheduleEventResource.objects.exists()
+    assert AuditEntry.objects.filter(action="unlink", source="admin").exists()
+
+
+def test_it_adds_a_resource_through_the_service(admin_client, partner, now):
+    form = {"partner": partner.pk, "type": ResourceType.LOCATION, "name": "Hall B", "system_name": "hall-b"}
+    admin_client.post(admin_url(ScheduleResource, "add"), form)
+    resource = ScheduleResource.objects.get(system_name="hall-b")
+    assert AuditEntry.objects.filter(object_id=str(resource.pk), source="admin").exists()
+
+
+def test_it_shows_a_foreign_parent_on_the_parent_field(admin_client, partner, make_resource, outsider, now):
+    foreign = make_resource("Charlie's hall", who=outsider)
+    form = {"partner": partner.pk, "type": ResourceType.CAMERA, "name": "Camera", "parent": foreign.pk}
+    response = admin_client.post(admin_url(ScheduleResource, "add"), form)
+    assert f"no resource {foreign.pk}" in str(response.context["adminform"].form.errors["parent"])
+    assert not ScheduleResource.objects.filter(name="Camera").exists()
+
+
+def test_it_offers_only_the_partners_resources_as_parent(admin_client, world, make_resource, outsider):
+    make_resource("Charlie's hall", who=outsider)
+    response = admin_client.get(admin_url(ScheduleResource, "change", world.room.pk))
+    parents = response.context["adminform"].form.fields["parent"].queryset
+    assert not parents.exists()
+
+
+def test_it_soft_deletes_resources(admin_client, world, now):
+    form = {"action": "delete_selected", "_selected_action": [world.room.pk]}
+    admin_client.post(admin_url(ScheduleResource), form)
+    world.room.refresh_from_db()
+    assert world.room.status == ResourceStatus.DELETED
+
+
+def test_it_links_through_the_link_admin(admin_client, world, make_resource, now):
+    camera = make_resource("Camera 2")
+    form = {"event": world.series.pk, "resource": camera.pk}
+    response = admin_client.post(admin_url(ScheduleEventResource, "add"), form)
+    assert response.status_code == 302
+    assert ScheduleEventResource.objects.filter(resource=camera).count() == 4
+
+
+def test_it_keeps_audit_entries_read_only(admin_client, world):
+    entry = AuditEntry.objects.first()
+    change = admin_url(AuditEntry, "change", entry.pk)
+    assert 'name="_save"' not in admin_client.get(change).content.decode()
+    assert admin_client.post(change, {"action": "hacked"}).status_code == 403
+    assert admin_client.post(admin_url(AuditEntry, "delete", entry.pk), {"post": "yes"}).status_code == 403
+    assert AuditEntry.objects.filter(pk=entry.pk, action=entry.action).exists()
