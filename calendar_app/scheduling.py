@@ -84,27 +84,20 @@ def next_sequence(current: int) -> int:
 
 
 def get_event(partner: Partner, event_id: int) -> ScheduleEvent:
-    event = (
-        ScheduleEvent.objects.for_partner(partner)
-        .exclude(status=EventStatus.DELETED)
-        .filter(pk=event_id)
-        .first()
-    )
-    if event is None:
-        raise NotFound("event", event_id)
-    return event
+    return _get_live(ScheduleEvent, "event", partner, event_id)
 
 
 def get_resource(partner: Partner, resource_id: int) -> ScheduleResource:
-    resource = (
-        ScheduleResource.objects.for_partner(partner)
-        .exclude(status=ResourceStatus.DELETED)
-        .filter(pk=resource_id)
-        .first()
-    )
-    if resource is None:
-        raise NotFound("resource", resource_id)
-    return resource
+    return _get_live(ScheduleResource, "resource", partner, resource_id)
+
+
+def _get_live(model, kind: str, partner: Partner, pk: int):
+    """The partner's row, unless deleted: another partner's row is as unknown as a missing one."""
+    # EventStatus.DELETED and ResourceStatus.DELETED are both Kaltura's 3.
+    row = model.objects.for_partner(partner).exclude(status=EventStatus.DELETED).filter(pk=pk).first()
+    if row is None:
+        raise NotFound(kind, pk)
+    return row
 
 
 def _resource_ids_touched(event: ScheduleEvent) -> list[int]:
@@ -670,17 +663,13 @@ def _save_resource(actor: Actor, resource: ScheduleResource, values, action: str
 
 
 def _check_parent(partner: Partner, resource: ScheduleResource, parent_id: int) -> None:
-    parent = (
-        ScheduleResource.objects.for_partner(partner)
-        .exclude(status=ResourceStatus.DELETED)
-        .filter(pk=parent_id)
-        .first()
-    )
-    if parent is None:
+    try:
+        parent = get_resource(partner, parent_id)
+    except NotFound:
         raise ValidationFailed(
             "parent_id", f"no resource {parent_id}", code="RESOURCE_PARENT_ID_NOT_FOUND",
             args={"PARENT_ID": parent_id},
-        )  # fmt: skip
+        ) from None  # fmt: skip
     seen = set()
     while parent is not None and parent.pk not in seen:
         if resource.pk is not None and parent.pk == resource.pk:
