@@ -113,8 +113,18 @@ class ServiceModelForm(forms.ModelForm):
         # Chosen on add, fixed after.
         return self.cleaned_data["partner"] if self.instance.pk is None else self.instance.partner
 
+    # The service functions this form saves through: create(actor, values) and
+    # update(actor, pk, changes).
+    create: Callable[..., models.Model]
+    update: Callable[..., models.Model]
+
     def write(self, actor: scheduling.Actor) -> models.Model:
-        raise NotImplementedError
+        if self.instance.pk is None:
+            return self.create(actor, self.domain_values(self.fields))
+        if not self.changed_data:
+            return self.instance
+        # Only what changed: on an occurrence each changed field becomes an exception.
+        return self.update(actor, self.instance.pk, self.domain_values(self.changed_data))
 
     def domain_values(self, names: Iterable[str]) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in names if name != "partner"}
@@ -137,13 +147,8 @@ class EventForm(ServiceModelForm):
             choices = RecurrenceType.choices
             self.fields["recurrence_type"].choices = [c for c in choices if c[0] != RecurrenceType.RECURRENCE]
 
-    def write(self, actor: scheduling.Actor) -> ScheduleEvent:
-        if self.instance.pk is None:
-            return scheduling.create_event(actor, self.domain_values(self.fields))
-        if not self.changed_data:
-            return self.instance
-        # Only what changed: on an occurrence each changed field becomes an exception.
-        return scheduling.update_event(actor, self.instance.pk, self.domain_values(self.changed_data))
+    create = staticmethod(scheduling.create_event)
+    update = staticmethod(scheduling.update_event)
 
 
 class ResourceForm(ServiceModelForm):
@@ -171,12 +176,8 @@ class ResourceForm(ServiceModelForm):
             values["parent_id"] = parent.pk if parent else None
         return values
 
-    def write(self, actor: scheduling.Actor) -> ScheduleResource:
-        if self.instance.pk is None:
-            return scheduling.create_resource(actor, self.domain_values(self.fields))
-        if not self.changed_data:
-            return self.instance
-        return scheduling.update_resource(actor, self.instance.pk, self.domain_values(self.changed_data))
+    create = staticmethod(scheduling.create_resource)
+    update = staticmethod(scheduling.update_resource)
 
 
 class LinkForm(ServiceModelForm):
