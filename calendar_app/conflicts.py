@@ -13,9 +13,10 @@ import enum
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F
 
 from calendar_app.models import (
     EventType,
@@ -58,49 +59,71 @@ def find(
 ) -> list[Conflict]:
     """Every (window, stored event) pair that conflicts, ordered by window then event start.
 
-    One query fetches the candidates in the windows' overall span; matching each candidate to
-    the windows it overlaps happens here, so a 1,000-occurrence probe costs one query, not 1,000.
-    `ignore_ids` excludes those events and the occurrences of those that are series.
+    One query fetches the candidates' (id, start, end) in the windows' overall span; matching
+    them to the windows happens here, so a 1,000-occurrence probe costs one query, not 1,000.
+    A second query loads the events that do collide. `ignore_ids` excludes those events and
+    the occurrences of those that are series.
     """
     ordered = sorted(windows)
     if not ordered:
         return []
-    candidates = _candidates(partner, ordered, resource_ids, conflict_type, ignore_ids)
-    return _match(ordered, candidates)
+    pairs = _match(ordered, _candidates(partner, ordered, resource_ids, conflict_type, ignore_ids))
+    if not pairs:
+        return []
+    events = ScheduleEvent.objects.for_partner(partner).in_bulk({slot.pk for _, slot in pairs})
+    return [Conflict(window, events[slot.pk]) for window, slot in pairs]
 
 
-def _candidates(partner, windows, resource_ids, conflict_type, ignore_ids) -> list[ScheduleEvent]:
+class _Slot(NamedTuple):
+    pk: int
+    start: datetime
+    end: datetime
+
+
+def _candidates(partner, windows, resource_ids, conflict_type, ignore_ids) -> list[_Slot]:
+    """Resource and blackout candidates as the two halves of a UNION, each with its own index.
+
+    A single `id IN (links) OR type = blackout` filter cannot use the links' index: SQLite and
+    PostgreSQL then walk every event of the partner that starts before the span ends (bench/:
+    580 ms on SQLite, ~70 ms on PostgreSQL at 1M events; 2 ms as a UNION).
+    """
     span_start = windows[0].start
     span_end = max(w.end for w in windows)
-    wanted = Q(pk__in=[])
-    if conflict_type in (ConflictType.RESOURCE, ConflictType.BOTH) and resource_ids:
-        linked = ScheduleEventResource.objects.filter(partner=partner, resource_id__in=resource_ids).values(
-            "event_id"
-        )
-        wanted |= Q(pk__in=linked)
-    if conflict_type in (ConflictType.BLACKOUT, ConflictType.BOTH):
-        wanted |= Q(type=EventType.BLACKOUT)
-    events = ScheduleEvent.objects.for_partner(partner).bookable().overlapping(span_start, span_end)
-    events = events.filter(wanted)
+    events = ScheduleEvent.objects.bookable().overlapping(span_start, span_end)
     if ignore_ids:
         ignored = list(ignore_ids)
         events = events.exclude(pk__in=ignored).exclude(parent_id__in=ignored)
-    return list(events.order_by("start", "pk"))
+    halves = []
+    if conflict_type in (ConflictType.RESOURCE, ConflictType.BOTH) and resource_ids:
+        # Driven by the links' (resource, event) index, then each event by primary key: the cost
+        # follows the resources' bookings, not the partner's. Without ANALYZE statistics SQLite
+        # takes an equality on an index's first column for ~10 rows, so `partner_id = ?` would
+        # make every partner-led index look best. So links are picked by resource alone and the
+        # partner is checked as `partner_id + 0`, SQLite's documented way to keep a term off
+        # the indexes; another partner's resource id thus finds nothing.
+        linked = ScheduleEventResource.objects.filter(resource_id__in=resource_ids).values("event_id")
+        halves.append(events.alias(owner=F("partner_id") + 0).filter(owner=partner.pk, pk__in=linked))
+    if conflict_type in (ConflictType.BLACKOUT, ConflictType.BOTH):
+        halves.append(events.for_partner(partner).filter(type=EventType.BLACKOUT))
+    if not halves:
+        return []
+    rows = [half.values_list("pk", "start", "end") for half in halves]
+    return [_Slot(*row) for row in rows[0].union(*rows[1:])]
 
 
-def _match(windows: Sequence[Window], events: Sequence[ScheduleEvent]) -> list[Conflict]:
+def _match(windows: Sequence[Window], slots: Sequence[_Slot]) -> list[tuple[Window, _Slot]]:
     starts = [w.start for w in windows]
     longest = max(w.end - w.start for w in windows)
     found = []
-    for event in events:
+    for slot in slots:
         # Only windows that start before the event ends and less than `longest` before it
         # starts can overlap it; check those.
-        low = bisect.bisect_right(starts, event.start - longest)
-        high = bisect.bisect_left(starts, event.end)
+        low = bisect.bisect_right(starts, slot.start - longest)
+        high = bisect.bisect_left(starts, slot.end)
         for window in windows[low:high]:
-            if window.start < event.end and event.start < window.end:
-                found.append(Conflict(window, event))
-    found.sort(key=lambda c: (c.window, c.event.start, c.event.pk))
+            if window.start < slot.end and slot.start < window.end:
+                found.append((window, slot))
+    found.sort(key=lambda pair: (pair[0], pair[1].start, pair[1].pk))
     return found
 
 

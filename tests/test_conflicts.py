@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from calendar_app import conflicts, scheduling
@@ -101,13 +103,29 @@ def test_a_recurring_probe_says_which_occurrence_collides(actor, room, make_even
     assert [(c.window.start, c.event.pk) for c in found] == [(at("2026-09-21 09:00"), clash.pk)]
 
 
-def test_a_probe_checks_every_occurrence_in_one_query(actor, room, make_event, django_assert_num_queries):
+def test_a_probe_costs_the_same_two_queries_however_many_occurrences_it_has(
+    actor, room, make_event, django_assert_num_queries
+):
     for week in (7, 14, 21):
         make_event(f"2026-09-{week:02d} 09:00", 60, resources=[room])
-    windows = [window(f"2026-09-{d:02d} 09:30", f"2026-09-{d:02d} 10:30") for d in (7, 14, 21, 28)]
+    few = [window(f"2026-09-{d:02d} 09:30", f"2026-09-{d:02d} 10:30") for d in (7, 14, 21, 28)]
+    many = [
+        Window(w.start + timedelta(days=7 * n), w.end + timedelta(days=7 * n))
+        for w in few[:1]
+        for n in range(500)
+    ]
+    with django_assert_num_queries(2):  # the candidates, then the rows that collide
+        found = conflicts.find(actor.partner, few, [room.pk])
+    assert [c.window for c in found] == few[:3]
+    with django_assert_num_queries(2):
+        assert len(conflicts.find(actor.partner, many, [room.pk])) == 3
+
+
+def test_a_probe_without_collisions_costs_one_query(actor, room, django_assert_num_queries):
     with django_assert_num_queries(1):
-        found = conflicts.find(actor.partner, windows, [room.pk])
-    assert [c.window for c in found] == windows[:3]
+        assert (
+            conflicts.find(actor.partner, [window("2026-09-07 09:00", "2026-09-07 10:00")], [room.pk]) == []
+        )
 
 
 def test_one_stored_event_may_collide_with_several_proposed_slots(partner, room, make_event):
