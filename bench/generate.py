@@ -232,21 +232,9 @@ class Batch:
                 self.ids.link += 1
 
     def log(self, actor: scheduling.Actor, action: str, obj, before, after) -> None:
-        # scheduling._audit
-        self.audit.append(
-            AuditEntry(
-                id=self.ids.audit,
-                partner=actor.partner,
-                at=actor.now,
-                actor=actor.user_id,
-                source=actor.source,
-                action=action,
-                object_type=type(obj).__name__,
-                object_id=str(obj.pk),
-                before=before,
-                after=after,
-            )
-        )
+        entry = scheduling.audit_entry(actor, action, obj, before, after)
+        entry.id = self.ids.audit
+        self.audit.append(entry)
         self.ids.audit += 1
 
     def flush(self) -> None:

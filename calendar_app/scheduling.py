@@ -710,7 +710,12 @@ def _snapshot(obj: Any) -> dict[str, Any]:
 
 
 def _audit(actor: Actor, action: str, obj: Any, before, *, after: Any = ...) -> None:
-    AuditEntry.objects.create(
+    audit_entry(actor, action, obj, before, _snapshot(obj) if after is ... else after).save()
+
+
+def audit_entry(actor: Actor, action: str, obj: Any, before, after) -> AuditEntry:
+    """The (unsaved) audit row for `action` on `obj`; bench/ builds its dataset with it too."""
+    return AuditEntry(
         partner=actor.partner,
         at=actor.now,
         actor=actor.user_id,
@@ -719,5 +724,5 @@ def _audit(actor: Actor, action: str, obj: Any, before, *, after: Any = ...) -> 
         object_type=type(obj).__name__,
         object_id=str(obj.pk),
         before=before,
-        after=_snapshot(obj) if after is ... else after,
+        after=after,
     )
