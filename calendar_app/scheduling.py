@@ -80,6 +80,15 @@ def next_sequence(current: int) -> int:
     return math.ceil(current / 10) * 10 + 2
 
 
+# next_sequence() in SQL, for bulk updates (integer division on both databases).
+NEXT_SEQUENCE = (F("sequence") + 9) / 10 * 10 + 2
+
+
+def _updated_sequence(stored: int, values: dict[str, Any]) -> int:
+    """The next sequence, unless the caller sent a higher one (Kaltura lets it set its own)."""
+    return max(next_sequence(stored), values.get("sequence", 0))
+
+
 # ---------------------------------------------------------------- reads (partner-scoped)
 
 
@@ -223,7 +232,7 @@ def _check_recurrence_type_change(event: ScheduleEvent, values: dict[str, Any]) 
 def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> None:
     was_series = event.is_series
     content = {k: v for k, v in values.items() if k not in TIME_FIELDS and k != "sequence"}
-    sequence = max(next_sequence(event.sequence), values.get("sequence", 0))
+    sequence = _updated_sequence(event.sequence, values)
     _assign(event, values)
     event.sequence = sequence
     event.updated_at = actor.now
@@ -261,7 +270,7 @@ def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any
         _check_span(event.type, event.start, event.end, "end")
         event.duration = int((event.end - event.start).total_seconds())
     _mark_exception(event, [TIMES if k in TIME_FIELDS else k for k in changed])
-    event.sequence = max(next_sequence(sequence), values.get("sequence", 0))
+    event.sequence = _updated_sequence(sequence, values)
     event.updated_at = actor.now
     event.save()
 
@@ -276,7 +285,7 @@ def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -
         _check_span(event.type, event.start, event.start + timedelta(seconds=event.duration), "end")
         if not event.duration:
             raise ValidationFailed("duration", "a series needs a duration of at least a second")
-        rule = recurrence.parse(event.recurrence or {}, default_zone=actor.partner.time_zone or "UTC")
+        rule = recurrence.parse(event.recurrence or {}, default_zone=_default_zone(actor.partner))
         event.recurrence = rule.as_dict()
         event.time_zone = rule.time_zone
         starts = recurrence.expand(rule, event.start, limits())
@@ -290,6 +299,11 @@ def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -
     _check_span(event.type, event.start, event.end, "end")
     event.duration = int((event.end - event.start).total_seconds())
     return []
+
+
+def _default_zone(partner: Partner) -> str:
+    """The zone a series is expanded in when its recurrence names none."""
+    return partner.time_zone or "UTC"
 
 
 def _check_span(kind: int, start: datetime, end: datetime, field: str) -> None:
@@ -330,7 +344,7 @@ def _set_status(actor: Actor, event: ScheduleEvent, status: int) -> None:
     if event.is_series:
         # Occurrences already deleted stay deleted; a cancelled series keeps nothing active.
         event.occurrences.exclude(status=EventStatus.DELETED).update(
-            status=status, sequence=(F("sequence") + 9) / 10 * 10 + 2, updated_at=actor.now
+            status=status, sequence=NEXT_SEQUENCE, updated_at=actor.now
         )
 
 
@@ -428,7 +442,7 @@ def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> 
     """Copy changed series fields to occurrences, except what an exception set itself."""
     if not content:
         return
-    bump = {"sequence": (F("sequence") + 9) / 10 * 10 + 2, "updated_at": actor.now}
+    bump = {"sequence": NEXT_SEQUENCE, "updated_at": actor.now}
     occurrences = series.occurrences.exclude(status=EventStatus.DELETED)
     occurrences.filter(is_exception=False).update(**content, **bump)
     for occurrence in occurrences.filter(is_exception=True):
@@ -459,7 +473,7 @@ def windows_for(actor: Actor, proposal: dict[str, Any]) -> list[Window]:
     if not length and end is not None:
         length = end - start
     _check_span(kind, start, start + length, "end")
-    rule = recurrence.parse(values.get("recurrence") or {}, default_zone=actor.partner.time_zone)
+    rule = recurrence.parse(values.get("recurrence") or {}, default_zone=_default_zone(actor.partner))
     return [Window(s, s + length) for s in recurrence.expand(rule, start, limits())]
 
 
