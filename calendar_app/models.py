@@ -373,3 +373,17 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_id}"
+
+
+class RevokedSession(models.Model):
+    """A KS ended by `session.end` before its expiry. Rows past `expires_at` can go: the KS
+    would be refused as expired anyway."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    fingerprint = models.CharField(max_length=64, unique=True)  # sha256 of the KS
+    expires_at = models.DateTimeField()
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"revoked KS {self.fingerprint[:12]}…"

@@ -1,0 +1,342 @@
+"""Every Kaltura object type this server speaks, as data (kaltura-api.md §3, kaltura-client.md
+§4.2). Field order is wire order. Filters list their fields as (field, kind, operators), which
+expands to Kaltura's names: ("startDate", TIME, "GTE LTE") -> startDateGreaterThanOrEqual, ...
+"""
+
+from __future__ import annotations
+
+from calendar_app.kaltura_api.objects import Arr, Computed, Field, Obj, define
+from calendar_app.kaltura_api.values import Bool, Float, Int, IntEnum, Str, StrEnum, Time
+from calendar_app.models import EventType, RecurrenceType, ResourceType
+
+INT, STR, TIME, FLOAT, BOOL = Int(), Str(), Time(), Float(), Bool()
+EVENT_STATUS = IntEnum("KalturaScheduleEventStatus", frozenset({1, 2, 3}))
+RESOURCE_STATUS = IntEnum("KalturaScheduleResourceStatus", frozenset({1, 2, 3}))
+RECURRENCE_TYPE = IntEnum("KalturaScheduleEventRecurrenceType", frozenset(RecurrenceType.values))
+CLASSIFICATION = IntEnum("KalturaScheduleEventClassificationType", frozenset({1, 2, 3}))
+CONFLICT_TYPE = IntEnum("KalturaScheduleEventConflictType", frozenset({1, 2, 3}))
+SESSION_TYPE = IntEnum("KalturaSessionType", frozenset({0, 2}))
+APP_TOKEN_STATUS = IntEnum("KalturaAppTokenStatus", frozenset({1, 2, 3}))
+HASH_TYPE = StrEnum("KalturaAppTokenHashType", frozenset({"MD5", "SHA1", "SHA256", "SHA512"}))
+FREQUENCY = StrEnum(
+    "KalturaScheduleEventRecurrenceFrequency",
+    frozenset({"seconds", "minutes", "hours", "days", "weeks", "months", "years"}),
+)
+WEEKDAY = StrEnum("KalturaScheduleEventRecurrenceDay", frozenset({"SU", "MO", "TU", "WE", "TH", "FR", "SA"}))
+
+
+def ro(wire: str, kind, attr: str = "", **extra) -> Field:
+    return Field(wire, kind, attr, readonly=True, **extra)
+
+
+def _linked_to(event, context):
+    if event.linked_to_id is None:
+        return None
+    return {"event_id": event.linked_to_id, "offset": event.linked_to_offset or 0}
+
+
+# ---------------------------------------------------------------- schedule events
+
+define("KalturaLinkedScheduleEvent", None, Field("offset", INT), Field("eventId", INT))
+define(
+    "KalturaScheduleEventRecurrence",
+    None,
+    Field("name", STR),
+    Field("frequency", FREQUENCY),
+    Field("until", Time(as_unix=True)),
+    Field("timeZone", STR),
+    Field("count", INT),
+    Field("interval", INT),
+    Field("bySecond", STR),
+    Field("byMinute", STR),
+    Field("byHour", STR),
+    Field("byDay", STR),
+    Field("byMonthDay", STR),
+    Field("byYearDay", STR),
+    Field("byWeekNumber", STR),
+    Field("byMonth", STR),
+    Field("byOffset", STR),
+    Field("weekStartDay", WEEKDAY),
+)
+define(
+    "KalturaScheduleEvent",
+    None,
+    ro("id", INT, "pk"),
+    ro("partnerId", INT, "partner_id"),
+    ro("parentId", INT, "parent_id"),
+    Field("summary", STR),
+    Field("description", STR),
+    ro("status", EVENT_STATUS),
+    Field("startDate", TIME, "start"),
+    Field("endDate", TIME, "end"),
+    Field("referenceId", STR),
+    Field("linkedTo", Obj(base="KalturaLinkedScheduleEvent"), read=_linked_to),
+    # Followers of a linked event; linking is refused (see services), so there are none.
+    ro("linkedBy", STR, read=lambda event, context: None),
+    Field("classificationType", CLASSIFICATION),
+    Field("geoLatitude", FLOAT),
+    Field("geoLongitude", FLOAT),
+    Field("location", STR),
+    Field("organizer", STR),
+    Field("ownerId", STR),
+    Field("priority", INT),
+    Field("sequence", INT),
+    Field("recurrenceType", RECURRENCE_TYPE),
+    Field("duration", INT),
+    Field("contact", STR),
+    Field("comment", STR),
+    Field("tags", STR),
+    ro("createdAt", TIME),
+    ro("updatedAt", TIME),
+    Field("recurrence", Obj(base="KalturaScheduleEventRecurrence")),
+    abstract=True,
+)
+define(
+    "KalturaEntryScheduleEvent",
+    "KalturaScheduleEvent",
+    Field("templateEntryId", STR),
+    Field("entryIds", STR),
+    Field("categoryIds", STR),
+    ro("blackoutConflicts", Computed(), read=lambda event, context: context.blackout_conflicts(event)),
+    abstract=True,
+)
+define("KalturaRecordScheduleEvent", "KalturaEntryScheduleEvent", event_type=EventType.RECORD)
+define("KalturaBlackoutScheduleEvent", "KalturaScheduleEvent", event_type=EventType.BLACKOUT)
+define("KalturaMeetingScheduleEvent", "KalturaEntryScheduleEvent", Field("preStartTime", INT), event_type=4)
+define("KalturaBaseLiveScheduleEvent", "KalturaEntryScheduleEvent", abstract=True)
+define(
+    "KalturaLiveStreamScheduleEvent",
+    "KalturaBaseLiveScheduleEvent",
+    Field("sourceEntryId", STR),
+    Field("projectedAudience", INT),
+    Field("preStartTime", INT),
+    Field("postEndTime", INT),
+    Field("preStartEntryId", STR),
+    Field("postEndEntryId", STR),
+    Field("isContentInterruptible", BOOL),
+    Field("liveFeatures", Arr(base="KalturaLiveFeature", max_items=20)),
+    event_type=EventType.LIVE_STREAM,
+)
+define(
+    "KalturaLiveFeature",
+    None,
+    Field("systemName", STR),
+    Field("preStartTime", INT),
+    Field("postEndTime", INT),
+    abstract=True,
+)
+define(
+    "KalturaLiveCaptionFeature",
+    "KalturaLiveFeature",
+    *(Field(name, STR) for name in ("mediaUrl", "mediaKey", "captionUrl", "captionToken")),
+    Field("inputDelay", INT),
+    Field("captionFormat", STR),
+    Field("language", STR),
+)
+define(
+    "KalturaLiveRestreamFeature",
+    "KalturaLiveFeature",
+    *(Field(name, STR) for name in ("primaryUrl", "secondaryUrl", "playbackUrl", "streamKey")),
+)
+EVENT_TYPE_NAMES = {
+    EventType.RECORD: "KalturaRecordScheduleEvent",
+    EventType.LIVE_STREAM: "KalturaLiveStreamScheduleEvent",
+    EventType.BLACKOUT: "KalturaBlackoutScheduleEvent",
+    EventType.MEETING: "KalturaMeetingScheduleEvent",
+}
+
+# ---------------------------------------------------------------- resources and links
+
+define(
+    "KalturaScheduleResource",
+    None,
+    ro("id", INT, "pk"),
+    Field("parentId", INT, "parent_id"),
+    ro("partnerId", INT, "partner_id"),
+    Field("name", STR),
+    Field("systemName", STR),
+    Field("description", STR),
+    ro("status", RESOURCE_STATUS),
+    Field("tags", STR),
+    ro("createdAt", TIME),
+    ro("updatedAt", TIME),
+    abstract=True,
+)
+define("KalturaLocationScheduleResource", "KalturaScheduleResource", resource_type=ResourceType.LOCATION)
+define(
+    "KalturaCameraScheduleResource",
+    "KalturaScheduleResource",
+    Field("streamUrl", STR),
+    resource_type=ResourceType.CAMERA,
+)
+define(
+    "KalturaLiveEntryScheduleResource",
+    "KalturaScheduleResource",
+    Field("entryId", STR),
+    resource_type=ResourceType.LIVE_ENTRY,
+)
+RESOURCE_TYPE_NAMES = {
+    ResourceType.LOCATION: "KalturaLocationScheduleResource",
+    ResourceType.CAMERA: "KalturaCameraScheduleResource",
+    ResourceType.LIVE_ENTRY: "KalturaLiveEntryScheduleResource",
+}
+define(
+    "KalturaScheduleEventResource",
+    None,
+    Field("eventId", INT, "event_id", insert_only=True),
+    Field("resourceId", INT, "resource_id", insert_only=True),
+    ro("partnerId", INT, "partner_id"),
+    ro("createdAt", TIME),
+    ro("updatedAt", TIME),
+)
+
+# ---------------------------------------------------------------- sessions and app tokens
+
+define(
+    "KalturaSessionInfo",
+    None,
+    ro("ks", STR),
+    ro("sessionType", SESSION_TYPE),
+    ro("partnerId", INT),
+    ro("userId", STR),
+    ro("expiry", INT),
+    ro("privileges", STR),
+)
+define("KalturaStartWidgetSessionResponse", None, ro("partnerId", INT), ro("ks", STR), ro("userId", STR))
+define(
+    "KalturaAppToken",
+    None,
+    ro("id", STR, "pk"),
+    ro("token", STR),
+    ro("partnerId", INT, "partner_id"),
+    ro("createdAt", TIME),
+    ro("updatedAt", TIME),
+    ro("status", APP_TOKEN_STATUS),
+    Field("expiry", TIME),
+    Field("sessionType", SESSION_TYPE),
+    Field("sessionUserId", STR),
+    Field("sessionDuration", INT),
+    Field("sessionPrivileges", STR),
+    Field("hashType", HASH_TYPE),
+    Field("description", STR),
+)
+
+# ---------------------------------------------------------------- filters and pagers
+
+OPERATORS = {
+    "EQ": "Equal",
+    "IN": "In",
+    "NOTIN": "NotIn",
+    "GTE": "GreaterThanOrEqual",
+    "LTE": "LessThanOrEqual",
+    "LIKE": "Like",
+    "MLOR": "MultiLikeOr",
+    "MLAND": "MultiLikeAnd",
+}
+LIKES = "LIKE MLOR MLAND"
+
+
+def filter_fields(*specs: tuple[str, object, str]) -> list[Field]:
+    """("id", INT, "EQ IN") -> idEqual (int), idIn (comma string). `attr` keeps the wire name."""
+    out = []
+    for name, kind, operators in specs:
+        for op in operators.split():
+            wire = name + OPERATORS[op]
+            out.append(Field(wire, kind if op in ("EQ", "GTE", "LTE") else STR, attr=wire))
+    return out
+
+
+define("KalturaPager", None, Field("pageSize", INT), Field("pageIndex", INT))
+define("KalturaFilterPager", "KalturaPager")
+define("KalturaFilter", None, Field("orderBy", STR, attr="orderBy"))
+define("KalturaRelatedFilter", "KalturaFilter")
+TIMESTAMPS = (("createdAt", TIME, "GTE LTE"), ("updatedAt", TIME, "GTE LTE"))
+
+define(
+    "KalturaScheduleEventBaseFilter",
+    "KalturaRelatedFilter",
+    *filter_fields(
+        ("id", INT, "EQ IN NOTIN"),
+        ("parentId", INT, "EQ IN NOTIN"),
+        ("status", EVENT_STATUS, "EQ IN"),
+        ("startDate", TIME, "GTE LTE"),
+        ("endDate", TIME, "GTE LTE"),
+        ("referenceId", STR, "EQ IN"),
+        ("ownerId", STR, "EQ IN"),
+        ("priority", INT, "EQ IN GTE LTE"),
+        ("recurrenceType", RECURRENCE_TYPE, "EQ IN"),
+        ("tags", STR, LIKES),
+        *TIMESTAMPS,
+    ),
+)
+define(
+    "KalturaScheduleEventFilter",
+    "KalturaScheduleEventBaseFilter",
+    *filter_fields(
+        ("resourceIds", STR, LIKES),
+        ("parentResourceIds", STR, LIKES),
+        ("resourceSystemNames", STR, LIKES),
+        ("templateEntryCategoriesIds", STR, LIKES),
+        ("resourceId", STR, "EQ"),
+    ),
+)
+define(
+    "KalturaEntryScheduleEventBaseFilter",
+    "KalturaScheduleEventFilter",
+    *filter_fields(("templateEntryId", STR, "EQ"), ("entryIds", STR, LIKES), ("categoryIds", STR, LIKES)),
+)
+define(
+    "KalturaEntryScheduleEventFilter",
+    "KalturaEntryScheduleEventBaseFilter",
+    *filter_fields(("parentCategoryIds", STR, LIKES)),
+)
+for _prefix, _type in (("Record", 1), ("Meeting", 4)):
+    define(f"Kaltura{_prefix}ScheduleEventBaseFilter", "KalturaEntryScheduleEventFilter", event_type=_type)
+    define(f"Kaltura{_prefix}ScheduleEventFilter", f"Kaltura{_prefix}ScheduleEventBaseFilter")
+# Kaltura derives the blackout filter from the record filter (so it inherits the entry fields).
+define("KalturaBlackoutScheduleEventFilter", "KalturaRecordScheduleEventBaseFilter", event_type=3)
+define("KalturaLiveStreamScheduleEventBaseFilter", "KalturaEntryScheduleEventFilter", event_type=2)
+define(
+    "KalturaLiveStreamScheduleEventFilter",
+    "KalturaLiveStreamScheduleEventBaseFilter",
+    *filter_fields(("sourceEntryId", STR, "EQ")),
+)
+
+define(
+    "KalturaScheduleResourceBaseFilter",
+    "KalturaRelatedFilter",
+    *filter_fields(
+        ("id", INT, "EQ IN NOTIN"),
+        ("parentId", INT, "EQ IN"),
+        ("name", STR, "EQ"),
+        ("systemName", STR, "EQ IN"),
+        ("status", RESOURCE_STATUS, "EQ IN"),
+        ("tags", STR, LIKES),
+        *TIMESTAMPS,
+    ),
+)
+define("KalturaScheduleResourceFilter", "KalturaScheduleResourceBaseFilter")
+for _prefix, _type in (("Location", 1), ("LiveEntry", 2), ("Camera", 3)):
+    define(
+        f"Kaltura{_prefix}ScheduleResourceBaseFilter", "KalturaScheduleResourceFilter", resource_type=_type
+    )
+    define(f"Kaltura{_prefix}ScheduleResourceFilter", f"Kaltura{_prefix}ScheduleResourceBaseFilter")
+
+define(
+    "KalturaScheduleEventResourceBaseFilter",
+    "KalturaRelatedFilter",
+    *filter_fields(("eventId", INT, "EQ IN"), ("resourceId", INT, "EQ IN"), *TIMESTAMPS),
+)
+define(
+    "KalturaScheduleEventResourceFilter",
+    "KalturaScheduleEventResourceBaseFilter",
+    *filter_fields(("eventIdOrItsParentId", INT, "EQ")),
+)
+define(
+    "KalturaAppTokenBaseFilter",
+    "KalturaFilter",
+    *filter_fields(
+        ("id", STR, "EQ IN"), ("status", APP_TOKEN_STATUS, "EQ IN"), ("sessionUserId", STR, "EQ"), *TIMESTAMPS
+    ),
+)
+define("KalturaAppTokenFilter", "KalturaAppTokenBaseFilter")

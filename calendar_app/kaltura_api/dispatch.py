@@ -1,0 +1,205 @@
+"""`/api_v3/service/<svc>/action/<act>`: find the action, check the session, parse the declared
+parameters, call it, and turn every failure into a Kaltura error. Multirequests run each
+sub-call the same way, in order, each failure staying in its own slot.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import DatabaseError
+
+from calendar_app import scheduling
+from calendar_app.errors import SchedulingError
+from calendar_app.kaltura_api import errors
+from calendar_app.kaltura_api.auth import Access, Session, authenticate
+from calendar_app.kaltura_api.errors import ApiError
+from calendar_app.kaltura_api.objects import TYPES, Obj, wire_names
+from calendar_app.kaltura_api.render import Error
+from calendar_app.kaltura_api.values import Kind
+from calendar_app.models import AuditEntry
+
+log = logging.getLogger(__name__)
+MAX_SUBREQUESTS = 100
+_REFERENCE = re.compile(r"\{(\d+):result((?::[A-Za-z0-9_]+)*)\}")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Kind
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Action:
+    service: str
+    name: str
+    func: Callable[..., Any]
+    params: tuple[Param, ...]
+    access: Access
+
+
+ACTIONS: dict[tuple[str, str], Action] = {}
+SERVICE_ALIASES: dict[str, str] = {}
+
+
+def action(service: str, name: str, *params: Param, access: Access = Access.READ):
+    def register(func):
+        ACTIONS[(service, name.lower())] = Action(service, name, func, params, access)
+        return func
+
+    return register
+
+
+def alias(name: str, service: str) -> None:
+    SERVICE_ALIASES[name] = service
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call as an action sees it: who (session), when (now), for which partner."""
+
+    service: str
+    action: str
+    session: Session | None
+    now: datetime
+
+    @property
+    def partner(self):
+        assert self.session is not None
+        return self.session.partner
+
+    @property
+    def actor(self) -> scheduling.Actor:
+        assert self.session is not None
+        return scheduling.Actor(
+            partner=self.session.partner,
+            now=self.session.now,
+            user_id=self.session.data.user_id,
+            source=AuditEntry.Source.API,
+        )
+
+
+def run(params: dict[str, Any], now: datetime) -> Any:
+    """One call; the result in wire form, or an `Error`."""
+    try:
+        return _run(params, now)
+    except ApiError as error:
+        return Error(error)
+    except SchedulingError as error:
+        return Error(errors.from_domain(error, _wire_name))
+    except DatabaseError:
+        log.exception("database error in %s.%s", params.get("service"), params.get("action"))
+        return Error(ApiError("INTERNAL_DATABASE_ERROR", "Internal database error"))
+    except Exception:
+        log.exception("unexpected error in %s.%s", params.get("service"), params.get("action"))
+        return Error(ApiError("INTERNAL_SERVERL_ERROR", "Internal server error occurred"))
+
+
+def _run(params: dict[str, Any], now: datetime) -> Any:
+    found = find(str(params.get("service") or ""), str(params.get("action") or ""))
+    session = None if found.access is Access.PUBLIC else authenticate(params, now)
+    if found.access is not Access.PUBLIC:
+        if session is None:
+            raise ApiError("MISSING_KS", "Missing KS, session not established")
+        if not session.may(found.service, found.name.lower(), found.access):
+            raise errors.service_forbidden(f"{found.service}->{found.name}")
+    call = Call(found.service, found.name, session, session.now if session else now)
+    kwargs = {p.name: _param(p, params, call.now) for p in found.params}
+    return found.func(call, **kwargs)
+
+
+def find(service: str, action_name: str) -> Action:
+    service = SERVICE_ALIASES.get(service.lower(), service.lower())
+    if not any(key[0] == service for key in ACTIONS):
+        raise ApiError("SERVICE_DOES_NOT_EXISTS", f"Service [{service}] does not exists", SERVICE=service)
+    found = ACTIONS.get((service, action_name.lower()))
+    if found is None:
+        raise ApiError(
+            "ACTION_DOES_NOT_EXISTS",
+            f"Action [{action_name}] does not exists for service [{service}]",
+            ACTION=action_name,
+            SERVICE=service,
+        )
+    return found
+
+
+def _param(spec: Param, params: dict[str, Any], now: datetime) -> Any:
+    raw = params.get(spec.name)
+    if f"{spec.name}__null" in params or raw is None or raw == "" and not isinstance(spec.kind, Obj):
+        if spec.required:
+            raise errors.missing_parameter(spec.name)
+        return spec.default
+    return spec.kind.parse(spec.name, raw, now)
+
+
+def _wire_name(field: str) -> str:
+    if not _WIRE_NAMES:
+        _load_wire_names()
+    return ".".join(_WIRE_NAMES.get(part, part) for part in field.split("."))
+
+
+_WIRE_NAMES: dict[str, str] = {}
+
+
+def _load_wire_names() -> None:
+    _WIRE_NAMES.update(wire_names(TYPES))
+    _WIRE_NAMES["type"] = "objectType"
+
+
+# ---------------------------------------------------------------- multirequest
+
+
+def run_multirequest(params: dict[str, Any], now: datetime) -> list[Any]:
+    common = {k: v for k, v in params.items() if not k.isdigit() and k not in ("service", "action")}
+    indexes = sorted(int(k) for k, v in params.items() if k.isdigit() and isinstance(v, dict))
+    results: list[Any] = []
+    for index in indexes[:MAX_SUBREQUESTS]:
+        call = params[str(index)]
+        if not call.get("service") or not call.get("action"):
+            break  # Kaltura stops at the first index without service or action
+        try:
+            resolved = _resolve_references({**common, **call}, results)
+        except ApiError as error:
+            results.append(Error(error))
+            continue
+        results.append(run(resolved, now))
+    return results
+
+
+def _resolve_references(value: Any, results: list[Any]) -> Any:
+    """`{N:result:field}` -> that field of the N-th result (counting from 1)."""
+    if isinstance(value, dict):
+        return {k: _resolve_references(v, results) for k, v in value.items()}
+    if not isinstance(value, str) or "{" not in value:
+        return value
+    whole = _REFERENCE.fullmatch(value)
+    if whole:
+        return _lookup(whole, results)
+    return _REFERENCE.sub(lambda m: str(_lookup(m, results)), value)
+
+
+def _lookup(match: re.Match[str], results: list[Any]) -> Any:
+    number, path = int(match.group(1)), [p for p in match.group(2).split(":") if p]
+    node = results[number - 1] if 1 <= number <= len(results) else None
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            node = None
+    if node is None or isinstance(node, Error | dict | list):
+        raise ApiError(
+            "MULTIREQUEST_INVALID_REFERENCE",
+            f"Cannot resolve {match.group(0)}: that result has no such value",
+            REFERENCE=match.group(0),
+        )
+    return node

@@ -1,0 +1,159 @@
+"""apptoken: add, get, list, update, delete (admin) and startSession (spec §2)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from calendar_app import clock
+from calendar_app.kaltura_api import app_tokens, ks, listing
+from calendar_app.kaltura_api.auth import Access
+from calendar_app.kaltura_api.catalog import INT, SESSION_TYPE, STR
+from calendar_app.kaltura_api.dispatch import Call, Param, action
+from calendar_app.kaltura_api.errors import ApiError
+from calendar_app.kaltura_api.listing import Column, Table
+from calendar_app.kaltura_api.objects import Obj, Parsed, check_readonly, render
+from calendar_app.kaltura_api.services.schedule_resource import TIMESTAMP_COLUMNS, TIMESTAMP_ORDER
+from calendar_app.kaltura_api.services.session import check_roles, session_info
+from calendar_app.models import AppToken
+
+SERVICE = "apptoken"
+TOKEN = Obj(base="KalturaAppToken")
+WRITABLE = ("expiry", "session_type", "session_user_id", "session_duration", "session_privileges",
+            "hash_type", "description")  # fmt: skip
+
+
+def render_token(token: AppToken) -> dict[str, Any]:
+    return render("KalturaAppToken", token)
+
+
+def invalid_token(token_id: Any) -> ApiError:
+    return ApiError("INVALID_APP_TOKEN_ID", f"Invalid application token id [{token_id}]", ID=token_id)
+
+
+def get_token(call: Call, token_id: str) -> AppToken:
+    token = (
+        AppToken.objects.for_partner(call.partner)
+        .exclude(status=AppToken.Status.DELETED)
+        .filter(pk=token_id)
+        .first()
+    )
+    if token is None:
+        raise invalid_token(token_id)
+    return token
+
+
+def _apply(token: AppToken, parsed: Parsed) -> None:
+    for name in WRITABLE:
+        if name in parsed.values:
+            value = parsed.values[name]
+            if value is None and name != "expiry":
+                value = AppToken._meta.get_field(name).get_default()
+            setattr(token, name, value)
+    if token.session_duration is not None and token.session_duration <= 0:
+        raise ApiError(
+            "INVALID_FIELD_VALUE", "sessionDuration must be positive", FIELD_NAME="sessionDuration"
+        )
+    check_roles(token.session_privileges)
+
+
+@action(SERVICE, "add", Param("appToken", TOKEN, required=True), access=Access.ADMIN)
+def add(call: Call, appToken: Parsed):
+    check_readonly(appToken, None)
+    token = AppToken(
+        id=AppToken.new_id(), partner=call.partner, token=secrets.token_hex(16), created_at=call.now
+    )
+    _apply(token, appToken)
+    token.updated_at = call.now
+    token.save()
+    return render_token(token)
+
+
+@action(SERVICE, "get", Param("id", STR, required=True), access=Access.ADMIN)
+def get(call: Call, id: str):
+    return render_token(get_token(call, id))
+
+
+@action(SERVICE, "update", Param("id", STR, required=True), Param("appToken", TOKEN, required=True),
+        access=Access.ADMIN)  # fmt: skip
+def update(call: Call, id: str, appToken: Parsed):
+    token = get_token(call, id)
+    if any(v is not None for v in appToken.readonly.values()):
+        check_readonly(appToken, render_token(token))
+    _apply(token, appToken)
+    token.updated_at = call.now
+    token.save()
+    return render_token(token)
+
+
+@action(SERVICE, "delete", Param("id", STR, required=True), access=Access.ADMIN)
+def delete(call: Call, id: str):
+    token = get_token(call, id)
+    token.status = AppToken.Status.DELETED
+    token.updated_at = call.now
+    token.save(update_fields=["status", "updated_at"])
+
+
+TOKEN_TABLE = Table(
+    columns={
+        "id": Column("pk"),
+        "status": Column("status", is_int=True),
+        "sessionUserId": Column("session_user_id"),
+        **TIMESTAMP_COLUMNS,
+    },
+    order_by=TIMESTAMP_ORDER,
+    specials={},
+)
+
+
+@action(
+    SERVICE,
+    "list",
+    Param("filter", Obj(base="KalturaAppTokenBaseFilter")),
+    Param("pager", Obj(base="KalturaPager")),
+    access=Access.ADMIN,
+)
+def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
+    pager_ = listing.page(pager)
+    queryset = AppToken.objects.for_partner(call.partner)
+    queryset = listing.not_deleted_by_default(queryset, filter, AppToken.Status.DELETED)
+    queryset = listing.apply(queryset, filter, TOKEN_TABLE, call.partner.pk)
+    rows, total = listing.paginate(listing.ordered(queryset, filter, TOKEN_TABLE), pager_)
+    return listing.list_response("KalturaAppTokenListResponse", [render_token(t) for t in rows], total)
+
+
+@action(
+    SERVICE,
+    "startSession",
+    Param("id", STR, required=True),
+    Param("tokenHash", STR, required=True),
+    Param("userId", STR),
+    Param("type", SESSION_TYPE),
+    Param("expiry", INT),
+    Param("sessionPrivileges", STR, default=""),
+    access=Access.SESSION,
+)
+def start_session(call: Call, id, tokenHash, userId, type, expiry, sessionPrivileges):
+    """Trade a (widget) KS and proof of the token for a session with the token's privileges."""
+    token = AppToken.objects.for_partner(call.partner).filter(pk=id).first()
+    if token is None or token.status == AppToken.Status.DELETED:
+        raise invalid_token(id)
+    if token.status != AppToken.Status.ACTIVE:
+        raise ApiError("APP_TOKEN_NOT_ACTIVE", f"Application token id [{id}] is not active", ID=id)
+    now = int(call.now.timestamp())
+    token_expiry = clock.to_unix(token.expiry)
+    if token_expiry is not None and token_expiry <= now:
+        raise ApiError("APP_TOKEN_EXPIRED", f"Application token id [{id}] has expired", ID=id)
+    if not app_tokens.hash_matches(token.hash_type, call.session.data.raw, token.token, tokenHash):
+        raise ApiError("INVALID_APP_TOKEN_HASH", "Invalid application token hash")
+    privileges = app_tokens.session_privileges(token.pk, token.session_privileges, sessionPrivileges)
+    new_ks = ks.issue(
+        call.partner.pk,
+        call.partner.admin_secret,
+        # The token decides who the session is; a caller cannot raise its own rights.
+        session_type=token.session_type,
+        user_id=token.session_user_id or userId or "",
+        expiry=app_tokens.session_expiry(now, expiry, token.session_duration, token_expiry),
+        privileges=privileges,
+    )
+    return session_info(new_ks, ks.validate(new_ks, [call.partner.admin_secret], now))

@@ -1,0 +1,316 @@
+"""schedule_scheduleevent: add, get, update, cancel, delete, list, getConflicts (spec §4).
+
+All writes go through calendar_app.scheduling; this module only translates the wire objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+
+from calendar_app import scheduling
+from calendar_app.conflicts import ConflictType
+from calendar_app.kaltura_api import listing
+from calendar_app.kaltura_api.auth import Access
+from calendar_app.kaltura_api.catalog import CONFLICT_TYPE, EVENT_TYPE_NAMES, INT, STR
+from calendar_app.kaltura_api.dispatch import Call, Param, action
+from calendar_app.kaltura_api.errors import ApiError, cannot_be_null
+from calendar_app.kaltura_api.listing import Column, Table
+from calendar_app.kaltura_api.objects import Obj, Parsed, check_readonly, render
+from calendar_app.kaltura_api.values import int_list, str_list
+from calendar_app.models import (
+    Entry,
+    EventStatus,
+    EventType,
+    ScheduleEvent,
+    ScheduleEventResource,
+    ScheduleResource,
+)
+
+SERVICE = "schedule_scheduleevent"
+EVENT = Obj(base="KalturaScheduleEvent")
+REQUIRED_ON_ADD = {
+    "summary": "summary",
+    "start": "startDate",
+    "end": "endDate",
+    "recurrence_type": "recurrenceType",
+}
+ZERO_WHEN_CLEARED = ("pre_start_time", "post_end_time")
+
+
+# ---------------------------------------------------------------- rendering
+
+
+class EventContext:
+    """What rendering a batch of events needs beyond their rows: the active blackouts that
+    overlap them (Kaltura's blackoutConflicts), fetched in one query for the whole batch."""
+
+    def __init__(self, partner, events: Iterable[ScheduleEvent]):
+        self.partner = partner
+        self.windows = {e.pk: _window(e) for e in events if e.type != EventType.BLACKOUT}
+        self._blackouts: list[ScheduleEvent] | None = None
+
+    def blackout_conflicts(self, event: ScheduleEvent) -> list[dict[str, Any]]:
+        start, end = self.windows.get(event.pk) or _window(event)
+        return [render_event(b, self) for b in self.blackouts() if b.start < end and b.end > start]
+
+    def blackouts(self) -> list[ScheduleEvent]:
+        if self._blackouts is None:
+            self._blackouts = []
+            if self.windows:
+                start = min(s for s, _ in self.windows.values())
+                end = max(e for _, e in self.windows.values())
+                self._blackouts = list(
+                    ScheduleEvent.objects.for_partner(self.partner)
+                    .bookable()
+                    .filter(type=EventType.BLACKOUT)
+                    .overlapping(start, end)
+                    .order_by("start", "pk")
+                )
+        return self._blackouts
+
+
+def _window(event: ScheduleEvent):
+    if event.is_series:  # a series row stands for one occurrence's length
+        return event.start, event.start + timedelta(seconds=event.duration)
+    return event.start, event.end
+
+
+def render_event(event: ScheduleEvent, context: EventContext | None = None) -> dict[str, Any]:
+    return render(EVENT_TYPE_NAMES[event.type], event, context or EventContext(event.partner, [event]))
+
+
+def render_events(partner, events: list[ScheduleEvent]) -> list[dict[str, Any]]:
+    context = EventContext(partner, events)
+    return [render_event(e, context) for e in events]
+
+
+# ---------------------------------------------------------------- wire -> domain
+
+
+def event_data(parsed: Parsed) -> dict[str, Any]:
+    """The domain fields of a client's event object (names as scheduling.py takes them)."""
+    data = dict(parsed.values)
+    if data.pop("linked_to", None) is not None:
+        raise ApiError(
+            "LINKED_EVENTS_NOT_SUPPORTED",
+            "linkedTo is not supported: give the event its own startDate and endDate",
+        )
+    if isinstance(data.get("recurrence"), Parsed):
+        data["recurrence"] = {k: v for k, v in data["recurrence"].values.items() if v is not None}
+    for name in ZERO_WHEN_CLEARED:
+        if name in data and data[name] is None:
+            data[name] = 0
+    data["type"] = parsed.type.setting("event_type")
+    return data
+
+
+def _check_readonly(parsed: Parsed, stored: Callable[[], dict[str, Any]] | None) -> None:
+    if any(v is not None for v in parsed.readonly.values()):
+        check_readonly(parsed, stored() if stored else None)
+
+
+# ---------------------------------------------------------------- actions
+
+
+@action(SERVICE, "add", Param("scheduleEvent", EVENT, required=True), access=Access.WRITE)
+def add(call: Call, scheduleEvent: Parsed):
+    _check_readonly(scheduleEvent, None)
+    for name, wire in REQUIRED_ON_ADD.items():
+        if scheduleEvent.values.get(name) is None:
+            raise cannot_be_null(wire)
+    data = event_data(scheduleEvent)
+    if not data.get("owner_id"):
+        data["owner_id"] = call.session.data.user_id
+    return render_event(scheduling.create_event(call.actor, data))
+
+
+@action(SERVICE, "get", Param("scheduleEventId", INT, required=True))
+def get(call: Call, scheduleEventId: int):
+    return render_event(scheduling.get_event(call.partner, scheduleEventId))
+
+
+@action(
+    SERVICE,
+    "update",
+    Param("scheduleEventId", INT, required=True),
+    Param("scheduleEvent", EVENT, required=True),
+    access=Access.WRITE,
+)
+def update(call: Call, scheduleEventId: int, scheduleEvent: Parsed):
+    event = scheduling.get_event(call.partner, scheduleEventId)
+    _check_readonly(scheduleEvent, lambda: render_event(event))
+    data = event_data(scheduleEvent)
+    del data["type"]  # the stored type stays; fields of another type are refused by the domain
+    return render_event(scheduling.update_event(call.actor, event.pk, data))
+
+
+@action(SERVICE, "cancel", Param("scheduleEventId", INT, required=True), access=Access.WRITE)
+def cancel(call: Call, scheduleEventId: int):
+    return render_event(scheduling.cancel_event(call.actor, scheduleEventId))
+
+
+@action(SERVICE, "delete", Param("scheduleEventId", INT, required=True), access=Access.WRITE)
+def delete(call: Call, scheduleEventId: int):
+    return render_event(scheduling.delete_event(call.actor, scheduleEventId))
+
+
+@action(
+    SERVICE,
+    "getConflicts",
+    Param("resourceIds", STR),
+    Param("scheduleEvent", EVENT, required=True),
+    Param("scheduleEventIdToIgnore", STR, default=""),
+    Param("scheduleEventConflictType", CONFLICT_TYPE, default=ConflictType.RESOURCE),
+)
+def get_conflicts(call, resourceIds, scheduleEvent, scheduleEventIdToIgnore, scheduleEventConflictType):
+    resource_ids = int_list("resourceIds", resourceIds or "")
+    if not resource_ids:
+        raise cannot_be_null("resourceIds")
+    found = scheduling.check_proposal(
+        call.actor,
+        event_data(scheduleEvent),
+        resource_ids,
+        ConflictType(scheduleEventConflictType),
+        int_list("scheduleEventIdToIgnore", scheduleEventIdToIgnore),
+    )
+    # One stored event colliding with several occurrences of the probe is listed once.
+    events = list({c.event.pk: c.event for c in found}.values())
+    return listing.list_response(
+        "KalturaScheduleEventListResponse", render_events(call.partner, events), len(events)
+    )
+
+
+# ---------------------------------------------------------------- list
+
+
+def _linked_to_all(queryset: QuerySet, groups: list[set[int]]) -> QuerySet:
+    """Events linked to at least one resource of every group."""
+    for group in groups:
+        links = ScheduleEventResource.objects.filter(resource_id__in=group)
+        queryset = queryset.filter(pk__in=links.values("event_id"))
+    return queryset
+
+
+def _resource_groups(wire: str, ids: list[Any]) -> list[set[Any]]:
+    """Like and MultiLikeAnd need every value; MultiLikeOr any one of them."""
+    return [set(ids)] if wire.endswith("MultiLikeOr") else [{i} for i in ids]
+
+
+def _by_resource_ids(queryset: QuerySet, wire: str, value: str, partner_id: int) -> QuerySet:
+    return _linked_to_all(queryset, _resource_groups(wire, int_list(wire, value)))
+
+
+def _by_parent_resource_ids(queryset: QuerySet, wire: str, value: str, partner_id: int) -> QuerySet:
+    """Events on a resource below the given ones (a room's cameras, a building's rooms)."""
+    children: dict[int, list[int]] = {}
+    for pk, parent_id in ScheduleResource.objects.for_partner(partner_id).values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    groups = [_descendants(parent, children) for parent in int_list(wire, value)]
+    if wire.endswith("MultiLikeOr"):
+        groups = [set().union(*groups)] if groups else []
+    return _linked_to_all(queryset, groups)
+
+
+def _descendants(root: int, children: dict[int, list[int]]) -> set[int]:
+    found: set[int] = set()
+    stack = list(children.get(root, []))
+    while stack:
+        pk = stack.pop()
+        if pk not in found:
+            found.add(pk)
+            stack.extend(children.get(pk, []))
+    return found
+
+
+def _by_system_names(queryset: QuerySet, wire: str, value: str, partner_id: int) -> QuerySet:
+    names = str_list(wire, value)
+    found = dict(
+        ScheduleResource.objects.for_partner(partner_id)
+        .exclude(status=EventStatus.DELETED)
+        .filter(system_name__in=names)
+        .values_list("system_name", "pk")
+    )
+    ids = [found.get(name, -1) for name in names]  # an unknown name matches nothing
+    return _linked_to_all(queryset, _resource_groups(wire, ids))
+
+
+def _by_template_entry_categories(queryset: QuerySet, wire: str, value: str, partner_id: int) -> QuerySet:
+    _, operator = listing.split(wire)
+    entries = Entry.objects.for_partner(partner_id).filter(
+        listing.like("category_ids", operator, value, tokens=True)
+    )
+    return queryset.filter(template_entry_id__in=entries.values("pk"))
+
+
+def _unsupported(queryset: QuerySet, wire: str, value: str, partner_id: int) -> QuerySet:
+    raise ApiError(
+        "FILTER_NOT_SUPPORTED", f'The filter "{wire}" is not supported: categories have no parents here',
+        FILTER=wire,
+    )  # fmt: skip
+
+
+EVENT_TABLE = Table(
+    columns={
+        "id": Column("pk", is_int=True),
+        "parentId": Column("parent_id", is_int=True),
+        "status": Column("status", is_int=True),
+        "startDate": Column("start"),
+        "endDate": Column("end"),
+        "referenceId": Column("reference_id"),
+        "ownerId": Column("owner_id"),
+        "priority": Column("priority", is_int=True),
+        "recurrenceType": Column("recurrence_type", is_int=True),
+        "createdAt": Column("created_at"),
+        "updatedAt": Column("updated_at"),
+        "tags": Column("tags", tokens=False),
+        "templateEntryId": Column("template_entry_id"),
+        "sourceEntryId": Column("source_entry_id"),
+        "entryIds": Column("entry_ids", tokens=True),
+        "categoryIds": Column("category_ids", tokens=True),
+    },
+    order_by={
+        "startDate": "start",
+        "endDate": "end",
+        "createdAt": "created_at",
+        "updatedAt": "updated_at",
+        "priority": "priority",
+        "summary": "summary",
+    },
+    specials={
+        **{f"resourceIds{op}": _by_resource_ids for op in ("Like", "MultiLikeOr", "MultiLikeAnd")},
+        "resourceIdEqual": _by_resource_ids,
+        **{
+            f"parentResourceIds{op}": _by_parent_resource_ids
+            for op in ("Like", "MultiLikeOr", "MultiLikeAnd")
+        },
+        **{f"resourceSystemNames{op}": _by_system_names for op in ("Like", "MultiLikeOr", "MultiLikeAnd")},
+        **{
+            f"templateEntryCategoriesIds{op}": _by_template_entry_categories
+            for op in ("Like", "MultiLikeOr", "MultiLikeAnd")
+        },
+        **{f"parentCategoryIds{op}": _unsupported for op in ("Like", "MultiLikeOr", "MultiLikeAnd")},
+    },
+)
+
+
+@action(
+    SERVICE,
+    "list",
+    Param("filter", Obj(base="KalturaScheduleEventBaseFilter")),
+    Param("pager", Obj(base="KalturaPager")),
+)
+def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
+    pager_ = listing.page(pager)
+    queryset = ScheduleEvent.objects.for_partner(call.partner)
+    if filter is not None and filter.type.setting("event_type"):
+        queryset = queryset.filter(type=filter.type.setting("event_type"))
+    queryset = listing.not_deleted_by_default(queryset, filter, EventStatus.DELETED)
+    queryset = listing.ordered(
+        listing.apply(queryset, filter, EVENT_TABLE, call.partner.pk), filter, EVENT_TABLE
+    )
+    rows, total = listing.paginate(queryset, pager_)
+    return listing.list_response("KalturaScheduleEventListResponse", render_events(call.partner, rows), total)

@@ -1,0 +1,172 @@
+"""Wire scalars -> Python values, and back.
+
+The official client sends every scalar as a string ("1900000000", "51.5", "True"); JSON and
+form bodies from scripts send whatever they like. Each kind accepts both and refuses anything
+else with a Kaltura error naming the parameter, instead of PHP's silent "garbage becomes 0".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from calendar_app import clock
+from calendar_app.kaltura_api.errors import ApiError
+
+_INT = re.compile(r"^[+-]?\d{1,18}$")
+_TRUE = frozenset({"1", "true"})
+_FALSE = frozenset({"0", "false"})
+
+
+def bad_value(name: str, raw: Any, expected: str) -> ApiError:
+    shown = str(raw)[:64]
+    return ApiError(
+        "INVALID_FIELD_VALUE", f'The value [{shown}] of "{name}" is not {expected}', FIELD_NAME=name
+    )
+
+
+def to_int(name: str, raw: Any) -> int:
+    if isinstance(raw, bool):
+        return int(raw)
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    text = str(raw).strip() if isinstance(raw, str) else None
+    if text is not None:
+        if _INT.match(text):
+            return int(text)
+        # "1900003600.0": what the official client sends for a float put in an int field.
+        if text.endswith(".0") and _INT.match(text[:-2]):
+            return int(text[:-2])
+    raise bad_value(name, raw, "an integer")
+
+
+def to_float(name: str, raw: Any) -> float:
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        number = float(raw)
+    else:
+        try:
+            number = float(str(raw).strip())
+        except ValueError:
+            raise bad_value(name, raw, "a number") from None
+    if not math.isfinite(number):
+        raise bad_value(name, raw, "a finite number")
+    return number
+
+
+def to_bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise bad_value(name, raw, "a boolean (true/false/1/0)")
+
+
+def to_str(name: str, raw: Any) -> str:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return str(raw)
+    raise bad_value(name, raw, "a string")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one field travels. `parse` reads a non-null wire value; `wire` writes a stored one."""
+
+    def parse(self, name: str, raw: Any, now: datetime) -> Any:
+        raise NotImplementedError
+
+    def wire(self, value: Any) -> Any:
+        return value
+
+
+@dataclass(frozen=True)
+class Int(Kind):
+    def parse(self, name, raw, now):
+        return to_int(name, raw)
+
+
+@dataclass(frozen=True)
+class Float(Kind):
+    def parse(self, name, raw, now):
+        return to_float(name, raw)
+
+
+@dataclass(frozen=True)
+class Bool(Kind):
+    def parse(self, name, raw, now):
+        return to_bool(name, raw)
+
+
+@dataclass(frozen=True)
+class Str(Kind):
+    def parse(self, name, raw, now):
+        return to_str(name, raw)
+
+
+@dataclass(frozen=True)
+class Time(Kind):
+    """Unix seconds on the wire, with Kaltura's relative-time rule. `as_unix` keeps an int
+    (recurrence `until` is stored that way); otherwise an aware UTC datetime."""
+
+    as_unix: bool = False
+
+    def parse(self, name, raw, now):
+        moment = clock.resolve_relative(to_int(name, raw), now)
+        return int(moment.timestamp()) if self.as_unix else moment
+
+    def wire(self, value):
+        return value if isinstance(value, int) or value is None else int(value.timestamp())
+
+
+@dataclass(frozen=True)
+class IntEnum(Kind):
+    enum: str
+    values: frozenset[int]
+
+    def parse(self, name, raw, now):
+        value = to_int(name, raw)
+        if value not in self.values:
+            raise invalid_enum(name, raw, self.enum)
+        return value
+
+
+@dataclass(frozen=True)
+class StrEnum(Kind):
+    enum: str
+    values: frozenset[str]
+
+    def parse(self, name, raw, now):
+        value = to_str(name, raw)
+        if value not in self.values:
+            raise invalid_enum(name, raw, self.enum)
+        return value
+
+
+def invalid_enum(name: str, raw: Any, enum: str) -> ApiError:
+    value = str(raw)[:64]
+    return ApiError(
+        "INVALID_ENUM_VALUE",
+        f"Invalid enumeration value [{value}] for parameter [{name}], expecting enumeration type [{enum}]",
+        ENUM_VAL=value,
+        PARAM_NAME=name,
+        ENUM_TYPE=enum,
+    )
+
+
+def int_list(name: str, raw: Any, *, limit: int = 500) -> list[int]:
+    """A comma string of ids ("11,12"); Kaltura uses only the first 500 values."""
+    items = [item.strip() for item in to_str(name, raw).split(",") if item.strip()]
+    return [to_int(name, item) for item in items[:limit]]
+
+
+def str_list(name: str, raw: Any, *, limit: int = 500) -> list[str]:
+    return [item.strip() for item in to_str(name, raw).split(",") if item.strip()][:limit]

@@ -1,0 +1,53 @@
+"""The HTTP door of the Kaltura API. Whatever happens, the answer is a Kaltura response with
+HTTP 200 (clients ignore the status); never an HTML error page."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from calendar_app import clock
+from calendar_app.kaltura_api import dispatch, params, render, services  # noqa: F401 (registers actions)
+from calendar_app.kaltura_api.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+@csrf_exempt
+def api(request: HttpRequest, service: str = "", action: str = "", tail: str = "") -> HttpResponse:
+    started = time.perf_counter()
+    now = clock.now()
+    fmt = render.XML_FORMAT
+    try:
+        values = params.collect(request, tail or "")
+        fmt = str(values.get("format") or render.XML_FORMAT)
+        service = service or str(values.get("service") or "")
+        if service.lower() == "multirequest":
+            result = dispatch.run_multirequest(values, now)
+        else:
+            result = dispatch.run(
+                {**values, "service": service, "action": action or values.get("action")}, now
+            )
+    except ApiError as error:
+        result = render.Error(error)
+    except (RequestDataTooBig, TooManyFieldsSent):
+        result = render.Error(ApiError("REQUEST_TOO_LARGE", "The request is too large"))
+    except SuspiciousOperation as error:
+        result = render.Error(ApiError("INVALID_REQUEST", str(error)))
+    return respond(result, fmt, time.perf_counter() - started)
+
+
+def respond(result, fmt: str, elapsed: float) -> HttpResponse:
+    if fmt == render.JSON_FORMAT:
+        return HttpResponse(render.json_document(result), content_type="application/json")
+    if fmt != render.XML_FORMAT:
+        result = render.Error(
+            ApiError(
+                "UNKNOWN_RESPONSE_FORMAT", f"Response format [{fmt[:16]}] is not supported", FORMAT=fmt[:16]
+            )
+        )
+    return HttpResponse(render.xml_document(result, elapsed), content_type="text/xml; charset=utf-8")
