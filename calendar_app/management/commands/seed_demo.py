@@ -125,6 +125,7 @@ class Command(BaseCommand):
             f"\nAdmin:        {url.rstrip('/')}/admin/\n"
             f"  username:   {ADMIN_USERNAME}\n"
             f"  password:   {password}\n"
+            f"Kaltura API:  {url.rstrip('/')}/api_v3/  (serviceUrl {url.rstrip('/')})\n"
             f"Partner id:   {partner.pk}\n"
             f"Admin secret: {partner.admin_secret}\n"
         )
