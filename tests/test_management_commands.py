@@ -100,3 +100,9 @@ def test_it_refuses_an_unknown_hash_type(partner):
 def test_it_refuses_an_unknown_partner(db):
     with pytest.raises(CommandError, match="does not exist"):
         run("create_app_token", partner_id=999)
+
+
+def test_it_refuses_a_role_the_server_does_not_know(partner):
+    with pytest.raises(CommandError, match="Unknown role 'ADMIN_ROLE'"):
+        run("create_app_token", partner_id=partner.pk, privileges="setrole:ADMIN_ROLE")
+    assert not AppToken.objects.exists()

@@ -41,6 +41,11 @@ DEVICE_WHITELIST = frozenset(
 )
 
 
+def unknown_roles(privileges: str) -> list[str]:
+    """Roles named by `setrole:` that this server does not know (they would grant nothing)."""
+    return [r for r in ks_codec.parse_privileges(privileges).get("setrole", []) if r not in KNOWN_ROLES]
+
+
 class Access(Enum):
     PUBLIC = "public"  # no KS needed (session.start)
     SESSION = "session"  # any valid KS (session.get, appToken.startSession with a widget KS)

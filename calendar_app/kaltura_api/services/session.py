@@ -27,11 +27,10 @@ def capped_expiry(requested: int | None) -> int:
 
 def check_roles(privileges: str) -> None:
     """A role must exist before a session can take it (Kaltura: UNKNOWN_ROLE_ID)."""
-    for role in ks.parse_privileges(privileges).get("setrole", []):
-        if role not in auth.KNOWN_ROLES:
-            raise ApiError(
-                "UNKNOWN_ROLE_ID", f"Unknown role [{role}]; known: {CAPTURE_DEVICE_ROLE}", ROLE_ID=role
-            )
+    for role in auth.unknown_roles(privileges)[:1]:
+        raise ApiError(
+            "UNKNOWN_ROLE_ID", f"Unknown role [{role}], known: {CAPTURE_DEVICE_ROLE}", ROLE_ID=role
+        )
 
 
 def session_info(session_ks: str, data: ks.KsData) -> dict:

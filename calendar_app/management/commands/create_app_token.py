@@ -10,6 +10,7 @@ import secrets
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from calendar_app.kaltura_api.auth import CAPTURE_DEVICE_ROLE, unknown_roles
 from calendar_app.models import AppToken, Partner
 
 
@@ -28,6 +29,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, partner_id: int, privileges: str, hash_type: str, description: str, **options):
         hash_type = _hash_type(hash_type)
+        unknown = unknown_roles(privileges)
+        if unknown:
+            raise CommandError(f"Unknown role {unknown[0]!r}: the known one is {CAPTURE_DEVICE_ROLE}")
         partner = Partner.objects.filter(pk=partner_id).first()
         if partner is None:
             raise CommandError(f"Partner {partner_id} does not exist; create it with create_partner")
