@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -40,9 +40,32 @@ Special = Callable[[QuerySet, str, Any, int], QuerySet]
 class Table:
     """How one list action maps filter fields and orderBy names to the database."""
 
+    response: str  # the list response's objectType
     columns: dict[str, Column]
     order_by: dict[str, str]
-    specials: dict[str, Special]  # full wire names handled by code (resourceIdsLike, ...)
+    specials: dict[str, Special] = field(default_factory=dict)  # wire names handled by code
+    deleted: int | None = None  # the status left out unless the filter asks for it
+    type_setting: str = ""  # the filter objectType's setting that narrows the type ("event_type")
+
+
+def respond(
+    queryset: QuerySet,
+    filter: Parsed | None,
+    pager: Parsed | None,
+    table: Table,
+    partner_id: int,
+    render_rows: Callable[[list[Any]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """A whole `list` action: narrow by the filter's type and fields, order, page, render."""
+    pager_ = page(pager)
+    kind = filter.type.setting(table.type_setting) if filter is not None and table.type_setting else None
+    if kind:
+        queryset = queryset.filter(type=kind)
+    if table.deleted is not None:
+        queryset = not_deleted_by_default(queryset, filter, table.deleted)
+    queryset = ordered(apply(queryset, filter, table, partner_id), filter, table)
+    rows, total = paginate(queryset, pager_)
+    return list_response(table.response, render_rows(rows), total)
 
 
 def split(wire: str) -> tuple[str, str]:

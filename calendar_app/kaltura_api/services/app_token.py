@@ -95,6 +95,8 @@ def delete(call: Call, id: str):
 
 
 TOKEN_TABLE = Table(
+    response="KalturaAppTokenListResponse",
+    deleted=AppToken.Status.DELETED,
     columns={
         "id": Column("pk"),
         "status": Column("status", is_int=True),
@@ -102,7 +104,6 @@ TOKEN_TABLE = Table(
         **TIMESTAMP_COLUMNS,
     },
     order_by=TIMESTAMP_ORDER,
-    specials={},
 )
 
 
@@ -114,12 +115,10 @@ TOKEN_TABLE = Table(
     access=Access.ADMIN,
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
-    pager_ = listing.page(pager)
     queryset = AppToken.objects.for_partner(call.partner)
-    queryset = listing.not_deleted_by_default(queryset, filter, AppToken.Status.DELETED)
-    queryset = listing.apply(queryset, filter, TOKEN_TABLE, call.partner.pk)
-    rows, total = listing.paginate(listing.ordered(queryset, filter, TOKEN_TABLE), pager_)
-    return listing.list_response("KalturaAppTokenListResponse", [render_token(t) for t in rows], total)
+    return listing.respond(
+        queryset, filter, pager, TOKEN_TABLE, call.partner.pk, lambda rows: [render_token(t) for t in rows]
+    )
 
 
 @action(

@@ -254,6 +254,9 @@ def _unsupported(queryset: QuerySet, wire: str, value: str, partner_id: int) -> 
 
 
 EVENT_TABLE = Table(
+    response="KalturaScheduleEventListResponse",
+    deleted=EventStatus.DELETED,
+    type_setting="event_type",
     columns={
         "id": Column("pk", is_int=True),
         "parentId": Column("parent_id", is_int=True),
@@ -304,13 +307,7 @@ EVENT_TABLE = Table(
     Param("pager", Obj(base="KalturaPager")),
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
-    pager_ = listing.page(pager)
     queryset = ScheduleEvent.objects.for_partner(call.partner)
-    if filter is not None and filter.type.setting("event_type"):
-        queryset = queryset.filter(type=filter.type.setting("event_type"))
-    queryset = listing.not_deleted_by_default(queryset, filter, EventStatus.DELETED)
-    queryset = listing.ordered(
-        listing.apply(queryset, filter, EVENT_TABLE, call.partner.pk), filter, EVENT_TABLE
+    return listing.respond(
+        queryset, filter, pager, EVENT_TABLE, call.partner.pk, lambda rows: render_events(call.partner, rows)
     )
-    rows, total = listing.paginate(queryset, pager_)
-    return listing.list_response("KalturaScheduleEventListResponse", render_events(call.partner, rows), total)

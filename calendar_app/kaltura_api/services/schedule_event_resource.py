@@ -83,6 +83,7 @@ def _event_or_its_parent(queryset: QuerySet, wire: str, value: int, partner_id: 
 
 
 LINK_TABLE = Table(
+    response="KalturaScheduleEventResourceListResponse",
     columns={
         "eventId": Column("event_id", is_int=True),
         "resourceId": Column("resource_id", is_int=True),
@@ -113,15 +114,12 @@ def in_blackout() -> Exists:
     Param("filterBlackoutConflicts", BOOL, default=True),
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None, filterBlackoutConflicts: bool):
-    pager_ = listing.page(pager)
     queryset = ScheduleEventResource.objects.for_partner(call.partner).exclude(
         event__status=EventStatus.DELETED
     )
-    queryset = listing.apply(queryset, filter, LINK_TABLE, call.partner.pk)
     if filterBlackoutConflicts:
         # Kaltura hides these after counting; we leave them out of the count as well.
         queryset = queryset.filter(Q(event__type=EventType.BLACKOUT) | ~in_blackout())
-    rows, total = listing.paginate(listing.ordered(queryset, filter, LINK_TABLE), pager_)
-    return listing.list_response(
-        "KalturaScheduleEventResourceListResponse", [render_link(r) for r in rows], total
+    return listing.respond(
+        queryset, filter, pager, LINK_TABLE, call.partner.pk, lambda rows: [render_link(r) for r in rows]
     )

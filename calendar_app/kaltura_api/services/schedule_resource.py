@@ -62,6 +62,9 @@ def delete(call: Call, scheduleResourceId: int):
 
 
 RESOURCE_TABLE = Table(
+    response="KalturaScheduleResourceListResponse",
+    deleted=ResourceStatus.DELETED,
+    type_setting="resource_type",
     columns={
         "id": Column("pk", is_int=True),
         "parentId": Column("parent_id", is_int=True),
@@ -72,7 +75,6 @@ RESOURCE_TABLE = Table(
         **TIMESTAMP_COLUMNS,
     },
     order_by=TIMESTAMP_ORDER,
-    specials={},
 )
 
 
@@ -83,13 +85,12 @@ RESOURCE_TABLE = Table(
     Param("pager", Obj(base="KalturaPager")),
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
-    pager_ = listing.page(pager)
     queryset = ScheduleResource.objects.for_partner(call.partner)
-    if filter is not None and filter.type.setting("resource_type"):
-        queryset = queryset.filter(type=filter.type.setting("resource_type"))
-    queryset = listing.not_deleted_by_default(queryset, filter, ResourceStatus.DELETED)
-    queryset = listing.apply(queryset, filter, RESOURCE_TABLE, call.partner.pk)
-    rows, total = listing.paginate(listing.ordered(queryset, filter, RESOURCE_TABLE), pager_)
-    return listing.list_response(
-        "KalturaScheduleResourceListResponse", [render_resource(r) for r in rows], total
+    return listing.respond(
+        queryset,
+        filter,
+        pager,
+        RESOURCE_TABLE,
+        call.partner.pk,
+        lambda rows: [render_resource(r) for r in rows],
     )
