@@ -15,8 +15,8 @@ from typing import Any
 from calendar_app.kaltura_api.errors import ApiError
 
 XML_FORMAT, JSON_FORMAT = "2", "1"
-# Characters XML 1.0 cannot carry at all; Kaltura strips them as well.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry at all (and lone surrogates, which UTF-8 cannot).
+INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -86,8 +86,8 @@ def _xml_value(value: Any, out: list[str]) -> None:
 
 def _text(value: Any) -> str:
     text = str(value)
-    if _INVALID_XML.search(text):
-        text = _INVALID_XML.sub("", text)
+    if INVALID_XML_CHARS.search(text):
+        text = INVALID_XML_CHARS.sub("", text)
     return text.translate(_ESCAPES)
 
 

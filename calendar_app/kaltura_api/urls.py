@@ -6,10 +6,9 @@ from django.urls import path, re_path
 from calendar_app.kaltura_api import views
 
 urlpatterns = [
-    re_path(
-        r"^service/(?P<service>[A-Za-z0-9_]+)/action/(?P<action>[A-Za-z0-9_]+)(?P<tail>/.*)?$", views.api
-    ),
-    re_path(r"^service/(?P<service>multirequest)/?(?P<tail>/.*)?$", views.api),
+    re_path(r"^service/(?P<service>[^/]+)/action/(?P<action>[^/]*)(?P<tail>/.*)?$", views.api),
+    re_path(r"^service/(?P<service>[^/]+)(?P<tail>/.*)?$", views.api),  # multirequest
     path("index.php", views.api),
-    path("", views.api),
+    # Anything else under /api_v3/ still gets a Kaltura answer (an unknown service), not a 404 page.
+    re_path(r"^", views.api),
 ]

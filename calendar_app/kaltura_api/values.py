@@ -15,6 +15,7 @@ from typing import Any
 
 from calendar_app import clock
 from calendar_app.kaltura_api.errors import ApiError
+from calendar_app.kaltura_api.render import INVALID_XML_CHARS
 
 _INT = re.compile(r"^[+-]?\d{1,18}$")
 _TRUE = frozenset({"1", "true"})
@@ -71,6 +72,13 @@ def to_bool(name: str, raw: Any) -> bool:
 
 def to_str(name: str, raw: Any) -> str:
     if isinstance(raw, str):
+        if INVALID_XML_CHARS.search(raw):
+            # As Kaltura does: a control character could be stored but never sent back.
+            raise ApiError(
+                "INVALID_PARAMETER_CHAR",
+                f'The value of "{name}" contains an invalid character',
+                PARAM_NAME=name,
+            )
         return raw
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         return str(raw)
@@ -120,7 +128,10 @@ class Time(Kind):
     as_unix: bool = False
 
     def parse(self, name, raw, now):
-        moment = clock.resolve_relative(to_int(name, raw), now)
+        try:
+            moment = clock.resolve_relative(to_int(name, raw), now)
+        except (ValueError, OverflowError, OSError):  # past year 9999 or before year 1
+            raise bad_value(name, raw, "a time in Unix seconds") from None
         return int(moment.timestamp()) if self.as_unix else moment
 
     def wire(self, value):

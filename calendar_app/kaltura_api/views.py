@@ -7,7 +7,8 @@ import logging
 import time
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from calendar_app import clock
@@ -36,6 +37,8 @@ def api(request: HttpRequest, service: str = "", action: str = "", tail: str = "
         result = render.Error(error)
     except (RequestDataTooBig, TooManyFieldsSent):
         result = render.Error(ApiError("REQUEST_TOO_LARGE", "The request is too large"))
+    except (MultiPartParserError, UnreadablePostError) as error:
+        result = render.Error(ApiError("INVALID_REQUEST", f"The request body cannot be read: {error}"))
     except SuspiciousOperation as error:
         result = render.Error(ApiError("INVALID_REQUEST", str(error)))
     return respond(result, fmt, time.perf_counter() - started)
