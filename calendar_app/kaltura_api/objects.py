@@ -32,10 +32,10 @@ class Field:
     readonly: bool = False
     insert_only: bool = False
     read: Callable[[Any, Any], Any] | None = None  # computed value: read(obj, context)
+    name: str = field(init=False)  # the domain attribute, worked out once (rendering is hot)
 
-    @property
-    def name(self) -> str:
-        return self.attr or snake(self.wire)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.attr or snake(self.wire))
 
 
 @dataclass(frozen=True)

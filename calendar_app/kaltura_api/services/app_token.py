@@ -96,7 +96,7 @@ def delete(call: Call, id: str):
 
 TOKEN_TABLE = Table(
     response="KalturaAppTokenListResponse",
-    deleted=AppToken.Status.DELETED,
+    default_statuses=(AppToken.Status.DISABLED, AppToken.Status.ACTIVE),
     columns={
         "id": Column("pk"),
         "status": Column("status", is_int=True),

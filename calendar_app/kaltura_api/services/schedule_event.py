@@ -255,7 +255,7 @@ def _unsupported(queryset: QuerySet, wire: str, value: str, partner_id: int) -> 
 
 EVENT_TABLE = Table(
     response="KalturaScheduleEventListResponse",
-    deleted=EventStatus.DELETED,
+    default_statuses=(EventStatus.CANCELLED, EventStatus.ACTIVE),
     type_setting="event_type",
     columns={
         "id": Column("pk", is_int=True),

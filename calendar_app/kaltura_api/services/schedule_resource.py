@@ -63,7 +63,7 @@ def delete(call: Call, scheduleResourceId: int):
 
 RESOURCE_TABLE = Table(
     response="KalturaScheduleResourceListResponse",
-    deleted=ResourceStatus.DELETED,
+    default_statuses=(ResourceStatus.DISABLED, ResourceStatus.ACTIVE),
     type_setting="resource_type",
     columns={
         "id": Column("pk", is_int=True),
