@@ -48,8 +48,8 @@ class EventContext:
     """What rendering a batch of events needs beyond their rows: the active blackouts that
     overlap them (Kaltura's blackoutConflicts), fetched in one query for the whole batch."""
 
-    def __init__(self, partner, events: Iterable[ScheduleEvent]):
-        self.partner = partner
+    def __init__(self, partner_id: int, events: Iterable[ScheduleEvent]):
+        self.partner_id = partner_id
         self.windows = {e.pk: _window(e) for e in events if e.type != EventType.BLACKOUT}
         self._blackouts: list[ScheduleEvent] | None = None
 
@@ -64,7 +64,7 @@ class EventContext:
                 start = min(s for s, _ in self.windows.values())
                 end = max(e for _, e in self.windows.values())
                 self._blackouts = list(
-                    ScheduleEvent.objects.for_partner(self.partner)
+                    ScheduleEvent.objects.for_partner(self.partner_id)
                     .bookable()
                     .filter(type=EventType.BLACKOUT)
                     .overlapping(start, end)
@@ -80,11 +80,11 @@ def _window(event: ScheduleEvent):
 
 
 def render_event(event: ScheduleEvent, context: EventContext | None = None) -> dict[str, Any]:
-    return render(EVENT_TYPE_NAMES[event.type], event, context or EventContext(event.partner, [event]))
+    return render(EVENT_TYPE_NAMES[event.type], event, context or EventContext(event.partner_id, [event]))
 
 
 def render_events(partner, events: list[ScheduleEvent]) -> list[dict[str, Any]]:
-    context = EventContext(partner, events)
+    context = EventContext(partner.pk, events)
     return [render_event(e, context) for e in events]
 
 
