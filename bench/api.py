@@ -59,7 +59,7 @@ import generate
 import httpx
 from django.core.management import call_command
 from lxml import etree
-from run import percentile
+from run import percentile, stats
 
 # The envelope every call of the official Python client carries (kaltura-client.md §2.1).
 ENVELOPE = {"clientTag": "python-26-10-22", "apiVersion": "23.10.0", "format": "2"}
@@ -442,16 +442,10 @@ class Result:
     reconnects: int = 0
 
     def summary(self) -> dict[str, Any]:
-        s = sorted(self.samples)
         out = {
             "benchmark": self.benchmark.key,
             "name": self.benchmark.name,
-            "n": len(s),
-            "p50_ms": round(percentile(s, 50), 3),
-            "p95_ms": round(percentile(s, 95), 3),
-            "mean_ms": round(statistics.fmean(s), 3),
-            "min_ms": round(s[0], 3),
-            "max_ms": round(s[-1], 3),
+            **stats(self.samples),
             "view_p50_ms": round(percentile(sorted(self.view), 50), 3),
             "objects_per_call": round(statistics.fmean(self.objects), 2),
             "response_kb": round(statistics.fmean(self.sizes) / 1024, 1),

@@ -82,18 +82,25 @@ class Result:
     note: str = ""
 
     def summary(self) -> dict[str, Any]:
-        s = sorted(self.samples)
         return {
             "name": self.name,
-            "n": len(s),
-            "p50_ms": round(percentile(s, 50), 3),
-            "p95_ms": round(percentile(s, 95), 3),
-            "mean_ms": round(statistics.fmean(s), 3),
-            "min_ms": round(s[0], 3),
-            "max_ms": round(s[-1], 3),
+            **stats(self.samples),
             **{k: round(v, 2) for k, v in self.per_call.items()},
             **({"note": self.note} if self.note else {}),
         }
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    """n, p50, p95, mean, min and max (ms, rounded) of timed samples: one shape for every report."""
+    s = sorted(samples)
+    return {
+        "n": len(s),
+        "p50_ms": round(percentile(s, 50), 3),
+        "p95_ms": round(percentile(s, 95), 3),
+        "mean_ms": round(statistics.fmean(s), 3),
+        "min_ms": round(s[0], 3),
+        "max_ms": round(s[-1], 3),
+    }
 
 
 def percentile(ordered: list[float], p: float) -> float:

@@ -8,6 +8,8 @@ import pytest
 from KalturaClient import KalturaClient, KalturaConfiguration
 from KalturaClient.Plugins.Core import KalturaSessionType
 
+from tests.kaltura_api.builders import add_resource, hours_from_now, location
+
 
 @pytest.fixture
 def service_url(live_server) -> str:
@@ -45,6 +47,18 @@ def admin_client(client_for, partner) -> KalturaClient:
     client = client_for()
     client.setKs(start_session(client, partner))
     return client
+
+
+@pytest.fixture
+def soon() -> int:
+    """Two days ahead, on a whole minute: when most test bookings start."""
+    return hours_from_now(48)
+
+
+@pytest.fixture
+def room(admin_client):
+    """Alice's "Hall 1", added through the API."""
+    return add_resource(admin_client, location("Hall 1"))
 
 
 @pytest.fixture

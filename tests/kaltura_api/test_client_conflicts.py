@@ -14,7 +14,6 @@ from tests.kaltura_api.builders import (
     error_code,
     error_of,
     event_ids,
-    hours_from_now,
     ids,
     link,
     links,
@@ -26,16 +25,6 @@ from tests.kaltura_api.builders import (
 RESOURCE = KalturaScheduleEventConflictType.RESOURCE_CONFLICT
 BLACKOUT = KalturaScheduleEventConflictType.BLACKOUT_CONFLICT
 BOTH = KalturaScheduleEventConflictType.BOTH
-
-
-@pytest.fixture
-def soon() -> int:
-    return hours_from_now(48)
-
-
-@pytest.fixture
-def room(admin_client):
-    return add_resource(admin_client, location("Hall 1"))
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from tests.kaltura_api.builders import (
     build,
     error_code,
     error_of,
-    hours_from_now,
     link,
     links,
     location,
@@ -21,16 +20,6 @@ from tests.kaltura_api.builders import (
     record,
     series,
 )
-
-
-@pytest.fixture
-def soon() -> int:
-    return hours_from_now(48)
-
-
-@pytest.fixture
-def room(admin_client):
-    return add_resource(admin_client, location("Hall 1"))
 
 
 @pytest.fixture
