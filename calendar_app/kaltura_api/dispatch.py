@@ -47,7 +47,6 @@ class Action:
 
 
 ACTIONS: dict[tuple[str, str], Action] = {}
-SERVICE_ALIASES: dict[str, str] = {}
 
 
 def action(service: str, name: str, *params: Param, access: Access = Access.READ):
@@ -56,10 +55,6 @@ def action(service: str, name: str, *params: Param, access: Access = Access.READ
         return func
 
     return register
-
-
-def alias(name: str, service: str) -> None:
-    SERVICE_ALIASES[name] = service
 
 
 @dataclass(frozen=True)
@@ -117,7 +112,7 @@ def _run(params: dict[str, Any], now: datetime) -> Any:
 
 
 def find(service: str, action_name: str) -> Action:
-    service = SERVICE_ALIASES.get(service.lower(), service.lower())
+    service = service.lower()
     if not any(key[0] == service for key in ACTIONS):
         raise ApiError("SERVICE_DOES_NOT_EXISTS", f"Service [{service}] does not exists", SERVICE=service)
     found = ACTIONS.get((service, action_name.lower()))
