@@ -69,6 +69,13 @@ class Session:
     def is_widget(self) -> bool:
         return self.data.privilege("widget") is not None
 
+    @property
+    def may_see_stream_credentials(self) -> bool:
+        """Live endpoints and stream passwords: for those who broadcast (admins, capture devices)."""
+        if self.role is not None:
+            return self.role == CAPTURE_DEVICE_ROLE
+        return self.data.is_admin and not self.is_widget
+
     def may(self, service: str, action: str, access: Access) -> bool:
         if access in (Access.PUBLIC, Access.SESSION):
             return True

@@ -44,14 +44,15 @@ class Action:
     func: Callable[..., Any]
     params: tuple[Param, ...]
     access: Access
+    ical: Callable[..., bytes] | None = None  # the action's answer for format=ical, if it has one
 
 
 ACTIONS: dict[tuple[str, str], Action] = {}
 
 
-def action(service: str, name: str, *params: Param, access: Access = Access.READ):
+def action(service: str, name: str, *params: Param, access: Access = Access.READ, ical=None):
     def register(func):
-        ACTIONS[(service, name.lower())] = Action(service, name, func, params, access)
+        ACTIONS[(service, name.lower())] = Action(service, name, func, params, access, ical)
         return func
 
     return register
@@ -82,10 +83,10 @@ class Call:
         )
 
 
-def run(params: dict[str, Any], now: datetime) -> Any:
-    """One call; the result in wire form, or an `Error`."""
+def run(params: dict[str, Any], now: datetime, *, ical: bool = False) -> Any:
+    """One call; the result in wire form (iCalendar bytes when `ical`), or an `Error`."""
     try:
-        return _run(params, now)
+        return _run(params, now, ical)
     except ApiError as error:
         return Error(error)
     except SchedulingError as error:
@@ -98,7 +99,7 @@ def run(params: dict[str, Any], now: datetime) -> Any:
         return Error(ApiError("INTERNAL_SERVERL_ERROR", "Internal server error occurred"))
 
 
-def _run(params: dict[str, Any], now: datetime) -> Any:
+def _run(params: dict[str, Any], now: datetime, ical: bool = False) -> Any:
     found = find(str(params.get("service") or ""), str(params.get("action") or ""))
     session = None if found.access is Access.PUBLIC else authenticate(params, now)
     if found.access is not Access.PUBLIC:
@@ -106,9 +107,13 @@ def _run(params: dict[str, Any], now: datetime) -> Any:
             raise ApiError("MISSING_KS", "Missing KS, session not established")
         if not session.may(found.service, found.name.lower(), found.access):
             raise errors.service_forbidden(f"{found.service}->{found.name}")
+    if ical and found.ical is None:
+        raise ApiError(
+            "UNKNOWN_RESPONSE_FORMAT", f"{found.service}.{found.name} has no iCal answer", FORMAT="ical"
+        )
     call = Call(found.service, found.name, session, session.now if session else now)
     kwargs = {p.name: _param(p, params, call.now) for p in found.params}
-    return found.func(call, **kwargs)
+    return (found.ical if ical else found.func)(call, **kwargs)
 
 
 def find(service: str, action_name: str) -> Action:

@@ -58,6 +58,14 @@ def respond(
     render_rows: Callable[[list[Any]], list[dict[str, Any]]],
 ) -> dict[str, Any]:
     """A whole `list` action: narrow by the filter's type and fields, order, page, render."""
+    rows, total = select(queryset, filter, pager, table, partner_id)
+    return list_response(table.response, render_rows(rows), total)
+
+
+def select(
+    queryset: QuerySet, filter: Parsed | None, pager: Parsed | None, table: Table, partner_id: int
+) -> tuple[list[Any], int]:
+    """The rows of one page of a `list` action, and the total."""
     pager_ = page(pager)
     kind = filter.type.setting(table.type_setting) if filter is not None and table.type_setting else None
     if kind:
@@ -65,8 +73,7 @@ def respond(
     if table.default_statuses:
         queryset = default_statuses(queryset, filter, table.default_statuses)
     queryset = ordered(apply(queryset, filter, table, partner_id), filter, table)
-    rows, total = paginate(queryset, pager_)
-    return list_response(table.response, render_rows(rows), total)
+    return paginate(queryset, pager_)
 
 
 def split(wire: str) -> tuple[str, str]:

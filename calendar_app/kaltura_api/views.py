@@ -11,11 +11,12 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from calendar_app import clock
+from calendar_app import clock, ical
 from calendar_app.kaltura_api import dispatch, params, render, services  # noqa: F401 (registers actions)
 from calendar_app.kaltura_api.errors import ApiError
 
 log = logging.getLogger(__name__)
+ICAL_FORMAT = "ical"
 
 
 @csrf_exempt
@@ -30,9 +31,8 @@ def api(request: HttpRequest, service: str = "", action: str = "", tail: str = "
         if service.lower() == "multirequest":
             result = dispatch.run_multirequest(values, now)
         else:
-            result = dispatch.run(
-                {**values, "service": service, "action": action or values.get("action")}, now
-            )
+            one = {**values, "service": service, "action": action or values.get("action")}
+            result = dispatch.run(one, now, ical=fmt.lower() == ICAL_FORMAT)
     except ApiError as error:
         result = render.Error(error)
     except (RequestDataTooBig, TooManyFieldsSent):
@@ -45,6 +45,13 @@ def api(request: HttpRequest, service: str = "", action: str = "", tail: str = "
 
 
 def respond(result, fmt: str, elapsed: float) -> HttpResponse:
+    if fmt.lower() == ICAL_FORMAT:
+        if not isinstance(result, bytes | render.Error):  # a multirequest has no iCal form
+            result = render.Error(ApiError("UNKNOWN_RESPONSE_FORMAT", "No iCal answer for this call"))
+        if isinstance(result, render.Error):
+            error = result.error
+            result = ical.error(error.code, error.message, error.args_)
+        return HttpResponse(result, content_type="text/calendar; charset=utf-8")
     if fmt == render.JSON_FORMAT:
         return HttpResponse(render.json_document(result), content_type="application/json")
     if fmt != render.XML_FORMAT:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from calendar_app import scheduling
+from calendar_app import ical, scheduling
 from calendar_app.conflicts import ConflictType
 from calendar_app.kaltura_api import listing
 from calendar_app.kaltura_api.auth import Access
@@ -128,7 +128,31 @@ def add(call: Call, scheduleEvent: Parsed):
     return render_event(scheduling.create_event(call.actor, data))
 
 
-@action(SERVICE, "get", Param("scheduleEventId", INT, required=True))
+def events_ical(call: Call, events: list[ScheduleEvent], total: int | None = None) -> bytes:
+    """format=ical: the events as VEVENTs. Live endpoints and stream credentials of the template
+    entries go only to sessions that may broadcast: admins and capture devices."""
+    links: dict[int, list[int]] = {}
+    for event_id, resource_id in (
+        ScheduleEventResource.objects.for_partner(call.partner)
+        .filter(event_id__in=[e.pk for e in events])
+        .order_by("resource_id")
+        .values_list("event_id", "resource_id")
+    ):
+        links.setdefault(event_id, []).append(resource_id)
+    entries = {}
+    if call.session.may_see_stream_credentials:
+        template_ids = {e.template_entry_id for e in events if e.template_entry_id}
+        entries = Entry.objects.for_partner(call.partner).in_bulk(template_ids)
+    components = [ical.vevent(e, links.get(e.pk, []), entries.get(e.template_entry_id)) for e in events]
+    zones = ical.series_zones(events, scheduling.limits().horizon)
+    return ical.calendar(components, zones=zones, total=total)
+
+
+def get_ical(call: Call, scheduleEventId: int) -> bytes:
+    return events_ical(call, [scheduling.get_event(call.partner, scheduleEventId)])
+
+
+@action(SERVICE, "get", Param("scheduleEventId", INT, required=True), ical=get_ical)
 def get(call: Call, scheduleEventId: int):
     return render_event(scheduling.get_event(call.partner, scheduleEventId))
 
@@ -300,11 +324,18 @@ EVENT_TABLE = Table(
 )
 
 
+def list_ical(call: Call, filter: Parsed | None, pager: Parsed | None) -> bytes:
+    queryset = ScheduleEvent.objects.for_partner(call.partner)
+    rows, total = listing.select(queryset, filter, pager, EVENT_TABLE, call.partner.pk)
+    return events_ical(call, rows, total)
+
+
 @action(
     SERVICE,
     "list",
     Param("filter", Obj(base="KalturaScheduleEventBaseFilter")),
     Param("pager", Obj(base="KalturaPager")),
+    ical=list_ical,
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
     queryset = ScheduleEvent.objects.for_partner(call.partner)

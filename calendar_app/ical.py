@@ -1,0 +1,144 @@
+"""Events as iCalendar (RFC 5545; kaltura-api.md §5): one VEVENT per event row, built with the
+`icalendar` library, which escapes text and folds lines at 75 octets without splitting a UTF-8
+sequence.
+
+Times are UTC (`...Z`), as capture devices expect. A series row carries its RRULE with DTSTART
+in the series' own zone (TZID, with a VTIMEZONE in the calendar): an RRULE expanded from a UTC
+start would drift by an hour across DST. Occurrences are separate VEVENTs with their own UID and
+`X-KALTURA-PARENT-ID`; an edited one also names the slot it came from in `RECURRENCE-ID`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vRecur
+
+from calendar_app import recurrence
+from calendar_app.models import ClassificationType, Entry, EntryType, EventStatus, ScheduleEvent
+
+PRODID = "-//lecture-scheduler//Kaltura-compatible scheduling//EN"
+CLASSES = {
+    ClassificationType.PUBLIC: "PUBLIC",
+    ClassificationType.PRIVATE: "PRIVATE",
+    ClassificationType.CONFIDENTIAL: "CONFIDENTIAL",
+}
+# Live entry field -> X-KALTURA property (spec §5). Only sessions that may read the entry get them.
+LIVE_PROPERTIES = (
+    ("primary_rtmp_endpoint", "X-KALTURA-PRIMARY-RTMP-ENDPOINT"),
+    ("secondary_rtmp_endpoint", "X-KALTURA-SECONDARY-RTMP-ENDPOINT"),
+    ("primary_rtsp_endpoint", "X-KALTURA-PRIMARY-RTSP-ENDPOINT"),
+    ("secondary_rtsp_endpoint", "X-KALTURA-SECONDARY-RTSP-ENDPOINT"),
+    ("stream_name", "X-KALTURA-LIVE-STREAM-NAME"),
+    ("stream_username", "X-KALTURA-LIVE-STREAM-USERNAME"),
+    ("stream_password", "X-KALTURA-LIVE-STREAM-PASSWORD"),
+)
+
+
+def vevent(event: ScheduleEvent, resource_ids: Sequence[int], live_entry: Entry | None = None) -> Event:
+    component = Event()
+    component.add("uid", event.ical_uid)
+    component.add("dtstamp", event.updated_at)
+    component.add("last-modified", event.updated_at)
+    component.add("sequence", event.sequence)
+    component.add("status", "CONFIRMED" if event.status == EventStatus.ACTIVE else "CANCELLED")
+    component.add("summary", event.summary)
+    _times(component, event)
+    for name, value in (
+        ("description", event.description),
+        ("location", event.location),
+        ("organizer", event.organizer),
+        ("contact", event.contact),
+        ("comment", event.comment),
+    ):
+        if value:
+            component.add(name, value)
+    component.add("class", CLASSES.get(event.classification_type, "PUBLIC"))
+    if event.priority:
+        component.add("priority", event.priority)
+    tags = [t.strip() for t in event.tags.split(",") if t.strip()]
+    if tags:
+        component.add("categories", tags)
+    _kaltura_properties(component, event, resource_ids, tags)
+    if live_entry is not None and live_entry.type == EntryType.LIVE_STREAM:
+        for field, name in LIVE_PROPERTIES:
+            component.add(name, getattr(live_entry, field))
+    return component
+
+
+def _times(component: Event, event: ScheduleEvent) -> None:
+    if event.is_series and event.recurrence:
+        zone = ZoneInfo(event.time_zone or "UTC")
+        component.add("dtstart", event.start.astimezone(zone))
+        component.add("dtend", event.end.astimezone(zone))
+        rule = recurrence.parse(event.recurrence, default_zone=event.time_zone or "UTC")
+        component.add("rrule", vRecur.from_ical(recurrence.to_rrule(rule)))
+        return
+    component.add("dtstart", event.start)
+    component.add("dtend", event.end)
+    if event.is_occurrence and event.is_exception and event.original_start:
+        component.add("recurrence-id", event.original_start)
+
+
+def _kaltura_properties(component: Event, event: ScheduleEvent, resource_ids, tags) -> None:
+    values = (
+        ("X-KALTURA-ID", event.pk),
+        ("X-KALTURA-PARTNER-ID", event.partner_id),
+        ("X-KALTURA-PARENT-ID", event.parent_id),
+        ("X-KALTURA-TYPE", event.type),
+        ("X-KALTURA-STATUS", event.status),
+        ("X-KALTURA-RESOURCE-IDS", ",".join(map(str, resource_ids))),
+        ("X-KALTURA-TAGS", ",".join(tags)),
+        ("X-KALTURA-TEMPLATE-ENTRY-ID", event.template_entry_id),
+        ("X-KALTURA-ENTRY-IDS", event.entry_ids),
+        ("X-KALTURA-CATEGORY-IDS", event.category_ids),
+    )
+    for name, value in values:
+        if value not in (None, ""):
+            component.add(name, str(value))
+
+
+def series_zones(events: Iterable[ScheduleEvent], horizon: timedelta) -> dict[str, tuple[date, date]]:
+    """The zones series' DTSTARTs name, each with the span its VTIMEZONE must cover: from a year
+    before the first series start to the longest a series may run after the last one."""
+    spans: dict[str, tuple[date, date]] = {}
+    for event in events:
+        if event.is_series and event.time_zone not in ("", "UTC"):
+            first, last = event.start.date() - timedelta(days=366), event.start.date() + horizon
+            known = spans.get(event.time_zone, (first, last))
+            spans[event.time_zone] = (min(known[0], first), max(known[1], last))
+    return spans
+
+
+def calendar(
+    events: Iterable[Event], *, zones: dict[str, tuple[date, date]] | None = None, total: int | None = None
+) -> bytes:
+    """A whole VCALENDAR: header, a VTIMEZONE per zone a series' DTSTART names, the events."""
+    document = Calendar()
+    document.add("prodid", PRODID)
+    document.add("version", "2.0")
+    document.add("calscale", "GREGORIAN")
+    for zone, (first, last) in sorted((zones or {}).items()):
+        # Transitions of the span only: the library's default (1970-2038) is 6 KB per zone.
+        document.add_component(Timezone.from_tzid(zone, first_date=first, last_date=last))
+    for component in events:
+        document.add_component(component)
+    if total is not None:
+        document.add("X-KALTURA-TOTAL-COUNT", str(total))
+    return document.to_ical()
+
+
+def error(code: str, message: str, args: dict[str, str]) -> bytes:
+    """Kaltura's iCal error: a VCALENDAR holding one VERROR."""
+    document = Calendar()
+    document.add("prodid", PRODID)
+    document.add("version", "2.0")
+    failure = Calendar()
+    failure.name = "VERROR"
+    failure.add("X-KALTURA-CODE", code)
+    failure.add("X-KALTURA-MESSAGE", message)
+    failure.add("X-KALTURA-ARGUMENTS", ";".join(args.values()))
+    document.add_component(failure)
+    return document.to_ical()
