@@ -1,0 +1,266 @@
+"""Resource CSV bulk upload (spec §6): a file in, one result per data line out.
+
+Every write goes through scheduling.py with the caller's actor, so partner scoping, validation
+and the audit trail are the API's own. Each row runs in its own transaction and is reported on
+its own: a bad row never blocks the others. The whole file is refused (CsvRefused) only when it
+cannot be read at all, before anything is applied. No HTTP and no job here: those call us.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from calendar_app import scheduling
+from calendar_app.errors import NotFound, SchedulingError, ValidationFailed
+from calendar_app.models import Partner, ResourceStatus, ResourceType, ScheduleResource
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 10_000
+ACTIONS = {"": "add", "1": "add", "2": "update", "3": "delete", "6": "add_or_update"}
+TYPES = {kind.name.lower(): kind for kind in ResourceType}  # location, live_entry, camera
+TYPE_NAMES = {kind: name for name, kind in TYPES.items()}
+# Columns whose cells pass straight to scheduling.py. streamUrl and entryId are our extension:
+# Kaltura's CSV cannot set them, so there every live_entry row fails for want of an entry.
+VALUE_COLUMNS = {
+    "name": "name",
+    "systemName": "system_name",
+    "description": "description",
+    "tags": "tags",
+    "streamUrl": "stream_url",
+    "entryId": "entry_id",
+}
+COLUMNS = ("action", "resourceId", "type", "parentType", "parentSystemName", *VALUE_COLUMNS)
+BY_LOWER_NAME = {column.lower(): column for column in COLUMNS}
+# Domain field -> the column a refusal is about, so a reason names what the user wrote.
+FIELD_COLUMNS = {f: c for c, f in VALUE_COLUMNS.items()} | {"parent_id": "parentSystemName", "type": "type"}
+# Spec §6 is stricter than the domain's rule (fields.py also allows '.'): checked when written.
+SYSTEM_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class RowResult:
+    line: int  # 1-based physical line where the record starts; the header is line 1
+    action: str  # "add" | "update" | "delete" | "add_or_update", "" when unreadable
+    status: str  # "ok" | "error"
+    object_id: int | None
+    reason: str = ""
+    code: str = ""
+    row: dict[str, str] = field(default_factory=dict)
+
+
+class CsvRefused(Exception):
+    """The whole file is unusable; nothing was applied."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _RowError(SchedulingError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def import_resources(
+    actor: scheduling.Actor, data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> list[RowResult]:
+    """Apply each data line of a resource CSV for `actor`'s partner; one result per line, in order."""
+    columns, records = _read(data, max_bytes, max_rows)
+    return [_import_row(actor, columns, line, cells) for line, cells in records]
+
+
+# ---------------------------------------------------------------- the file
+
+
+def _read(data: bytes, max_bytes: int, max_rows: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The columns and the non-blank data records. Reads everything first, so a refusal comes
+    before any row is applied."""
+    records = list(_records(_decode(data, max_bytes))) or [(1, [])]
+    columns, rows = _columns(records[0][1]), [(n, cells) for n, cells in records[1:] if any(cells)]
+    if len(rows) > max_rows:
+        raise CsvRefused(
+            "CSV_TOO_MANY_ROWS", f"The file has {len(rows)} rows; at most {max_rows} are accepted."
+        )
+    return columns, rows
+
+
+def _decode(data: bytes, max_bytes: int) -> str:
+    if len(data) > max_bytes:
+        raise CsvRefused("CSV_TOO_LARGE", f"The file is {len(data)} bytes; at most {max_bytes} are accepted.")
+    try:
+        text = data.decode("utf-8-sig")  # a BOM, as spreadsheets write it, is dropped
+    except UnicodeDecodeError as error:
+        raise CsvRefused(
+            "CSV_NOT_TEXT", f"The file is not UTF-8 text (bad byte at offset {error.start})."
+        ) from None
+    if "\x00" in text:
+        raise CsvRefused("CSV_NOT_TEXT", "The file contains NUL bytes: it is not a text file.")
+    return text
+
+
+def _records(text: str):
+    """(line, trimmed cells) per record; a quoted cell may span lines, so count from the reader."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for cells in reader:
+            yield line, [cell.strip() for cell in cells]
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise CsvRefused("CSV_MALFORMED", f"Line {line} cannot be read as CSV: {error}.") from None
+
+
+def _columns(header: list[str]) -> list[str]:
+    if not header or not header[0].startswith("*"):
+        raise CsvRefused(
+            "CSV_MISSING_HEADER",
+            "The first line must be a header starting with '*' that names the columns, e.g. *action,name.",
+        )
+    columns: list[str] = []
+    for name in [header[0].lstrip("*").strip(), *header[1:]]:
+        column = BY_LOWER_NAME.get(name.lower())
+        if column is None:
+            raise CsvRefused(
+                "CSV_UNKNOWN_COLUMN", f"Unknown column {name!r} in the header; known: {', '.join(COLUMNS)}."
+            )
+        if column in columns:
+            raise CsvRefused("CSV_DUPLICATE_COLUMN", f"The header names column {column!r} twice.")
+        columns.append(column)
+    return columns
+
+
+# ---------------------------------------------------------------- one row
+
+
+def _import_row(actor: scheduling.Actor, columns: list[str], line: int, cells: list[str]) -> RowResult:
+    row = {column: cells[i] if i < len(cells) else "" for i, column in enumerate(columns)}
+    action = ACTIONS.get(row.get("action", ""), "")
+    try:
+        if len(cells) > len(columns):
+            raise _RowError(
+                "CSV_ROW_TOO_LONG", f"The row has {len(cells)} fields but the header names {len(columns)}."
+            )
+        if not action:
+            raise _RowError(
+                "CSV_BAD_ACTION",
+                f"Unknown action {row['action']!r}: use 1 add, 2 update, 3 delete or 6 update-or-add.",
+            )
+        # One transaction for the look-ups and the write, so a parent found is still there.
+        with transaction.atomic():
+            object_id = _apply(actor, action, row)
+    except SchedulingError as error:
+        return RowResult(line, action, "error", None, _reason(error), error.code, row)
+    return RowResult(line, action, "ok", object_id, row=row)
+
+
+def _apply(actor: scheduling.Actor, action: str, row: dict[str, str]) -> int:
+    kind = _type(row, "type")
+    _type(row, "parentType")  # a bad value is refused even where it would go unused
+    target = _target(actor.partner, action, row)
+    if target is None:
+        # Kaltura's default type, so a file written for Kaltura works here unchanged.
+        data = {"type": kind or ResourceType.LOCATION, **_values(actor.partner, row, None)}
+        return scheduling.create_resource(actor, data).pk
+    _check_kind(target, kind)
+    if action == "delete":
+        return scheduling.delete_resource(actor, target.pk).pk
+    return scheduling.update_resource(actor, target.pk, _values(actor.partner, row, target)).pk
+
+
+def _target(partner: Partner, action: str, row: dict[str, str]) -> ScheduleResource | None:
+    """The stored resource the row acts on; None when it adds. resourceId wins over systemName,
+    which is then a new name; an unknown resourceId is an error even for 6 (it names one row)."""
+    if action == "add":
+        return None
+    if row.get("resourceId"):
+        return scheduling.get_resource(partner, _resource_id(row["resourceId"]))
+    name = row.get("systemName")
+    if not name:
+        if action == "add_or_update":
+            return None
+        raise _RowError("CSV_MISSING_KEY", f"To {action} a resource, give its resourceId or systemName.")
+    found = _by_system_name(partner, name)
+    if found is None and action != "add_or_update":
+        raise _RowError("CSV_RESOURCE_NOT_FOUND", f"No resource has systemName {name!r}.")
+    return found
+
+
+def _values(partner: Partner, row: dict[str, str], target: ScheduleResource | None) -> dict[str, Any]:
+    """The domain fields the row sets: empty cells are "not set", never "clear"."""
+    values: dict[str, Any] = {f: row[c] for c, f in VALUE_COLUMNS.items() if row.get(c)}
+    name = values.get("system_name")
+    # Checked only when written: a stored name from the API (which allows '.') still finds its row.
+    if name and (target is None or name != target.system_name) and not SYSTEM_NAME.fullmatch(name):
+        raise _RowError(
+            "CSV_BAD_SYSTEM_NAME", f"systemName {name!r} may contain only letters, digits, '-' and '_'."
+        )
+    if row.get("parentSystemName"):
+        values["parent_id"] = _parent_id(partner, row)
+    return values
+
+
+def _parent_id(partner: Partner, row: dict[str, str]) -> int:
+    name, kind = row["parentSystemName"], _type(row, "parentType") or ResourceType.LOCATION
+    if name == row.get("systemName"):
+        # Caught here because on an add there is no stored row yet for the domain's cycle check.
+        raise _RowError("RESOURCE_PARENT_CYCLE", f"The row names itself ({name!r}) as its parent.")
+    parent = _by_system_name(partner, name)
+    if parent is None:
+        raise _RowError(
+            "CSV_PARENT_NOT_FOUND",
+            f"No {TYPE_NAMES[kind]} resource has systemName {name!r}: "
+            "a parent must be stored already or defined on an earlier line.",
+        )
+    if parent.type != kind:
+        raise _RowError(
+            "CSV_PARENT_WRONG_TYPE",
+            f"The parent {name!r} is a {TYPE_NAMES[parent.type]}, not a {TYPE_NAMES[kind]}.",
+        )
+    return parent.pk
+
+
+def _by_system_name(partner: Partner, name: str) -> ScheduleResource | None:
+    # Rows added earlier in the file are committed by now, so this finds them too.
+    living = ScheduleResource.objects.for_partner(partner).exclude(status=ResourceStatus.DELETED)
+    return living.filter(system_name=name).first()
+
+
+def _type(row: dict[str, str], column: str) -> int | None:
+    value = row.get(column, "")
+    if not value:
+        return None
+    kind = TYPES.get(value.lower())
+    if kind is None:
+        raise _RowError("CSV_BAD_TYPE", f"{column} {value!r} is not one of {', '.join(TYPES)}.")
+    return kind
+
+
+def _check_kind(target: ScheduleResource, kind: int | None) -> None:
+    if kind is not None and kind != target.type:
+        raise _RowError(
+            "CSV_TYPE_MISMATCH",
+            f"Resource {target.pk} is a {TYPE_NAMES[target.type]}, not a {TYPE_NAMES[kind]}; "
+            "a type cannot be changed.",
+        )
+
+
+def _resource_id(value: str) -> int:
+    if not (value.isascii() and value.isdigit()):
+        raise _RowError("CSV_BAD_RESOURCE_ID", f"resourceId {value!r} is not a whole number.")
+    return int(value)
+
+
+def _reason(error: SchedulingError) -> str:
+    if isinstance(error, NotFound):
+        return f"No {error.kind} {error.object_id} was found."
+    if isinstance(error, ValidationFailed):
+        return f"{FIELD_COLUMNS.get(error.field, error.field)}: {error.message}"
+    return error.message
