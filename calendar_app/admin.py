@@ -32,6 +32,7 @@ from calendar_app.models import (
     AuditEntry,
     Entry,
     EventStatus,
+    FeedToken,
     Membership,
     Partner,
     RecurrenceType,
@@ -595,3 +596,35 @@ class AuditEntryAdmin(admin.ModelAdmin):
             return label
         url = reverse(admin_urlname(model._meta, "change"), args=[entry.object_id])
         return format_html('<a href="{}">{}</a>', url, label)
+
+
+@admin.register(FeedToken)
+class FeedTokenAdmin(admin.ModelAdmin):
+    """Each resource's iCal feed address; rotating a token retires the old address at once."""
+
+    list_display = ["resource", "partner", "feed_url", "rotated_at"]
+    list_select_related = ["resource", "partner"]
+    list_filter = ["partner"]
+    search_fields = ["resource__name", "resource__system_name"]
+    raw_id_fields = ["resource"]
+    readonly_fields = ["token", "created_at", "rotated_at", "feed_url"]
+    fields = ["resource", "feed_url", "token", "created_at", "rotated_at"]
+    actions = ["rotate"]
+
+    def save_model(self, request, obj, form, change):
+        obj.partner_id = obj.resource.partner_id  # a feed belongs to its resource's partner
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="feed")
+    def feed_url(self, feed: FeedToken) -> str:
+        if not feed.pk:
+            return "(once saved)"
+        url = reverse("feed", args=[feed.token])
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    @admin.action(description="Rotate the token (the old feed address stops working)")
+    def rotate(self, request: HttpRequest, queryset) -> None:
+        now = clock.now()
+        for feed in queryset:
+            feed.rotate(now)
+        self.message_user(request, f"Rotated {len(queryset)} feed token(s).", messages.SUCCESS)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vRecur
+from icalendar import Calendar, Event, Timezone, vDuration, vRecur
 
 from calendar_app import recurrence
 from calendar_app.models import ClassificationType, Entry, EntryType, EventStatus, ScheduleEvent
@@ -37,7 +37,15 @@ LIVE_PROPERTIES = (
 )
 
 
-def vevent(event: ScheduleEvent, resource_ids: Sequence[int], live_entry: Entry | None = None) -> Event:
+def vevent(
+    event: ScheduleEvent,
+    resource_ids: Sequence[int],
+    live_entry: Entry | None = None,
+    *,
+    recurrence_id: bool = True,
+) -> Event:
+    """`recurrence_id=False` for people's feeds: there an occurrence is an event of its own, and a
+    RECURRENCE-ID without its series' VEVENT makes calendar apps drop it."""
     component = Event()
     component.add("uid", event.ical_uid)
     component.add("dtstamp", event.updated_at)
@@ -45,7 +53,7 @@ def vevent(event: ScheduleEvent, resource_ids: Sequence[int], live_entry: Entry 
     component.add("sequence", event.sequence)
     component.add("status", "CONFIRMED" if event.status == EventStatus.ACTIVE else "CANCELLED")
     component.add("summary", event.summary)
-    _times(component, event)
+    _times(component, event, recurrence_id)
     for name, value in (
         ("description", event.description),
         ("location", event.location),
@@ -68,7 +76,7 @@ def vevent(event: ScheduleEvent, resource_ids: Sequence[int], live_entry: Entry 
     return component
 
 
-def _times(component: Event, event: ScheduleEvent) -> None:
+def _times(component: Event, event: ScheduleEvent, recurrence_id: bool) -> None:
     if event.is_series and event.recurrence:
         zone = ZoneInfo(event.time_zone or "UTC")
         component.add("dtstart", event.start.astimezone(zone))
@@ -78,7 +86,7 @@ def _times(component: Event, event: ScheduleEvent) -> None:
         return
     component.add("dtstart", event.start)
     component.add("dtend", event.end)
-    if event.is_occurrence and event.is_exception and event.original_start:
+    if recurrence_id and event.is_occurrence and event.is_exception and event.original_start:
         component.add("recurrence-id", event.original_start)
 
 
@@ -113,13 +121,25 @@ def series_zones(events: Iterable[ScheduleEvent], horizon: timedelta) -> dict[st
 
 
 def calendar(
-    events: Iterable[Event], *, zones: dict[str, tuple[date, date]] | None = None, total: int | None = None
+    events: Iterable[Event],
+    *,
+    zones: dict[str, tuple[date, date]] | None = None,
+    total: int | None = None,
+    name: str = "",
+    refresh: timedelta | None = None,
 ) -> bytes:
-    """A whole VCALENDAR: header, a VTIMEZONE per zone a series' DTSTART names, the events."""
+    """A whole VCALENDAR: header, a VTIMEZONE per zone a series' DTSTART names, the events.
+    `name` and `refresh` are for subscribed feeds: the calendar's title and how often to poll."""
     document = Calendar()
     document.add("prodid", PRODID)
     document.add("version", "2.0")
     document.add("calscale", "GREGORIAN")
+    if name:
+        document.add("name", name)
+        document.add("X-WR-CALNAME", name)
+    if refresh is not None:
+        document.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        document.add("X-PUBLISHED-TTL", vDuration(refresh))
     for zone, (first, last) in sorted((zones or {}).items()):
         # Transitions of the span only: the library's default (1970-2038) is 6 KB per zone.
         document.add_component(Timezone.from_tzid(zone, first_date=first, last_date=last))

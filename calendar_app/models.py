@@ -387,3 +387,28 @@ class RevokedSession(models.Model):
 
     def __str__(self) -> str:
         return f"revoked KS {self.fingerprint[:12]}…"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class FeedToken(models.Model):
+    """The unguessable address of a resource's iCal feed (/feeds/<token>.ics). Rotating it makes
+    the old address stop working; a location's feed includes what is below it (its cameras)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    resource = models.OneToOneField(ScheduleResource, on_delete=models.CASCADE, related_name="feed")
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(default=clock.now)
+    rotated_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"feed of {self.resource}"
+
+    def rotate(self, now) -> None:
+        self.token = new_feed_token()
+        self.rotated_at = now
+        self.save(update_fields=["token", "rotated_at"])

@@ -12,6 +12,7 @@ from calendar_app.models import (
     Entry,
     EventStatus,
     EventType,
+    FeedToken,
     Membership,
     Partner,
     RecurrenceType,
@@ -24,6 +25,7 @@ from calendar_app.models import (
 
 MODELS = [
     Partner, Membership, ScheduleResource, ScheduleEvent, ScheduleEventResource, Entry, AppToken, AuditEntry,
+    FeedToken,
 ]  # fmt: skip
 ADDABLE = [model for model in MODELS if model is not AuditEntry]
 
@@ -70,6 +72,7 @@ def world(partner, make_resource, make_series, django_user_model):
     series = make_series(count=3, resources=[room], summary="Physics")
     Entry.objects.create(partner=partner, name="Physics template")
     AppToken.objects.create(id=AppToken.new_id(), partner=partner, token="t" * 64)
+    FeedToken.objects.create(partner=partner, resource=room)
     alice = django_user_model.objects.create(username="alice")
     Membership.objects.create(user=alice, partner=partner, role=Membership.Role.ADMIN)
     return SimpleNamespace(room=room, series=series, occurrence=series.occurrences.order_by("start")[0])
@@ -311,3 +314,25 @@ def test_it_keeps_audit_entries_read_only(admin_client, world):
     assert admin_client.post(change, {"action": "hacked"}).status_code == 403
     assert admin_client.post(admin_url(AuditEntry, "delete", entry.pk), {"post": "yes"}).status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk, action=entry.action).exists()
+
+
+def test_it_rotates_a_feed_token_and_the_old_address_stops_working(admin_client, client, world):
+    feed = FeedToken.objects.get(resource=world.room)
+    old = feed.token
+    form = {"action": "rotate", "_selected_action": [feed.pk]}
+    admin_client.post(admin_url(FeedToken), form)
+    feed.refresh_from_db()
+    assert feed.token != old
+    assert client.get(f"/feeds/{old}.ics").status_code == 404
+    assert client.get(f"/feeds/{feed.token}.ics").status_code == 200
+
+
+def test_it_gives_a_new_feed_its_resources_partner(admin_client, world, outsider_partner):
+    form = {"resource": world.room.pk}
+    admin_client.post(admin_url(FeedToken, "add"), form)
+    assert FeedToken.objects.filter(resource=world.room).count() == 1  # one feed per resource
+    other = ScheduleResource.objects.create(
+        partner=outsider_partner, type=ResourceType.LOCATION, name="Elsewhere"
+    )
+    admin_client.post(admin_url(FeedToken, "add"), {"resource": other.pk})
+    assert FeedToken.objects.get(resource=other).partner_id == outsider_partner.pk

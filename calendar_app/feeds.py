@@ -1,0 +1,142 @@
+"""Per-resource iCal feeds for people (`/feeds/<token>.ics`; design.md "Feeds").
+
+A feed holds the events on a resource and everything below it (a room's cameras), in a window
+around today: occurrences and single events as separate UTC VEVENTs, never series rows, never
+stream credentials. Cancelled events stay listed, as CANCELLED, for a grace period, so that
+subscribed calendars remove them instead of keeping a stale copy.
+
+Calendar apps poll: `ETag` / `Last-Modified` let them ask "anything new?" for the price of one
+aggregate query, and a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.http import require_safe
+
+from calendar_app import clock, ical
+from calendar_app.models import (
+    EventStatus,
+    FeedToken,
+    RecurrenceType,
+    ResourceStatus,
+    ScheduleEvent,
+    ScheduleEventResource,
+    ScheduleResource,
+)
+
+PAST_DAYS, FUTURE_DAYS, MAX_DAYS = 30, 365, 3 * 366
+CANCELLED_GRACE = timedelta(days=14)
+REFRESH = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+def window(now: datetime, past_days: int, future_days: int) -> Window:
+    """Whole UTC days, so the feed (and its ETag) stays the same all day long."""
+    today = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    return Window(today - timedelta(days=past_days), today + timedelta(days=future_days + 1))
+
+
+def resource_ids_below(resource: ScheduleResource) -> list[int]:
+    """The resource and its descendants (a building's rooms, a room's cameras)."""
+    children: dict[int | None, list[int]] = {}
+    living = ScheduleResource.objects.for_partner(resource.partner_id).exclude(status=ResourceStatus.DELETED)
+    for pk, parent_id in living.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, stack = [], [resource.pk]
+    while stack:
+        pk = stack.pop()
+        if pk not in found:
+            found.append(pk)
+            stack.extend(children.get(pk, []))
+    return found
+
+
+def events(feed: FeedToken, span: Window, now: datetime) -> QuerySet:
+    linked = ScheduleEventResource.objects.filter(resource_id__in=resource_ids_below(feed.resource))
+    shown = Q(status=EventStatus.ACTIVE) | Q(
+        status=EventStatus.CANCELLED, updated_at__gte=now - CANCELLED_GRACE
+    )
+    return (
+        ScheduleEvent.objects.for_partner(feed.partner_id)
+        .filter(pk__in=linked.values("event_id"))
+        .exclude(recurrence_type=RecurrenceType.RECURRING)
+        .filter(shown)
+        .overlapping(span.start, span.end)
+        .order_by("start", "pk")
+    )
+
+
+def etag(feed: FeedToken, span: Window, count: int, newest: datetime | None) -> str:
+    """Changes when the feed's identity, window, or any event in it (or their number) changes."""
+    identity = f"{feed.pk}:{feed.token}:{span.start:%Y%m%d}:{span.end:%Y%m%d}:{count}:{newest}"
+    return '"' + hashlib.sha256(identity.encode()).hexdigest()[:32] + '"'
+
+
+def not_modified(request: HttpRequest, tag: str, last_modified: datetime | None) -> bool:
+    """RFC 9110: If-None-Match wins over If-Modified-Since. Tags are compared weakly, and an
+    unquoted tag (some clients strip the quotes) counts as the same tag."""
+    header = request.headers.get("If-None-Match")
+    if header is not None:
+        wanted = tag.strip('"')
+        sent = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
+        return "*" in sent or wanted in sent
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
+
+
+def _days(request: HttpRequest, name: str, default: int) -> int:
+    value = request.GET.get(name, "")
+    if value == "":
+        return default
+    if not value.isdigit() or int(value) > MAX_DAYS:
+        raise ValueError(f"{name} must be a whole number of days from 0 to {MAX_DAYS}")
+    return int(value)
+
+
+@require_safe
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    now = clock.now()
+    found = FeedToken.objects.select_related("resource").filter(token=token).first()
+    if found is None or found.resource.status == ResourceStatus.DELETED:
+        raise Http404("No such feed")
+    try:
+        span = window(now, _days(request, "past", PAST_DAYS), _days(request, "future", FUTURE_DAYS))
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    rows = events(found, span, now)
+    stats = rows.aggregate(count=Count("pk"), newest=Max("updated_at"))
+    last_modified = max(filter(None, [stats["newest"], found.rotated_at]))
+    tag = etag(found, span, stats["count"], stats["newest"])
+    headers = {
+        "ETag": tag,
+        "Last-Modified": http_date(last_modified.timestamp()),
+        "Cache-Control": "no-cache",
+    }
+    if not_modified(request, tag, last_modified):
+        return HttpResponse(status=304, headers=headers)
+    body = render(found, list(rows))
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=headers)
+
+
+def render(found: FeedToken, rows: list[ScheduleEvent]) -> bytes:
+    links: dict[int, list[int]] = {}
+    for event_id, resource_id in (
+        ScheduleEventResource.objects.filter(event_id__in=[e.pk for e in rows])
+        .order_by("resource_id")
+        .values_list("event_id", "resource_id")
+    ):
+        links.setdefault(event_id, []).append(resource_id)
+    components = [ical.vevent(e, links.get(e.pk, []), recurrence_id=False) for e in rows]
+    return ical.calendar(components, name=found.resource.name, refresh=REFRESH)
