@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -11,13 +11,14 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
-from calendar_app import scheduling
+from calendar_app import clock, scheduling
 from calendar_app.models import (
     AuditEntry,
     Entry,
     EntryType,
     EventStatus,
     EventType,
+    FeedToken,
     Membership,
     Partner,
     RecurrenceType,
@@ -145,3 +146,12 @@ def test_it_seeds_another_partner_by_id(db):
     output = seed(partner_id=4242)
     assert "Partner id:   4242" in output
     assert ScheduleResource.objects.for_partner(4242).count() == 3 + 12 + 24 + 3
+
+
+def test_it_prints_a_room_feed_that_serves_its_lectures(output, client):
+    path = re.search(r"iCal feed: +http://[^/]+(/feeds/\S+\.ics)", output).group(1)
+    with clock.pinned(datetime(2026, 9, 16, 8, tzinfo=UTC)):
+        response = client.get(path)
+    assert response.status_code == 200
+    assert response.content.count(b"BEGIN:VEVENT") > 0
+    assert FeedToken.objects.for_partner(100).count() == resources(ResourceType.LOCATION).count()

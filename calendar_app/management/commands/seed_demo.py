@@ -26,6 +26,7 @@ from calendar_app.models import (
     Entry,
     EntryType,
     EventType,
+    FeedToken,
     Membership,
     Partner,
     RecurrenceType,
@@ -126,9 +127,20 @@ class Command(BaseCommand):
             f"  username:   {ADMIN_USERNAME}\n"
             f"  password:   {password}\n"
             f"Kaltura API:  {url.rstrip('/')}/api_v3/  (serviceUrl {url.rstrip('/')})\n"
+            f"iCal feed:    {url.rstrip('/')}/feeds/{ensure_feeds(partner).token}.ics  (the first room; "
+            "every room has one, see the admin's feed tokens)\n"
             f"Partner id:   {partner.pk}\n"
             f"Admin secret: {partner.admin_secret}\n"
         )
+
+
+def ensure_feeds(partner: Partner) -> FeedToken:
+    """A feed token for every room and building (kept across runs); the first room's is returned."""
+    places = ScheduleResource.objects.for_partner(partner).filter(type=ResourceType.LOCATION).order_by("pk")
+    for place in places:
+        FeedToken.objects.get_or_create(resource=place, defaults={"partner": partner})
+    first_room = places.filter(parent__isnull=False).first() or places.first()
+    return FeedToken.objects.get(resource=first_room)
 
 
 def ensure_partner(partner_id: int, now: datetime) -> Partner:
