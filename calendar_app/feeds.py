@@ -49,18 +49,9 @@ def window(now: datetime, past_days: int, future_days: int) -> Window:
 
 
 def resource_ids_below(resource: ScheduleResource) -> list[int]:
-    """The resource and its descendants (a building's rooms, a room's cameras)."""
-    children: dict[int | None, list[int]] = {}
+    """The resource and the living ones under it (a building's rooms, a room's cameras)."""
     living = ScheduleResource.objects.for_partner(resource.partner_id).exclude(status=ResourceStatus.DELETED)
-    for pk, parent_id in living.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    found, stack = [], [resource.pk]
-    while stack:
-        pk = stack.pop()
-        if pk not in found:
-            found.append(pk)
-            stack.extend(children.get(pk, []))
-    return found
+    return [resource.pk, *living.below([resource.pk])[resource.pk]]
 
 
 def events(feed: FeedToken, span: Window, now: datetime) -> QuerySet:
@@ -131,12 +122,5 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def render(found: FeedToken, rows: list[ScheduleEvent]) -> bytes:
-    links: dict[int, list[int]] = {}
-    for event_id, resource_id in (
-        ScheduleEventResource.objects.filter(event_id__in=[e.pk for e in rows])
-        .order_by("resource_id")
-        .values_list("event_id", "resource_id")
-    ):
-        links.setdefault(event_id, []).append(resource_id)
-    components = [ical.vevent(e, links.get(e.pk, []), recurrence_id=False) for e in rows]
+    components = ical.vevents(rows, recurrence_id=False)
     return ical.calendar(components, name=found.resource.name, refresh=REFRESH)

@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, vDuration, vRecur
 
 from calendar_app import recurrence
-from calendar_app.models import ClassificationType, Entry, EntryType, EventStatus, ScheduleEvent
+from calendar_app.models import (
+    ClassificationType,
+    Entry,
+    EntryType,
+    EventStatus,
+    ScheduleEvent,
+    ScheduleEventResource,
+)
 
 PRODID = "-//lecture-scheduler//Kaltura-compatible scheduling//EN"
 CLASSES = {
@@ -74,6 +81,27 @@ def vevent(
         for field, name in LIVE_PROPERTIES:
             component.add(name, getattr(live_entry, field))
     return component
+
+
+def vevents(
+    events: Sequence[ScheduleEvent],
+    *,
+    live_entries: dict[str, Entry] | None = None,
+    recurrence_id: bool = True,
+) -> list[Event]:
+    """`vevent` for a batch, with the resource ids of all of them read in one query."""
+    links: dict[int, list[int]] = {}
+    for event_id, resource_id in (
+        ScheduleEventResource.objects.filter(event_id__in=[e.pk for e in events])
+        .order_by("resource_id")
+        .values_list("event_id", "resource_id")
+    ):
+        links.setdefault(event_id, []).append(resource_id)
+    entries = live_entries or {}
+    return [
+        vevent(e, links.get(e.pk, []), entries.get(e.template_entry_id), recurrence_id=recurrence_id)
+        for e in events
+    ]
 
 
 def _times(component: Event, event: ScheduleEvent, recurrence_id: bool) -> None:

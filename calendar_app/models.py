@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -75,6 +76,26 @@ class ResourceStatus(models.IntegerChoices):
     DELETED = 3
 
 
+class ScheduleResourceQuerySet(PartnerScopedQuerySet):
+    def below(self, roots: Iterable[int]) -> dict[int, set[int]]:
+        """For each root, the ids of the resources of this queryset under it, at any depth (a
+        building's rooms and their cameras); one query for all roots."""
+        children: dict[int | None, list[int]] = {}
+        for pk, parent_id in self.values_list("pk", "parent_id"):
+            children.setdefault(parent_id, []).append(pk)
+        found: dict[int, set[int]] = {}
+        for root in roots:
+            seen: set[int] = set()
+            stack = list(children.get(root, []))
+            while stack:
+                pk = stack.pop()
+                if pk not in seen:
+                    seen.add(pk)
+                    stack.extend(children.get(pk, []))
+            found[root] = seen
+        return found
+
+
 class ScheduleResource(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
     type = models.PositiveSmallIntegerField(choices=ResourceType.choices)
@@ -92,7 +113,7 @@ class ScheduleResource(models.Model):
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
-    objects = PartnerScopedQuerySet.as_manager()
+    objects = ScheduleResourceQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -15,6 +15,19 @@ from lxml import etree
 from calendar_app.kaltura_api import ks as ks_codec
 
 ADMIN, USER = 2, 0
+START = 1_788_771_600  # 2026-09-07 09:00Z, the conftest builders' default slot
+
+
+def record_event(**extra) -> dict[str, Any]:
+    """A single record event for an hour from START, as the official client sends it."""
+    return {
+        "objectType": "KalturaRecordScheduleEvent",
+        "summary": "Lecture",
+        "startDate": str(START),
+        "endDate": str(START + 3600),
+        "recurrenceType": "0",
+        **extra,
+    }
 
 
 def url(service: str, action: str) -> str:

@@ -28,14 +28,21 @@ from calendar_app.models import (
     ScheduleEventResource,
     ScheduleResource,
 )
-from tests.kaltura_api.http import error_code, fields, multirequest, post, result, session_for
+from tests.kaltura_api.http import (
+    error_code,
+    fields,
+    multirequest,
+    post,
+    record_event,
+    result,
+    session_for,
+)
 
 EVENTS, RESOURCES, LINKS = (
     "schedule_scheduleevent",
     "schedule_scheduleresource",
     "schedule_scheduleeventresource",
 )
-START = 1_788_771_600  # 2026-09-07 09:00Z: Alice's lecture
 SCOPED_MODELS = (
     ScheduleResource, ScheduleEvent, ScheduleEventResource, AppToken, Entry, AuditEntry, RevokedSession,
     Membership,
@@ -113,14 +120,7 @@ class Case:
 
 
 def record(**extra) -> dict[str, Any]:
-    return {
-        "objectType": "KalturaRecordScheduleEvent",
-        "summary": "Charlie probe",
-        "startDate": str(START),
-        "endDate": str(START + 3600),
-        "recurrenceType": "0",
-        **extra,
-    }
+    return record_event(summary="Charlie probe", **extra)
 
 
 def _filter(object_type: str, values: dict[str, Any], **extra) -> dict[str, Any]:

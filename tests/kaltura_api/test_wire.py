@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from calendar_app.kaltura_api import ks as ks_codec
 from calendar_app.models import EventType, ScheduleEvent, ScheduleResource
 from tests.kaltura_api.http import (
+    START,
     document,
     error_args,
     error_code,
@@ -21,6 +22,7 @@ from tests.kaltura_api.http import (
     listed_ids,
     multirequest,
     post,
+    record_event,
     result,
     session_for,
     url,
@@ -31,7 +33,6 @@ EVENTS, RESOURCES, LINKS = (
     "schedule_scheduleresource",
     "schedule_scheduleeventresource",
 )
-START = 1_788_771_600  # 2026-09-07 09:00Z, the conftest builders' default slot
 INTERNAL_ERRORS = {"INTERNAL_SERVERL_ERROR", "INTERNAL_DATABASE_ERROR"}
 SCHEDULE_EVENT_FIELDS = [
     "id", "partnerId", "parentId", "summary", "description", "status", "startDate", "endDate",
@@ -69,17 +70,6 @@ def call(client, alice_ks):
         return post(client, service, action, {"ks": alice_ks, **params})
 
     return send
-
-
-def record_event(**extra) -> dict:
-    return {
-        "objectType": "KalturaRecordScheduleEvent",
-        "summary": "Lecture",
-        "startDate": str(START),
-        "endDate": str(START + 3600),
-        "recurrenceType": "0",
-        **extra,
-    }
 
 
 def live_event(**extra) -> dict:

@@ -131,19 +131,11 @@ def add(call: Call, scheduleEvent: Parsed):
 def events_ical(call: Call, events: list[ScheduleEvent], total: int | None = None) -> bytes:
     """format=ical: the events as VEVENTs. Live endpoints and stream credentials of the template
     entries go only to sessions that may broadcast: admins and capture devices."""
-    links: dict[int, list[int]] = {}
-    for event_id, resource_id in (
-        ScheduleEventResource.objects.for_partner(call.partner)
-        .filter(event_id__in=[e.pk for e in events])
-        .order_by("resource_id")
-        .values_list("event_id", "resource_id")
-    ):
-        links.setdefault(event_id, []).append(resource_id)
     entries = {}
     if call.session.may_see_stream_credentials:
         template_ids = {e.template_entry_id for e in events if e.template_entry_id}
         entries = Entry.objects.for_partner(call.partner).in_bulk(template_ids)
-    components = [ical.vevent(e, links.get(e.pk, []), entries.get(e.template_entry_id)) for e in events]
+    components = ical.vevents(events, live_entries=entries)
     zones = ical.series_zones(events, scheduling.limits().horizon)
     return ical.calendar(components, zones=zones, total=total)
 
@@ -230,24 +222,12 @@ def _by_resource_ids(queryset: QuerySet, wire: str, value: str, partner_id: int)
 
 def _by_parent_resource_ids(queryset: QuerySet, wire: str, value: str, partner_id: int) -> QuerySet:
     """Events on a resource below the given ones (a room's cameras, a building's rooms)."""
-    children: dict[int, list[int]] = {}
-    for pk, parent_id in ScheduleResource.objects.for_partner(partner_id).values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    groups = [_descendants(parent, children) for parent in int_list(wire, value)]
+    parents = int_list(wire, value)
+    below = ScheduleResource.objects.for_partner(partner_id).below(parents)
+    groups = [below[parent] for parent in parents]
     if wire.endswith("MultiLikeOr"):
         groups = [set().union(*groups)] if groups else []
     return _linked_to_all(queryset, groups)
-
-
-def _descendants(root: int, children: dict[int, list[int]]) -> set[int]:
-    found: set[int] = set()
-    stack = list(children.get(root, []))
-    while stack:
-        pk = stack.pop()
-        if pk not in found:
-            found.add(pk)
-            stack.extend(children.get(pk, []))
-    return found
 
 
 def _by_system_names(queryset: QuerySet, wire: str, value: str, partner_id: int) -> QuerySet:
