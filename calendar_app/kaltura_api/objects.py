@@ -178,14 +178,17 @@ def parse(raw: dict[str, Any], base: str, now: datetime, *, path: str = "") -> P
     return Parsed(kind, values, readonly)
 
 
-def check_readonly(parsed: Parsed, stored: dict[str, Any] | None) -> None:
+def check_readonly(parsed: Parsed, stored: Callable[[], dict[str, Any]] | None) -> None:
     """Read-only fields may be sent back unchanged on update (a client round-tripping an object),
-    never on add and never with another value."""
+    never on add and never with another value. `stored` renders the stored object; it is called
+    only when the client did send a read-only value (rendering an event costs a query)."""
+    sent = {name: value for name, value in parsed.readonly.items() if value is not None}
+    if not sent:
+        return
+    current = stored() if stored else None
     wire = {f.name: f.wire for f in parsed.type.fields}
-    for name, value in parsed.readonly.items():
-        if value is None:
-            continue
-        if stored is None or stored.get(wire[name]) != _as_wire(parsed.type, name, value):
+    for name, value in sent.items():
+        if current is None or current.get(wire[name]) != _as_wire(parsed.type, name, value):
             raise not_updatable(wire[name])
 
 

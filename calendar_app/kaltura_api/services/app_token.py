@@ -78,8 +78,7 @@ def get(call: Call, id: str):
         access=Access.ADMIN)  # fmt: skip
 def update(call: Call, id: str, appToken: Parsed):
     token = get_token(call, id)
-    if any(v is not None for v in appToken.readonly.values()):
-        check_readonly(appToken, render_token(token))
+    check_readonly(appToken, lambda: render_token(token))
     _apply(token, appToken)
     token.updated_at = call.now
     token.save()

@@ -5,7 +5,7 @@ All writes go through calendar_app.scheduling; this module only translates the w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -108,17 +108,12 @@ def event_data(parsed: Parsed) -> dict[str, Any]:
     return data
 
 
-def _check_readonly(parsed: Parsed, stored: Callable[[], dict[str, Any]] | None) -> None:
-    if any(v is not None for v in parsed.readonly.values()):
-        check_readonly(parsed, stored() if stored else None)
-
-
 # ---------------------------------------------------------------- actions
 
 
 @action(SERVICE, "add", Param("scheduleEvent", EVENT, required=True), access=Access.WRITE)
 def add(call: Call, scheduleEvent: Parsed):
-    _check_readonly(scheduleEvent, None)
+    check_readonly(scheduleEvent, None)
     for name, wire in REQUIRED_ON_ADD.items():
         if scheduleEvent.values.get(name) is None:
             raise cannot_be_null(wire)
@@ -158,7 +153,7 @@ def get(call: Call, scheduleEventId: int):
 )
 def update(call: Call, scheduleEventId: int, scheduleEvent: Parsed):
     event = scheduling.get_event(call.partner, scheduleEventId)
-    _check_readonly(scheduleEvent, lambda: render_event(event))
+    check_readonly(scheduleEvent, lambda: render_event(event))
     data = event_data(scheduleEvent)
     del data["type"]  # the stored type stays; fields of another type are refused by the domain
     return render_event(scheduling.update_event(call.actor, event.pk, data))

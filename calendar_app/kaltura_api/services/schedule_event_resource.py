@@ -57,7 +57,7 @@ def update(call: Call, scheduleEventId: int, scheduleResourceId: int, scheduleEv
     """Both fields of a link are insert-only, so an update can only confirm them (as in Kaltura)."""
     link = scheduling.get_link(call.partner, scheduleEventId, scheduleResourceId)
     stored = render_link(link)
-    check_readonly(scheduleEventResource, stored)
+    check_readonly(scheduleEventResource, lambda: stored)
     check_insert_only(scheduleEventResource, stored)
     return stored
 

@@ -50,8 +50,7 @@ def get(call: Call, scheduleResourceId: int):
 )
 def update(call: Call, scheduleResourceId: int, scheduleResource: Parsed):
     resource = scheduling.get_resource(call.partner, scheduleResourceId)
-    if any(v is not None for v in scheduleResource.readonly.values()):
-        check_readonly(scheduleResource, render_resource(resource))
+    check_readonly(scheduleResource, lambda: render_resource(resource))
     changes = dict(scheduleResource.values)
     return render_resource(scheduling.update_resource(call.actor, resource.pk, changes))
 
