@@ -231,6 +231,10 @@ class ScheduleEvent(models.Model):
     ical_uid = models.CharField(max_length=255, default=new_ical_uid)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
+    # The feed VEVENT of this row (fragments.py), valid while `ical_fragment_of` equals
+    # `updated_at`: a write that forgets the fragment still makes it stale, never wrong.
+    ical_fragment = models.TextField(blank=True, default="")
+    ical_fragment_of = models.DateTimeField(null=True, blank=True)
 
     objects = ScheduleEventQuerySet.as_manager()
 
@@ -433,3 +437,57 @@ class FeedToken(models.Model):
         self.token = new_feed_token()
         self.rotated_at = now
         self.save(update_fields=["token", "rotated_at"])
+
+
+class BulkUpload(models.Model):
+    """A bulk upload job (spec §7): the file, its state, and one result per row. The row is
+    written in the same transaction as the request that submits it, so a job is never lost;
+    a Celery task processes it (bulk_uploads.py)."""
+
+    class Status(models.IntegerChoices):  # KalturaBatchJobStatus
+        PENDING = 0
+        QUEUED = 1
+        PROCESSING = 2
+        FINISHED = 5
+        FAILED = 6
+        ABORTED = 7
+        FATAL = 10
+        FINISHED_PARTIALLY = 12
+
+    class Kind(models.TextChoices):
+        EVENTS_ICAL = "events_ical", "schedule events (iCal)"
+        RESOURCES_CSV = "resources_csv", "schedule resources (CSV)"
+
+    class Source(models.TextChoices):
+        API = "api"
+        DROP_FOLDER = "drop_folder", "drop folder"
+        ADMIN = "admin"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    file_name = models.CharField(max_length=256, blank=True, default="")
+    file_data = models.BinaryField()
+    # iCal: the event type of VEVENTs without X-KALTURA-TYPE (Kaltura's eventsType).
+    events_type = models.PositiveSmallIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=1024, blank=True, default="")
+    uploaded_by = models.CharField(max_length=256, blank=True, default="")
+    num_rows = models.PositiveIntegerField(default=0)
+    num_processed = models.PositiveIntegerField(default=0)
+    num_errors = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list, blank=True)  # bulk_results.RowResult.as_dict()
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=clock.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["partner", "-created_at"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"bulk upload {self.pk} ({self.get_kind_display()}, {self.get_status_display()})"

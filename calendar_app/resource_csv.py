@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 
 from calendar_app import scheduling
+from calendar_app.bulk_results import FileRefused, RowResult
 from calendar_app.errors import NotFound, SchedulingError, ValidationFailed
 from calendar_app.models import Partner, ResourceStatus, ResourceType, ScheduleResource
 
@@ -43,24 +43,8 @@ FIELD_COLUMNS = {f: c for c, f in VALUE_COLUMNS.items()} | {"parent_id": "parent
 SYSTEM_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
-@dataclass(frozen=True)
-class RowResult:
-    line: int  # 1-based physical line where the record starts; the header is line 1
-    action: str  # "add" | "update" | "delete" | "add_or_update", "" when unreadable
-    status: str  # "ok" | "error"
-    object_id: int | None
-    reason: str = ""
-    code: str = ""
-    row: dict[str, str] = field(default_factory=dict)
-
-
-class CsvRefused(Exception):
-    """The whole file is unusable; nothing was applied."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class CsvRefused(FileRefused):
+    """The whole CSV is unusable; nothing was applied."""
 
 
 class _RowError(SchedulingError):

@@ -51,6 +51,7 @@ NOT_INHERITED = frozenset(
         "id", "partner", "parent", "recurrence_type", "recurrence", "start", "end",
         "original_start", "is_exception", "overridden_fields", "status", "sequence",
         "ical_uid", "created_at", "updated_at", "linked_to", "linked_to_offset",
+        "ical_fragment", "ical_fragment_of",
     }
 )  # fmt: skip
 INHERITED = tuple(f.name for f in ScheduleEvent._meta.concrete_fields if f.name not in NOT_INHERITED)
@@ -719,8 +720,12 @@ def _system_name_taken(name: str | None) -> ValidationFailed:
 # ---------------------------------------------------------------- audit
 
 
+# Derived caches, not what anyone changed: kept out of the audit trail.
+NOT_AUDITED = ("ical_fragment", "ical_fragment_of")
+
+
 def _snapshot(obj: Any) -> dict[str, Any]:
-    return model_to_dict(obj)
+    return model_to_dict(obj, exclude=NOT_AUDITED)
 
 
 def _audit(actor: Actor, action: str, obj: Any, before, *, after: Any = ...) -> None:
