@@ -244,6 +244,8 @@ class ScheduleEvent(models.Model):
             models.Index(fields=["partner", "end"]),
             models.Index(fields=["partner", "type", "start"]),
             models.Index(fields=["partner", "reference_id"]),
+            # "What did this write change?" (fragments.changed) without a scan.
+            models.Index(fields=["partner", "updated_at"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="end_not_before_start"),

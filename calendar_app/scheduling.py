@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.forms.models import model_to_dict
 
-from calendar_app import conflicts, fields, recurrence
+from calendar_app import conflicts, fields, fragments, recurrence
 from calendar_app.conflicts import Conflict, ConflictType, Window
 from calendar_app.errors import ConflictDetected, NotFound, ValidationFailed
 from calendar_app.models import (
@@ -160,6 +160,7 @@ def create_event(
             _regenerate(actor, event, starts)
         _enforce(actor, event, allow_conflicts)
         _audit(actor, "create", event, None)
+        fragments.changed(actor.partner.pk, actor.now)
     return event
 
 
@@ -181,6 +182,7 @@ def update_event(
             _update_event_or_series(actor, event, values)
         _enforce(actor, event, allow_conflicts)
         _audit(actor, "update", event, before)
+        fragments.changed(actor.partner.pk, actor.now)
     return event
 
 
@@ -195,6 +197,7 @@ def cancel_event(actor: Actor, event_id: int) -> ScheduleEvent:
                 _mark_exception(event, ["status"])
                 event.save(update_fields=["is_exception", "overridden_fields"])
         _audit(actor, "cancel", event, before)
+        fragments.changed(actor.partner.pk, actor.now)
     return event
 
 
@@ -210,6 +213,7 @@ def delete_event(actor: Actor, event_id: int) -> ScheduleEvent:
         before = _snapshot(event)
         _set_status(actor, event, EventStatus.DELETED)
         _audit(actor, "delete", event, before)
+        fragments.changed(actor.partner.pk, actor.now)
     return event
 
 
@@ -548,6 +552,7 @@ def link_resource(
         _enforce(actor, event, allow_conflicts)
         link = ScheduleEventResource.objects.get(event=event, resource=resource)
         _audit(actor, "link", link, None)
+        fragments.changed(actor.partner.pk, actor.now)
     return link
 
 
@@ -561,6 +566,7 @@ def unlink_resource(actor: Actor, event_id: int, resource_id: int) -> None:
         ).delete()
         _touch_for_links(actor, event)
         _audit(actor, "unlink", link, before, after=None)
+        fragments.changed(actor.partner.pk, actor.now)
 
 
 def get_link(partner: Partner, event_id: int, resource_id: int) -> ScheduleEventResource:

@@ -1,0 +1,164 @@
+"""Bulk upload jobs (spec §7): submit a file, process it once in the background, keep the results.
+
+`submit` writes the job row in the caller's transaction and hands its id to Celery only after
+commit, so a job is never lost and never processed before it exists. `process` claims the job
+with one conditional UPDATE, so two deliveries of the same task cannot both run it. A worker that
+dies mid-file leaves the job PROCESSING; `recover` marks it FATAL instead of running it again,
+because half of its rows may already be applied and an add row applied twice is a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from calendar_app import fragments, resource_csv, scheduling
+from calendar_app.bulk_results import FileRefused, RowResult
+from calendar_app.errors import NotFound, ValidationFailed
+from calendar_app.models import AuditEntry, BulkUpload, EventType
+
+Status = BulkUpload.Status
+WAITING = (Status.PENDING, Status.QUEUED)
+DONE = (Status.FINISHED, Status.FAILED, Status.ABORTED, Status.FATAL, Status.FINISHED_PARTIALLY)
+# A job still QUEUED this long after submission lost its task (broker down at commit): send again.
+REDISPATCH_AFTER = timedelta(minutes=5)
+# A job PROCESSING this long lost its worker.
+LOST_AFTER = timedelta(hours=1)
+
+
+def max_bytes() -> int:
+    return getattr(settings, "BULK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def submit(
+    actor: scheduling.Actor,
+    kind: str,
+    data: bytes,
+    *,
+    file_name: str = "",
+    events_type: int | None = None,
+    description: str = "",
+    source: str = BulkUpload.Source.API,
+) -> BulkUpload:
+    """Store the file as a QUEUED job and dispatch it once the transaction commits."""
+    if len(data) > max_bytes():
+        raise ValidationFailed(
+            "fileData", f"the file is {len(data)} bytes; at most {max_bytes()} are accepted",
+            code="BULK_UPLOAD_FILE_TOO_LARGE", args={"SIZE": len(data), "MAX": max_bytes()},
+        )  # fmt: skip
+    if events_type is not None and events_type not in EventType.values:
+        raise ValidationFailed("eventsType", f"unknown event type {events_type}", code="INVALID_ENUM_VALUE")
+    with transaction.atomic():
+        job = BulkUpload.objects.create(
+            partner=actor.partner, kind=kind, status=Status.QUEUED, source=source,
+            file_name=file_name[:256], file_data=data, events_type=events_type,
+            description=description[:1024], uploaded_by=actor.user_id, created_at=actor.now,
+        )  # fmt: skip
+        transaction.on_commit(lambda: _dispatch(job.pk))
+    return job
+
+
+def _dispatch(job_id: int) -> None:
+    from calendar_app import tasks  # tasks imports this module
+
+    tasks.process_bulk_upload.delay(job_id)
+
+
+def get(partner, job_id: int) -> BulkUpload:
+    found = BulkUpload.objects.for_partner(partner).filter(pk=job_id).first()
+    if found is None:
+        raise NotFound("BulkUpload", job_id, code="BULK_UPLOAD_NOT_FOUND", args={"ID": job_id})
+    return found
+
+
+def abort(actor: scheduling.Actor, job_id: int) -> BulkUpload:
+    """Only a job that has not started can be aborted: rows already applied stay applied."""
+    job = get(actor.partner, job_id)
+    if BulkUpload.objects.filter(pk=job.pk, status__in=WAITING).update(
+        status=Status.ABORTED, finished_at=actor.now
+    ):
+        job.refresh_from_db()
+        return job
+    raise ValidationFailed(
+        "id", f"bulk upload {job.pk} is {job.get_status_display()}; only a waiting job can be aborted",
+        code="BULK_UPLOAD_ABORT_FAILED", args={"ID": job.pk},
+    )  # fmt: skip
+
+
+def process(job_id: int, now: datetime) -> BulkUpload | None:
+    """Run a waiting job to its end. Returns None when another delivery already claimed it."""
+    claimed = BulkUpload.objects.filter(pk=job_id, status__in=WAITING).update(
+        status=Status.PROCESSING, started_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    job = BulkUpload.objects.select_related("partner").get(pk=job_id)
+    actor = scheduling.Actor(
+        partner=job.partner, now=now, user_id=job.uploaded_by, source=AuditEntry.Source.IMPORT
+    )
+    try:
+        results = IMPORTERS[job.kind](actor, job)
+    except FileRefused as refused:
+        return _finish(job, now, Status.FAILED, [], code=refused.code, error=refused.message)
+    errors = sum(r.status == "error" for r in results)
+    fragments.publish_later(job.partner_id)
+    return _finish(job, now, Status.FINISHED_PARTIALLY if errors else Status.FINISHED, results)
+
+
+def _import_events(actor: scheduling.Actor, job: BulkUpload) -> list[RowResult]:
+    from calendar_app import ical_import
+
+    return ical_import.import_calendar(
+        actor, bytes(job.file_data), default_type=job.events_type or EventType.RECORD
+    )
+
+
+def _import_resources(actor: scheduling.Actor, job: BulkUpload) -> list[RowResult]:
+    return resource_csv.import_resources(actor, bytes(job.file_data))
+
+
+IMPORTERS: dict[str, Callable[[scheduling.Actor, BulkUpload], list[RowResult]]] = {
+    BulkUpload.Kind.EVENTS_ICAL: _import_events,
+    BulkUpload.Kind.RESOURCES_CSV: _import_resources,
+}
+
+
+def _finish(job: BulkUpload, now, status, results: list[RowResult], *, code="", error="") -> BulkUpload:
+    job.status, job.finished_at, job.error_code, job.error = status, now, code, error
+    job.results = [r.as_dict() for r in results]
+    job.num_rows = job.num_processed = len(results)
+    job.num_errors = sum(r.status == "error" for r in results)
+    job.save(
+        update_fields=[
+            "status", "finished_at", "error_code", "error", "results", "num_rows", "num_processed",
+            "num_errors",
+        ]
+    )  # fmt: skip
+    return job
+
+
+def recover(now: datetime) -> tuple[int, int]:
+    """The periodic safety net: re-dispatch jobs whose task was lost, give up on jobs whose worker
+    was. Returns (re-dispatched, given up)."""
+    lost = BulkUpload.objects.filter(status=Status.PROCESSING, started_at__lt=now - LOST_AFTER).update(
+        status=Status.FATAL,
+        finished_at=now,
+        error_code="BULK_UPLOAD_WORKER_LOST",
+        error="The worker processing this file stopped; rows reported before it stopped may be applied.",
+    )
+    waiting = list(
+        BulkUpload.objects.filter(status=Status.QUEUED, created_at__lt=now - REDISPATCH_AFTER).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in waiting:
+        _dispatch(job_id)
+    return len(waiting), lost
+
+
+def results(job: BulkUpload) -> list[RowResult]:
+    return [RowResult.from_dict(r) for r in job.results]
