@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
-from calendar_app import clock, ical
+from calendar_app import clock, fragments, ical
 from calendar_app.models import (
     EventStatus,
     FeedToken,
@@ -75,7 +75,7 @@ def etag(feed: FeedToken, span: Window, count: int, newest: datetime | None) -> 
     return '"' + hashlib.sha256(identity.encode()).hexdigest()[:32] + '"'
 
 
-def not_modified(request: HttpRequest, tag: str, last_modified: datetime | None) -> bool:
+def not_modified(request: HttpRequest, tag: str, *stamps: datetime | None) -> bool:
     """RFC 9110: If-None-Match wins over If-Modified-Since. Tags are compared weakly, and an
     unquoted tag (some clients strip the quotes) counts as the same tag."""
     header = request.headers.get("If-None-Match")
@@ -84,6 +84,7 @@ def not_modified(request: HttpRequest, tag: str, last_modified: datetime | None)
         sent = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
         return "*" in sent or wanted in sent
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    last_modified = max(filter(None, stamps), default=None)
     return since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
 
 
@@ -107,20 +108,27 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     rows = events(found, span, now)
-    stats = rows.aggregate(count=Count("pk"), newest=Max("updated_at"))
-    last_modified = max(filter(None, [stats["newest"], found.rotated_at]))
-    tag = etag(found, span, stats["count"], stats["newest"])
-    headers = {
-        "ETag": tag,
-        "Last-Modified": http_date(last_modified.timestamp()),
-        "Cache-Control": "no-cache",
-    }
-    if not_modified(request, tag, last_modified):
-        return HttpResponse(status=304, headers=headers)
-    body = render(found, list(rows))
+    if _conditional(request):
+        # A poll: one aggregate query decides, and most polls end here with a 304.
+        stats = rows.aggregate(count=Count("pk"), newest=Max("updated_at"))
+        headers = _validators(found, span, stats["count"], stats["newest"])
+        if not_modified(request, headers["ETag"], found.rotated_at, stats["newest"]):
+            return HttpResponse(status=304, headers=headers)
+    shown = list(rows.only("pk", "updated_at", "ical_fragment", "ical_fragment_of"))
+    newest = max((r.updated_at for r in shown), default=None)
+    headers = _validators(found, span, len(shown), newest)
+    body = ical.assemble(fragments.texts(shown), name=found.resource.name, refresh=REFRESH)
     return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=headers)
 
 
-def render(found: FeedToken, rows: list[ScheduleEvent]) -> bytes:
-    components = ical.vevents(rows, recurrence_id=False)
-    return ical.calendar(components, name=found.resource.name, refresh=REFRESH)
+def _conditional(request: HttpRequest) -> bool:
+    return "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+
+
+def _validators(found: FeedToken, span: Window, count: int, newest: datetime | None) -> dict[str, str]:
+    last_modified = max(filter(None, [newest, found.rotated_at]))
+    return {
+        "ETag": etag(found, span, count, newest),
+        "Last-Modified": http_date(last_modified.timestamp()),
+        "Cache-Control": "no-cache",
+    }

@@ -178,6 +178,14 @@ def calendar(
     return document.to_ical()
 
 
+def assemble(fragments: Iterable[str], *, name: str = "", refresh: timedelta | None = None) -> bytes:
+    """A VCALENDAR around VEVENTs rendered earlier (fragments.py): the header is built by
+    `calendar`, the stored fragments go in as they are, one string join for the lot."""
+    head = calendar([], name=name, refresh=refresh)
+    tail = b"END:VCALENDAR\r\n"
+    return head.removesuffix(tail) + "".join(fragments).encode() + tail
+
+
 def error(code: str, message: str, args: dict[str, str]) -> bytes:
     """Kaltura's iCal error: a VCALENDAR holding one VERROR."""
     document = Calendar()

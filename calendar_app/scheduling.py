@@ -240,7 +240,7 @@ def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str
     sequence = _updated_sequence(event.sequence, values)
     _assign(event, values)
     event.sequence = sequence
-    event.updated_at = actor.now
+    _stamp(event, actor)
     if not event.is_series:
         event.recurrence = None
         _prepare_times(actor, event, values)
@@ -276,7 +276,7 @@ def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any
         event.duration = int((event.end - event.start).total_seconds())
     _mark_exception(event, [TIMES if k in TIME_FIELDS else k for k in changed])
     event.sequence = _updated_sequence(sequence, values)
-    event.updated_at = actor.now
+    _stamp(event, actor)
     event.save()
 
 
@@ -336,6 +336,20 @@ def _assign(obj: Any, values: dict[str, Any]) -> None:
         setattr(obj, name, value)
 
 
+# Every event write stamps the row and makes its feed fragment stale (fragments.py). The stamp
+# alone is not enough: two writes may share one `actor.now` (an import, a pinned clock).
+STAMP_FIELDS = ("updated_at", "ical_fragment_of")
+
+
+def _stamped(actor: Actor) -> dict[str, Any]:
+    return {"updated_at": actor.now, "ical_fragment_of": None}
+
+
+def _stamp(event: ScheduleEvent, actor: Actor) -> None:
+    for name, value in _stamped(actor).items():
+        setattr(event, name, value)
+
+
 def _mark_exception(event: ScheduleEvent, overridden: Iterable[str]) -> None:
     event.is_exception = True
     event.overridden_fields = sorted(set(event.overridden_fields) | set(overridden))
@@ -344,12 +358,12 @@ def _mark_exception(event: ScheduleEvent, overridden: Iterable[str]) -> None:
 def _set_status(actor: Actor, event: ScheduleEvent, status: int) -> None:
     event.status = status
     event.sequence = next_sequence(event.sequence)
-    event.updated_at = actor.now
-    event.save(update_fields=["status", "sequence", "updated_at"])
+    _stamp(event, actor)
+    event.save(update_fields=["status", "sequence", *STAMP_FIELDS])
     if event.is_series:
         # Occurrences already deleted stay deleted; a cancelled series keeps nothing active.
         event.occurrences.exclude(status=EventStatus.DELETED).update(
-            status=status, sequence=NEXT_SEQUENCE, updated_at=actor.now
+            status=status, sequence=NEXT_SEQUENCE, **_stamped(actor)
         )
 
 
@@ -435,10 +449,10 @@ def _move_occurrences(actor: Actor, moved: list[tuple[ScheduleEvent, datetime]],
             occurrence.start, occurrence.end = start, start + length
             occurrence.duration = int(length.total_seconds())
         occurrence.sequence = next_sequence(occurrence.sequence)
-        occurrence.updated_at = actor.now
+        _stamp(occurrence, actor)
     ScheduleEvent.objects.bulk_update(
         [o for o, _ in moved],
-        ["original_start", "start", "end", "duration", "sequence", "updated_at"],
+        ["original_start", "start", "end", "duration", "sequence", *STAMP_FIELDS],
         batch_size=500,
     )
 
@@ -447,7 +461,7 @@ def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> 
     """Copy changed series fields to occurrences, except what an exception set itself."""
     if not content:
         return
-    bump = {"sequence": NEXT_SEQUENCE, "updated_at": actor.now}
+    bump = {"sequence": NEXT_SEQUENCE, **_stamped(actor)}
     occurrences = series.occurrences.exclude(status=EventStatus.DELETED)
     occurrences.filter(is_exception=False).update(**content, **bump)
     for occurrence in occurrences.filter(is_exception=True):
@@ -455,7 +469,7 @@ def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> 
         if own:
             _assign(occurrence, own)
             occurrence.sequence = next_sequence(occurrence.sequence)
-            occurrence.updated_at = actor.now
+            _stamp(occurrence, actor)
             occurrence.save()
 
 
@@ -596,8 +610,8 @@ def _followers(event: ScheduleEvent) -> list[ScheduleEvent]:
 def _touch_for_links(actor: Actor, event: ScheduleEvent) -> None:
     if event.is_occurrence:
         _mark_exception(event, [RESOURCES])
-    event.updated_at = actor.now
-    event.save(update_fields=["is_exception", "overridden_fields", "updated_at"])
+    _stamp(event, actor)
+    event.save(update_fields=["is_exception", "overridden_fields", *STAMP_FIELDS])
 
 
 def _add_links(actor: Actor, events: Sequence[ScheduleEvent], resources) -> None:
