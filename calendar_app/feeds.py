@@ -5,8 +5,9 @@ around today: occurrences and single events as separate UTC VEVENTs, never serie
 stream credentials. Cancelled events stay listed, as CANCELLED, for a grace period, so that
 subscribed calendars remove them instead of keeping a stale copy.
 
-Calendar apps poll: `ETag` / `Last-Modified` let them ask "anything new?" for the price of one
-aggregate query, and a 304.
+Calendar apps poll: `ETag` / `Last-Modified` let them ask "anything new?", and most polls get a
+304 from a cached entry (see `cache_key`). A feed is assembled from the events' stored VEVENT
+fragments (fragments.py), never rendered event by event on a request.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.core.cache import caches
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
@@ -34,18 +36,23 @@ from calendar_app.models import (
 PAST_DAYS, FUTURE_DAYS, MAX_DAYS = 30, 365, 3 * 366
 CANCELLED_GRACE = timedelta(days=14)
 REFRESH = timedelta(hours=1)
+# An entry outlives its key's version only by this; versions move on every write anyway.
+CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
 class Window:
     start: datetime
     end: datetime
+    cancelled_since: datetime  # cancelled events written since then are still shown
 
 
 def window(now: datetime, past_days: int, future_days: int) -> Window:
     """Whole UTC days, so the feed (and its ETag) stays the same all day long."""
     today = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
-    return Window(today - timedelta(days=past_days), today + timedelta(days=future_days + 1))
+    return Window(
+        today - timedelta(days=past_days), today + timedelta(days=future_days + 1), today - CANCELLED_GRACE
+    )
 
 
 def resource_ids_below(resource: ScheduleResource) -> list[int]:
@@ -54,10 +61,10 @@ def resource_ids_below(resource: ScheduleResource) -> list[int]:
     return [resource.pk, *living.below([resource.pk])[resource.pk]]
 
 
-def events(feed: FeedToken, span: Window, now: datetime) -> QuerySet:
+def events(feed: FeedToken, span: Window) -> QuerySet:
     linked = ScheduleEventResource.objects.filter(resource_id__in=resource_ids_below(feed.resource))
     shown = Q(status=EventStatus.ACTIVE) | Q(
-        status=EventStatus.CANCELLED, updated_at__gte=now - CANCELLED_GRACE
+        status=EventStatus.CANCELLED, updated_at__gte=span.cancelled_since
     )
     return (
         ScheduleEvent.objects.for_partner(feed.partner_id)
@@ -75,7 +82,7 @@ def etag(feed: FeedToken, span: Window, count: int, newest: datetime | None) -> 
     return '"' + hashlib.sha256(identity.encode()).hexdigest()[:32] + '"'
 
 
-def not_modified(request: HttpRequest, tag: str, *stamps: datetime | None) -> bool:
+def not_modified(request: HttpRequest, tag: str, last_modified: datetime | None) -> bool:
     """RFC 9110: If-None-Match wins over If-Modified-Since. Tags are compared weakly, and an
     unquoted tag (some clients strip the quotes) counts as the same tag."""
     header = request.headers.get("If-None-Match")
@@ -84,7 +91,6 @@ def not_modified(request: HttpRequest, tag: str, *stamps: datetime | None) -> bo
         sent = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
         return "*" in sent or wanted in sent
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-    last_modified = max(filter(None, stamps), default=None)
     return since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
 
 
@@ -107,28 +113,59 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         span = window(now, _days(request, "past", PAST_DAYS), _days(request, "future", FUTURE_DAYS))
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    rows = events(found, span, now)
-    if _conditional(request):
-        # A poll: one aggregate query decides, and most polls end here with a 304.
-        stats = rows.aggregate(count=Count("pk"), newest=Max("updated_at"))
-        headers = _validators(found, span, stats["count"], stats["newest"])
-        if not_modified(request, headers["ETag"], found.rotated_at, stats["newest"]):
-            return HttpResponse(status=304, headers=headers)
-    shown = list(rows.only("pk", "updated_at", "ical_fragment", "ical_fragment_of"))
+    key = cache_key(found, span)
+    published, body = caches["feeds"].get(key), None
+    if published is None or not not_modified(request, published.etag, published.last_modified):
+        body = caches["feeds"].get(published.body_key) if published else None
+        if body is None:  # not assembled under this version yet, or the body was evicted
+            published, body = assemble(key, found, span)
+    if not_modified(request, published.etag, published.last_modified):
+        return HttpResponse(status=304, headers=published.headers)
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=published.headers)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a poll needs of an assembled feed; the body is cached apart, under `body_key`."""
+
+    key: str
+    etag: str
+    last_modified: datetime
+
+    @property
+    def body_key(self) -> str:
+        return f"{self.key}:body"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "ETag": self.etag,
+            "Last-Modified": http_date(self.last_modified.timestamp()),
+            "Cache-Control": "no-cache",
+        }
+
+
+def cache_key(found: FeedToken, span: Window) -> str:
+    """Current for as long as nothing of the partner's schedule is written: every write moves
+    `fragments.version` once committed, and stamps an `updated_at` of its events or resources,
+    read here by two indexed MAX queries. The window and the grace period are whole days. So a
+    poll costs the token lookup, two MAX queries and cache reads; no query grows with the feed."""
+    partner = found.partner_id
+    events_at = ScheduleEvent.objects.for_partner(partner).aggregate(at=Max("updated_at"))["at"]
+    resources_at = ScheduleResource.objects.for_partner(partner).aggregate(at=Max("updated_at"))["at"]
+    stamp = f"{fragments.version(partner)}:{events_at}:{resources_at}"
+    version = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    return f"feed:{found.pk}:{found.token}:{span.start:%Y%m%d}:{span.end:%Y%m%d}:{version}"
+
+
+def assemble(key: str, found: FeedToken, span: Window) -> tuple[Published, bytes]:
+    """Header and stored fragments, in one query. The ETag hashes this feed's own events, so a
+    write elsewhere in the partner re-assembles the feed once and still answers polls with 304."""
+    shown = list(events(found, span).only("pk", "updated_at", "ical_fragment", "ical_fragment_of"))
     newest = max((r.updated_at for r in shown), default=None)
-    headers = _validators(found, span, len(shown), newest)
+    published = Published(
+        key, etag(found, span, len(shown), newest), max(filter(None, [newest, found.rotated_at]))
+    )
     body = ical.assemble(fragments.texts(shown), name=found.resource.name, refresh=REFRESH)
-    return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=headers)
-
-
-def _conditional(request: HttpRequest) -> bool:
-    return "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
-
-
-def _validators(found: FeedToken, span: Window, count: int, newest: datetime | None) -> dict[str, str]:
-    last_modified = max(filter(None, [newest, found.rotated_at]))
-    return {
-        "ETag": etag(found, span, count, newest),
-        "Last-Modified": http_date(last_modified.timestamp()),
-        "Cache-Control": "no-cache",
-    }
+    caches["feeds"].set_many({key: published, published.body_key: body}, CACHE_SECONDS)
+    return published, body

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.core.cache import caches
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 
@@ -49,12 +50,34 @@ def _save(events: Iterable[ScheduleEvent]) -> None:
 
 
 def changed(partner_id: int, at: datetime) -> None:
-    """After a write at `at`: re-render its rows now if they are few, else after commit."""
+    """After any write to a partner's schedule at `at`: re-render its rows now if they are few,
+    else after commit; and once committed, move the partner's feed version."""
+    transaction.on_commit(lambda: _bump(partner_id))
     rows = list(_stale(partner_id, at)[: INLINE_LIMIT + 1])
     if len(rows) <= INLINE_LIMIT:
         store(rows)
     else:
         publish_later(partner_id, at)
+
+
+def version(partner_id: int) -> int:
+    """A counter of the partner's committed writes, in the shared "feeds" cache. Feeds key their
+    cached copies by it (with the newest `updated_at`s, which other processes' writes move even
+    without a shared cache): two writes in one instant move it too, an `updated_at` would not."""
+    return caches["feeds"].get(_version_key(partner_id), 0)
+
+
+def _bump(partner_id: int) -> None:
+    cache = caches["feeds"]
+    if not cache.add(_version_key(partner_id), 1, timeout=None):
+        try:
+            cache.incr(_version_key(partner_id))
+        except ValueError:  # evicted between add and incr
+            cache.add(_version_key(partner_id), 1, timeout=None)
+
+
+def _version_key(partner_id: int) -> str:
+    return f"feeds:version:{partner_id}"
 
 
 def publish_later(partner_id: int, at: datetime | None = None) -> None:

@@ -676,6 +676,7 @@ def delete_resource(actor: Actor, resource_id: int) -> ScheduleResource:
         resource.updated_at = actor.now
         resource.save(update_fields=["status", "updated_at"])
         _audit(actor, "delete", resource, before)
+        fragments.changed(actor.partner.pk, actor.now)
     return resource
 
 
@@ -694,6 +695,7 @@ def _save_resource(actor: Actor, resource: ScheduleResource, values, action: str
         except IntegrityError:  # lost a race for the name
             raise _system_name_taken(resource.system_name) from None
         _audit(actor, action, resource, before)
+        fragments.changed(actor.partner.pk, actor.now)
     return resource
 
 

@@ -123,8 +123,28 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = os.environ.get("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 
-# Celery: Redis when REDIS_URL is set; otherwise tasks run in-process, so `make run` needs no broker.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# "feeds" holds assembled iCal feeds (feeds.py): in Redis when there is one, so that every web
+# process shares them; else in this process, bounded (a 10,000-event feed is 5 MB).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "feeds": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "feeds",
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "feeds",
+            "OPTIONS": {"MAX_ENTRIES": env_int("FEED_CACHE_ENTRIES", 64)},
+        }
+    ),
+}
+
+# Celery: Redis when REDIS_URL is set; otherwise tasks run in-process, so `make run` needs no broker.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import caches
 
 from calendar_app import clock, scheduling
 from calendar_app.models import AuditEntry, EventType, Partner, RecurrenceType, ResourceType
@@ -19,6 +20,12 @@ def at(text: str, zone: str = "UTC") -> datetime:
     """'2026-09-07 09:00' as an aware datetime in `zone`, converted to UTC."""
     local = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
     return local.astimezone(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _empty_feed_cache():
+    """The "feeds" cache lives in the test process: no test sees another's copies."""
+    caches["feeds"].clear()
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from calendar_app import clock, scheduling
 from calendar_app.models import Entry, EntryType, EventType, FeedToken, ResourceType
 from tests.conftest import NOW
 
+# Real commits: a feed's cached copy is keyed by the partner's committed writes.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def feed_of(resource) -> FeedToken:
     return FeedToken.objects.create(partner_id=resource.partner_id, resource=resource)
