@@ -68,10 +68,14 @@ def _dispatch(job_id: int) -> None:
     tasks.process_bulk_upload.delay(job_id)
 
 
+class BulkUploadNotFound(NotFound):
+    code = "BULK_UPLOAD_NOT_FOUND"  # Kaltura's code for it
+
+
 def get(partner, job_id: int) -> BulkUpload:
     found = BulkUpload.objects.for_partner(partner).filter(pk=job_id).first()
     if found is None:
-        raise NotFound("BulkUpload", job_id, code="BULK_UPLOAD_NOT_FOUND", args={"ID": job_id})
+        raise BulkUploadNotFound("BulkUpload", job_id)
     return found
 
 

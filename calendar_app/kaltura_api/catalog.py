@@ -340,3 +340,99 @@ define(
     ),
 )
 define("KalturaAppTokenFilter", "KalturaAppTokenBaseFilter")
+
+# ---------------------------------------------------------------- bulk upload (spec §7)
+
+BATCH_JOB_STATUS = IntEnum("KalturaBatchJobStatus", frozenset({0, 1, 2, 5, 6, 7, 10, 12}))
+BULK_OBJECT_TYPE = StrEnum(
+    "KalturaBulkUploadObjectType",
+    frozenset({"scheduleBulkUpload.SCHEDULE_EVENT", "scheduleBulkUpload.SCHEDULE_RESOURCE"}),
+)
+define(
+    "KalturaBulkUploadResult",
+    None,
+    ro("id", INT),
+    ro("bulkUploadJobId", INT),
+    ro("lineIndex", INT),
+    ro("partnerId", INT),
+    ro("status", STR),  # KalturaBulkUploadResultStatus: "1" error, "2" ok
+    ro("action", STR),  # KalturaBulkUploadAction
+    ro("objectId", STR),
+    ro("objectStatus", INT),
+    ro("bulkUploadResultObjectType", STR),
+    ro("rowData", STR),
+    ro("errorDescription", STR),
+    ro("errorCode", STR),
+    ro("errorType", INT),
+)
+define(
+    "KalturaBulkUploadResultScheduleEvent",
+    "KalturaBulkUploadResult",
+    ro("referenceId", STR),
+    ro("templateEntryId", STR),
+    ro("eventType", INT),
+    ro("title", STR),
+    ro("description", STR),
+    ro("tags", STR),
+    ro("categoryIds", STR),
+    ro("resourceId", STR),
+)
+define(
+    "KalturaBulkUploadResultScheduleResource",
+    "KalturaBulkUploadResult",
+    ro("resourceId", STR),
+    ro("name", STR),
+    ro("type", STR),
+    ro("systemName", STR),
+    ro("description", STR),
+    ro("tags", STR),
+    ro("parentType", STR),
+    ro("parentSystemName", STR),
+)
+define(
+    "KalturaBulkUpload",
+    None,
+    ro("id", INT, "pk"),
+    ro("uploadedBy", STR),
+    ro("uploadedByUserId", STR),
+    ro("uploadedOn", TIME),
+    ro("numOfEntries", INT),
+    ro("status", BATCH_JOB_STATUS),
+    ro("logFileUrl", STR),
+    ro("csvFileUrl", STR),
+    ro("bulkFileUrl", STR),
+    ro("bulkUploadType", STR),
+    ro("results", Arr(base="KalturaBulkUploadResult")),
+    ro("error", STR),
+    ro("errorType", INT),
+    ro("errorNumber", INT),
+    ro("fileName", STR),
+    ro("description", STR),
+    ro("numOfObjects", INT),
+    ro("bulkUploadObjectType", BULK_OBJECT_TYPE),
+)
+# Job data sent with addFromBulkUpload: what we read of it is the file name and, for iCal, the
+# type of the events to create.
+define(
+    "KalturaBulkUploadJobData",
+    None,
+    Field("userId", STR),
+    Field("uploadedBy", STR),
+    Field("fileName", STR),
+    Field("numOfEntries", INT),
+    Field("numOfObjects", INT),
+)
+define("KalturaBulkUploadScheduleEventJobData", "KalturaBulkUploadJobData")
+define("KalturaBulkUploadICalJobData", "KalturaBulkUploadScheduleEventJobData", Field("eventsType", INT))
+define(
+    "KalturaBulkUploadCsvJobData", "KalturaBulkUploadJobData", Field("csvVersion", INT), Field("columns", STR)
+)
+define(
+    "KalturaBulkUploadFilter",
+    "KalturaFilter",
+    *filter_fields(
+        ("uploadedOn", TIME, "GTE LTE EQ"),
+        ("status", BATCH_JOB_STATUS, "EQ IN"),
+        ("bulkUploadObjectType", BULK_OBJECT_TYPE, "EQ IN"),
+    ),
+)

@@ -51,6 +51,14 @@ def post(client, service: str, action: str, params: dict[str, Any]):
     return client.post(url(service, action), json.dumps(params), content_type="application/json")
 
 
+def upload(client, service: str, action: str, params: dict[str, Any], file: bytes, name: str = "upload"):
+    """What the official client sends with a file: multipart, the params as JSON in a `json` part."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    parts = {"json": json.dumps(params), "fileData": SimpleUploadedFile(name, file)}
+    return client.post(url(service, action), parts)
+
+
 def multirequest(client, body: dict[str, Any]):
     return client.post("/api_v3/service/multirequest", json.dumps(body), content_type="application/json")
 

@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 
 import calendar_app.kaltura_api.views  # noqa: F401 (registers the services' actions)
+from calendar_app import bulk_uploads
 from calendar_app.kaltura_api import app_tokens, dispatch
 from calendar_app.models import (
     AppToken,
     AuditEntry,
+    BulkUpload,
     Entry,
     EventType,
     Membership,
@@ -36,6 +38,7 @@ from tests.kaltura_api.http import (
     record_event,
     result,
     session_for,
+    upload,
 )
 
 EVENTS, RESOURCES, LINKS = (
@@ -45,7 +48,7 @@ EVENTS, RESOURCES, LINKS = (
 )
 SCOPED_MODELS = (
     ScheduleResource, ScheduleEvent, ScheduleEventResource, AppToken, Entry, AuditEntry, RevokedSession,
-    Membership,
+    Membership, BulkUpload,
 )  # fmt: skip
 
 
@@ -63,10 +66,13 @@ class World:
     charlie_widget_ks: str
     charlie_room: int
     charlie_event: int
+    job: int
 
 
 @pytest.fixture
-def world(client, partner, outsider_partner, outsider, now, make_resource, make_event, make_series) -> World:
+def world(
+    client, partner, outsider_partner, outsider, actor, now, make_resource, make_event, make_series
+) -> World:
     room = make_resource("Alice room", system_name="alice-room")
     camera = make_resource("Alice camera", type=ResourceType.CAMERA, parent_id=room.pk)
     series = make_series(count=3, resources=[room], summary="Alice series")
@@ -87,6 +93,7 @@ def world(client, partner, outsider_partner, outsider, now, make_resource, make_
         charlie_widget_ks=widget_ks(client, outsider_partner.pk),
         charlie_room=charlie_room.pk,
         charlie_event=make_event("2026-09-08 09:00", who=outsider, resources=[charlie_room]).pk,
+        job=bulk_uploads.submit(actor, BulkUpload.Kind.RESOURCES_CSV, b"*name\nAlice hall\n").pk,
     )
 
 
@@ -113,6 +120,7 @@ class Case:
     params: Callable[[World], dict[str, Any]]
     expect: str  # an error code, EMPTY, OWN_ONLY or CHARLIES
     then: Callable[[Any, World], None] | None = None  # a follow-up check with the test client
+    file: bytes | None = None  # sent as the multipart file part `fileData`
 
     @property
     def id(self) -> str:
@@ -194,6 +202,14 @@ BLACKOUTS = {"filter": {"objectType": "KalturaBlackoutScheduleEventFilter"}}
 NOT_FOUND, NO_TOKEN, NO_PARENT = "INVALID_OBJECT_ID", "INVALID_APP_TOKEN_ID", "RESOURCE_PARENT_ID_NOT_FOUND"
 TARGETS = ("event", "series", "occurrence", "blackout")
 
+
+def charlies_job_finds_no_alice_room(client, world: World) -> None:
+    job = BulkUpload.objects.get(partner_id=202)
+    bulk_uploads.process(job.pk, job.created_at)  # what the worker does after commit
+    [row] = bulk_uploads.results(BulkUpload.objects.get(pk=job.pk))
+    assert (row.status, row.object_id) == ("error", None) and "alice-room" in row.reason
+
+
 # fmt: off
 CASES = [
     # ---- schedule events
@@ -265,6 +281,15 @@ CASES = [
     Case(S, "end", "own session", lambda w: {}, "", then=alice_still_reads_her_event),
     Case(S, "startWidgetSession", "for partner 101", lambda w: {"widgetId": "_101"}, "",
          then=a_widget_session_for_alice_reads_nothing),
+    # ---- bulk uploads
+    *(Case(service, verb, "alice's job", lambda w: {"id": w.job}, "BULK_UPLOAD_NOT_FOUND")
+      for service in ("bulkupload_bulk", "bulkupload") for verb in ("get", "abort")),
+    Case("bulkupload_bulk", "list", "unfiltered", lambda w: {}, EMPTY),
+    Case("bulkupload", "list", "unfiltered", lambda w: {}, EMPTY),
+    *(Case(service, verb, "under alice's room", lambda w: {}, "", then=charlies_job_finds_no_alice_room,
+           file=b"*name,type,parentType,parentSystemName\nCharlie hall,location,location,alice-room\n")
+      for service, verb in (("schedule_scheduleresource", "addFromBulkUpload"),
+                            ("schedulebulkupload_schedulebulk", "addScheduleResources"))),
 ]
 # fmt: on
 
@@ -300,9 +325,11 @@ def check_answer(expect: str, response) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_it_keeps_alices_data_from_charlie(client, world, case):
     before = snapshot(101)
-    response = post(
-        client, case.service, case.action, as_sent({"ks": world.charlie_ks, **case.params(world)})
-    )
+    params = as_sent({"ks": world.charlie_ks, **case.params(world)})
+    if case.file is None:
+        response = post(client, case.service, case.action, params)
+    else:
+        response = upload(client, case.service, case.action, params, case.file)
     check_answer(case.expect, response)
     assert b"Alice" not in response.content
     if case.then:

@@ -2,6 +2,7 @@
 
 from calendar_app.kaltura_api.services import (  # noqa: F401
     app_token,
+    bulk_upload,
     schedule_event,
     schedule_event_resource,
     schedule_resource,

@@ -1,0 +1,86 @@
+"""Bulk uploads through the official client (spec §7): a file goes up as multipart, the job comes
+back at once, and `bulkUpload_bulk.get` reports its status and one result per row. The live
+server runs Celery tasks in-process after commit, so the job is done by the time we ask."""
+
+from __future__ import annotations
+
+import pytest
+from KalturaClient.Plugins.Core import KalturaBatchJobStatus, KalturaBulkUploadFilter
+
+from tests.kaltura_api.builders import build, error_of, resource_ids, value
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOMS = b"""*action,name,type,systemName,tags,parentType,parentSystemName
+1,Building A,location,bldg-a,"campus,north",,
+1,Room 101,location,room-101,,location,bldg-a
+1,Camera 1,camera,cam-1,,location,room-101
+"""
+
+
+def upload(client, tmp_path, data: bytes, name: str = "rooms.csv"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with path.open("rb") as file:
+        return client.schedule.scheduleResource.addFromBulkUpload(file)
+
+
+def test_a_resource_csv_is_taken_at_once_and_reported_row_by_row(admin_client, tmp_path):
+    job = upload(admin_client, tmp_path, ROOMS)
+    assert value(job.status) == KalturaBatchJobStatus.QUEUED
+    assert (job.fileName, value(job.bulkUploadObjectType)) == (
+        "rooms.csv",
+        "scheduleBulkUpload.SCHEDULE_RESOURCE",
+    )
+
+    done = admin_client.bulkUpload.bulk.get(job.id)
+    assert value(done.status) == KalturaBatchJobStatus.FINISHED and done.numOfObjects == 3
+    rows = [(r.lineIndex, value(r.status), r.systemName, value(r.action)) for r in done.results]
+    assert rows == [(2, "2", "bldg-a", "1"), (3, "2", "room-101", "1"), (4, "2", "cam-1", "1")]
+    assert {int(r.objectId) for r in done.results} == set(resource_ids(admin_client))
+    assert type(done.results[0]).__name__ == "KalturaBulkUploadResultScheduleResource"
+
+
+def test_a_bad_row_is_reported_and_the_others_applied(admin_client, tmp_path):
+    job = upload(admin_client, tmp_path, b"*name,type\nGood hall,location\nBad,spaceship\n")
+    done = admin_client.bulkUpload.bulk.get(job.id)
+    assert value(done.status) == KalturaBatchJobStatus.FINISHED_PARTIALLY
+    good, bad = done.results
+    assert (value(good.status), value(bad.status)) == ("2", "1")
+    assert "spaceship" in bad.errorDescription and not bad.objectId
+    assert len(resource_ids(admin_client)) == 1
+
+
+def test_a_file_that_is_not_csv_fails_the_job_and_changes_nothing(admin_client, tmp_path):
+    job = upload(admin_client, tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00", name="photo.csv")
+    done = admin_client.bulkUpload.bulk.get(job.id)
+    assert value(done.status) == KalturaBatchJobStatus.FAILED and done.error
+    assert done.results == [] and resource_ids(admin_client) == []
+
+
+def test_a_file_over_the_limit_is_refused_before_any_job(admin_client, tmp_path, settings):
+    settings.BULK_UPLOAD_MAX_BYTES = 100
+    error = error_of(upload, admin_client, tmp_path, ROOMS * 5)
+    assert error.code == "BULK_UPLOAD_FILE_TOO_LARGE"
+    assert admin_client.bulkUpload.bulk.list().totalCount == 0
+
+
+def test_jobs_are_listed_newest_first_without_their_results(admin_client, tmp_path):
+    first = upload(admin_client, tmp_path, ROOMS)
+    second = upload(admin_client, tmp_path, b"*name\nHall\n")
+    listed = admin_client.bulkUpload.bulk.list()
+    assert [j.id for j in listed.objects] == [second.id, first.id] and listed.totalCount == 2
+    assert all(j.results == [] for j in listed.objects)
+    finished = build(KalturaBulkUploadFilter, statusEqual=KalturaBatchJobStatus.FINISHED)
+    assert admin_client.bulkUpload.bulk.list(finished).totalCount == 2
+
+
+def test_a_finished_job_cannot_be_aborted(admin_client, tmp_path):
+    job = upload(admin_client, tmp_path, ROOMS)
+    assert error_of(admin_client.bulkUpload.bulk.abort, job.id).code == "BULK_UPLOAD_ABORT_FAILED"
+
+
+def test_another_partner_finds_no_job(admin_client, outsider_client, tmp_path):
+    job = upload(admin_client, tmp_path, ROOMS)
+    assert error_of(outsider_client.bulkUpload.bulk.get, job.id).code == "BULK_UPLOAD_NOT_FOUND"
+    assert outsider_client.bulkUpload.bulk.list().totalCount == 0
