@@ -31,7 +31,7 @@ LOST_AFTER = timedelta(hours=1)
 
 
 def max_bytes() -> int:
-    return getattr(settings, "BULK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    return settings.BULK_UPLOAD_MAX_BYTES
 
 
 def submit(

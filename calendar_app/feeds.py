@@ -76,12 +76,6 @@ def events(feed: FeedToken, span: Window) -> QuerySet:
     )
 
 
-def etag(feed: FeedToken, span: Window, count: int, newest: datetime | None) -> str:
-    """Changes when the feed's identity, window, or any event in it (or their number) changes."""
-    identity = f"{feed.pk}:{feed.token}:{span.start:%Y%m%d}:{span.end:%Y%m%d}:{count}:{newest}"
-    return '"' + hashlib.sha256(identity.encode()).hexdigest()[:32] + '"'
-
-
 def not_modified(request: HttpRequest, tag: str, last_modified: datetime | None) -> bool:
     """RFC 9110: If-None-Match wins over If-Modified-Since. Tags are compared weakly, and an
     unquoted tag (some clients strip the quotes) counts as the same tag."""
@@ -113,12 +107,12 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         span = window(now, _days(request, "past", PAST_DAYS), _days(request, "future", FUTURE_DAYS))
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    key = cache_key(found, span)
+    key, last_modified = cache_key(found, span)
     published, body = caches["feeds"].get(key), None
     if published is None or not not_modified(request, published.etag, published.last_modified):
         body = caches["feeds"].get(published.body_key) if published else None
         if body is None:  # not assembled under this version yet, or the body was evicted
-            published, body = assemble(key, found, span)
+            published, body = assemble(key, last_modified, found, span)
     if not_modified(request, published.etag, published.last_modified):
         return HttpResponse(status=304, headers=published.headers)
     return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=published.headers)
@@ -145,27 +139,30 @@ class Published:
         }
 
 
-def cache_key(found: FeedToken, span: Window) -> str:
-    """Current for as long as nothing of the partner's schedule is written: every write moves
-    `fragments.version` once committed, and stamps an `updated_at` of its events or resources,
-    read here by two indexed MAX queries. The window and the grace period are whole days. So a
-    poll costs the token lookup, two MAX queries and cache reads; no query grows with the feed."""
+def cache_key(found: FeedToken, span: Window) -> tuple[str, datetime]:
+    """The key of the feed's cached copy, and its Last-Modified.
+
+    The key is current for as long as nothing of the partner's schedule is written: every write
+    moves `fragments.version` once committed, and stamps an `updated_at` of its events or
+    resources, read here by two indexed MAX queries. The window and the grace period are whole
+    days. So a poll costs the token lookup, two MAX queries and cache reads; no query grows with
+    the feed. Last-Modified is the partner's last write: never earlier than the feed's own."""
     partner = found.partner_id
     events_at = ScheduleEvent.objects.for_partner(partner).aggregate(at=Max("updated_at"))["at"]
     resources_at = ScheduleResource.objects.for_partner(partner).aggregate(at=Max("updated_at"))["at"]
     stamp = f"{fragments.version(partner)}:{events_at}:{resources_at}"
     version = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-    return f"feed:{found.pk}:{found.token}:{span.start:%Y%m%d}:{span.end:%Y%m%d}:{version}"
+    key = f"feed:{found.pk}:{found.token}:{span.start:%Y%m%d}:{span.end:%Y%m%d}:{version}"
+    return key, max(filter(None, [events_at, resources_at, found.rotated_at]))
 
 
-def assemble(key: str, found: FeedToken, span: Window) -> tuple[Published, bytes]:
-    """Header and stored fragments, in one query. The ETag hashes this feed's own events, so a
-    write elsewhere in the partner re-assembles the feed once and still answers polls with 304."""
-    shown = list(events(found, span).only("pk", "updated_at", "ical_fragment", "ical_fragment_of"))
-    newest = max((r.updated_at for r in shown), default=None)
-    published = Published(
-        key, etag(found, span, len(shown), newest), max(filter(None, [newest, found.rotated_at]))
-    )
-    body = ical.assemble(fragments.texts(shown), name=found.resource.name, refresh=REFRESH)
+def assemble(key: str, last_modified: datetime, found: FeedToken, span: Window) -> tuple[Published, bytes]:
+    """Header and stored fragments, from one query of plain tuples (model instances cost three
+    times the query on 10,000 rows). The ETag hashes the address and the body, so it changes
+    exactly when the feed does: a write elsewhere in the partner re-assembles it once and polls still get 304."""
+    rows = events(found, span).annotate(fresh=fragments.FRESH).values_list("pk", "fresh", "ical_fragment")
+    body = ical.assemble(fragments.texts(list(rows)), name=found.resource.name, refresh=REFRESH)
+    tag = f'"{hashlib.sha256(found.token.encode() + body).hexdigest()[:32]}"'
+    published = Published(key, tag, last_modified)
     caches["feeds"].set_many({key: published, published.body_key: body}, CACHE_SECONDS)
     return published, body

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 
 from calendar_app import ical
 from calendar_app.models import EventStatus, RecurrenceType, ScheduleEvent
@@ -24,6 +24,8 @@ from calendar_app.models import EventStatus, RecurrenceType, ScheduleEvent
 INLINE_LIMIT = 20
 BATCH = 500
 STALE = Q(ical_fragment_of__isnull=True) | ~Q(ical_fragment_of=F("updated_at"))
+# The same test as a column of a feed's query (NULL, for a missing stamp, counts as stale).
+FRESH = ExpressionWrapper(Q(ical_fragment_of=F("updated_at")), output_field=BooleanField())
 # Feeds show occurrences and single events, never series rows nor deleted ones.
 SHOWN = ~Q(recurrence_type=RecurrenceType.RECURRING) & ~Q(status=EventStatus.DELETED)
 
@@ -104,19 +106,17 @@ def _stale(partner_id: int, at: datetime | None):
     return rows if at is None else rows.filter(updated_at=at)
 
 
-def texts(rows: Iterable[ScheduleEvent]) -> list[str]:
-    """The fragments of rows read for a feed (only the fragment columns loaded), rendering the
-    stale ones. Keeping those is a courtesy: if the database is busy, the feed is served anyway."""
-    rows = list(rows)
-    stale = [r for r in rows if r.ical_fragment_of != r.updated_at]
-    if stale:
-        full = ScheduleEvent.objects.in_bulk([r.pk for r in stale])
-        attach(list(full.values()))
-        try:
-            with transaction.atomic():
-                _save(full.values())
-        except DatabaseError:
-            pass
-        for row in stale:
-            row.ical_fragment = full[row.pk].ical_fragment
-    return [r.ical_fragment for r in rows]
+def texts(rows: list[tuple[int, bool | None, str]]) -> list[str]:
+    """The fragments of (pk, fresh, fragment) rows read for a feed, rendering the stale ones.
+    Keeping those is a courtesy: if the database is busy, the feed is served anyway."""
+    stale = [pk for pk, fresh, _ in rows if not fresh]
+    if not stale:
+        return [text for _, _, text in rows]
+    full = ScheduleEvent.objects.in_bulk(stale)
+    attach(list(full.values()))
+    try:
+        with transaction.atomic():
+            _save(full.values())
+    except DatabaseError:
+        pass
+    return [text if fresh else full[pk].ical_fragment for pk, fresh, text in rows]

@@ -155,6 +155,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Scheduling limits (design.md: recurrence caps, durations in seconds).
 SCHEDULE_MAX_OCCURRENCES = env_int("SCHEDULE_MAX_OCCURRENCES", 1000)
 SCHEDULE_MAX_HORIZON_DAYS = env_int("SCHEDULE_MAX_HORIZON_DAYS", 3 * 365 + 1)
+# The largest file a bulk upload or a drop folder takes; the API refuses bigger requests unread.
+BULK_UPLOAD_MAX_BYTES = env_int("BULK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

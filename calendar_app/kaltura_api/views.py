@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from calendar_app import clock, ical
+from calendar_app import bulk_uploads, clock, ical
 from calendar_app.kaltura_api import dispatch, params, render, services  # noqa: F401 (registers actions)
 from calendar_app.kaltura_api.errors import ApiError
 
 log = logging.getLogger(__name__)
 ICAL_FORMAT = "ical"
+REQUEST_OVERHEAD = 1024 * 1024  # the params and multipart framing around an upload
 
 
 @csrf_exempt
@@ -25,6 +26,7 @@ def api(request: HttpRequest, service: str = "", action: str = "", tail: str = "
     now = clock.now()
     fmt = render.XML_FORMAT
     try:
+        _check_size(request)
         values = params.collect(request, tail or "")
         fmt = str(values.get("format") or render.XML_FORMAT)
         service = service or str(values.get("service") or "")
@@ -42,6 +44,18 @@ def api(request: HttpRequest, service: str = "", action: str = "", tail: str = "
     except SuspiciousOperation as error:
         result = render.Error(ApiError("INVALID_REQUEST", str(error)))
     return respond(result, fmt, time.perf_counter() - started)
+
+
+def _check_size(request: HttpRequest) -> None:
+    """Refuse a body larger than the biggest upload before reading any of it: Django would
+    stream an uploaded file of any size to disk first."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = bulk_uploads.max_bytes() + REQUEST_OVERHEAD
+    if length > limit:
+        raise ApiError("REQUEST_TOO_LARGE", f"The request is {length} bytes; at most {limit} are accepted")
 
 
 def respond(result, fmt: str, elapsed: float) -> HttpResponse:

@@ -84,3 +84,9 @@ def test_another_partner_finds_no_job(admin_client, outsider_client, tmp_path):
     job = upload(admin_client, tmp_path, ROOMS)
     assert error_of(outsider_client.bulkUpload.bulk.get, job.id).code == "BULK_UPLOAD_NOT_FOUND"
     assert outsider_client.bulkUpload.bulk.list().totalCount == 0
+
+
+def test_a_request_far_over_the_limit_is_refused_unread(admin_client, tmp_path, settings):
+    settings.BULK_UPLOAD_MAX_BYTES = 10
+    error = error_of(upload, admin_client, tmp_path, b"x" * (2 * 1024 * 1024))
+    assert error.code == "REQUEST_TOO_LARGE"
