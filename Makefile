@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres lint install install-dev bench clean
+.PHONY: run test test-sqlite test-postgres test-packages lint install install-dev bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "need Python 3.11"; exit 1; }
@@ -38,11 +38,15 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 
-test-sqlite: install-dev
+# Debian packages the tests talk to (sshd for the SFTP drop folder): installed once, if missing.
+test-packages:
+	@scripts/install-test-packages.sh
+
+test-sqlite: install-dev test-packages
 	@echo "== test suite on SQLite"
 	env -u DATABASE_URL $(BIN)/pytest -q
 
-test-postgres: install-dev
+test-postgres: install-dev test-packages
 	@echo "== test suite on PostgreSQL"
 	scripts/with-postgres.sh $(BIN)/pytest -q
 
