@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -551,8 +552,17 @@ class DropFolder(models.Model):
 
     objects = PartnerScopedQuerySet.as_manager()
 
+    # What each kind cannot do without.
+    REQUIRED = {Kind.LOCAL: ["path"], Kind.SFTP: ["host"], Kind.FTP: ["host"], Kind.S3: ["bucket"]}
+
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        missing = [name for name in self.REQUIRED.get(self.kind, []) if not getattr(self, name)]
+        if missing:
+            needed = f"Required for a folder of kind {self.get_kind_display()}."
+            raise ValidationError(dict.fromkeys(missing, needed))
 
 
 class DropFolderFile(models.Model):
