@@ -659,6 +659,10 @@ class DropFolderForm(forms.ModelForm):
         "leave empty to keep it.",
     )  # fmt: skip
     forget_secrets = forms.BooleanField(required=False, label="Forget the stored password and key")
+    endpoint_url = forms.URLField(
+        required=False, max_length=512, assume_scheme="https",
+        help_text=DropFolder._meta.get_field("endpoint_url").help_text,
+    )  # fmt: skip
 
     class Meta:
         model = DropFolder

@@ -277,8 +277,17 @@ def test_a_file_that_cannot_be_read_goes_to_failed_with_the_reason(make_drop, po
     assert drop.names("failed") == [f"{STAMP}-rooms.csv"]
 
 
+@pytest.fixture
+def queued_jobs():
+    """Jobs wait in the in-memory broker instead of running in the submitting thread: Celery's
+    eager mode keeps its "inside a task" flag in a process global, which threads would garble."""
+    eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, False
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
 @pytest.mark.django_db(transaction=True)
-def test_racing_polls_take_each_file_once(make_drop):
+def test_racing_polls_take_each_file_once(make_drop, queued_jobs):
     drop = make_drop("local")
     for number in range(6):
         drop.put(f"rooms-{number}.csv", f"*name,systemName\nRoom {number},room-{number}\n".encode())
