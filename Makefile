@@ -33,8 +33,9 @@ run: install
 ## make test: install, lint, run the whole suite on SQLite and on a real PostgreSQL
 test: install-dev lint test-packages test-sqlite test-postgres
 
+# Debian packages the tests talk to (Redis, sshd): installed once, if missing.
 test-packages:
-	scripts/test-packages.sh
+	@scripts/install-test-packages.sh
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -493,3 +494,112 @@ class BulkUpload(models.Model):
 
     def __str__(self) -> str:
         return f"bulk upload {self.pk} ({self.get_kind_display()}, {self.get_status_display()})"
+
+
+class DropFolder(models.Model):
+    """A place files are dropped into for import (drop_folders.py): a local directory, an SFTP or
+    FTP directory, or an S3 bucket prefix. Each stable .ics or .csv file becomes one bulk upload
+    job of the folder's partner, then moves to processed/ (or failed/) inside the folder."""
+
+    class Kind(models.TextChoices):
+        LOCAL = "local", "local directory"
+        SFTP = "sftp", "SFTP"
+        FTP = "ftp", "FTP"
+        S3 = "s3", "S3 bucket"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    name = models.CharField(max_length=256)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    enabled = models.BooleanField(default=True)
+    path = models.CharField(
+        max_length=1024, blank=True, default="",
+        help_text="Directory to watch (local, SFTP, FTP). For FTP it may be relative to the login directory.",
+    )  # fmt: skip
+    host = models.CharField(max_length=256, blank=True, default="")
+    port = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the protocol's default.")
+    username = models.CharField(max_length=256, blank=True, default="", help_text="S3: the access key id.")
+    password = models.CharField(
+        max_length=256, blank=True, default="", help_text="S3: the secret access key."
+    )
+    private_key = models.TextField(
+        blank=True, default="", help_text="SFTP: an unencrypted private key (OpenSSH or PEM)."
+    )
+    host_key = models.TextField(
+        blank=True, default="",
+        help_text="SFTP: the server's public key ('ssh-ed25519 AAAA…'). Left empty, the key "
+        "offered at the first connection is recorded here and required from then on.",
+    )  # fmt: skip
+    bucket = models.CharField(max_length=256, blank=True, default="")
+    prefix = models.CharField(max_length=1024, blank=True, default="", help_text="S3: the key prefix.")
+    region = models.CharField(max_length=64, blank=True, default="")
+    endpoint_url = models.URLField(
+        max_length=512, blank=True, default="", help_text="S3: a non-AWS endpoint (MinIO, Ceph …)."
+    )
+    events_type = models.PositiveSmallIntegerField(
+        choices=EventType.choices, default=EventType.RECORD,
+        help_text="The type of events an .ics file creates when a VEVENT has no X-KALTURA-TYPE.",
+    )  # fmt: skip
+    poll_interval = models.PositiveIntegerField(default=60, help_text="seconds between polls")
+    stable_seconds = models.PositiveIntegerField(
+        default=30,
+        help_text="A file is taken once an earlier poll, at least this many seconds ago, saw it "
+        "with the same size and modification stamp: one still being uploaded is never read.",
+    )
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    # What each kind cannot do without.
+    REQUIRED = {Kind.LOCAL: ["path"], Kind.SFTP: ["host"], Kind.FTP: ["host"], Kind.S3: ["bucket"]}
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        missing = [name for name in self.REQUIRED.get(self.kind, []) if not getattr(self, name)]
+        if missing:
+            needed = f"Required for a folder of kind {self.get_kind_display()}."
+            raise ValidationError(dict.fromkeys(missing, needed))
+
+
+class DropFolderFile(models.Model):
+    """One version of one file seen in a drop folder: its name, size and fingerprint (mtime or
+    ETag). The row is unique per version, and taking a file is a conditional UPDATE of its row,
+    so a version becomes at most one job however many polls race for it."""
+
+    class Status(models.IntegerChoices):  # KalturaDropFolderFileStatus
+        HANDLED = 4
+        ERROR = 9, "error"  # Kaltura's ERROR_HANDLING
+        PROCESSING = 13
+        DETECTED = 15
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    folder = models.ForeignKey(DropFolder, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=1024)
+    size = models.PositiveBigIntegerField()
+    fingerprint = models.CharField(max_length=128)
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.DETECTED)
+    bulk_upload = models.ForeignKey(
+        BulkUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="drop_folder_files"
+    )
+    error = models.TextField(blank=True, default="")
+    moved_to = models.CharField(max_length=1024, blank=True, default="")
+    detected_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["folder", "name", "size", "fingerprint"], name="one_row_per_file_version"
+            )
+        ]
+        indexes = [models.Index(fields=["folder", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size} bytes, {self.get_status_display()})"

@@ -8,7 +8,7 @@ from datetime import datetime
 from celery import shared_task
 from django.db import OperationalError
 
-from calendar_app import bulk_uploads, clock, fragments
+from calendar_app import bulk_uploads, clock, drop_folders, fragments
 
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
@@ -29,3 +29,9 @@ def publish_feeds(partner_id: int, changed_at: str | None = None) -> int:
 @shared_task
 def recover_bulk_uploads() -> tuple[int, int]:
     return bulk_uploads.recover(clock.now())
+
+
+@shared_task
+def poll_drop_folders() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE): poll the folders that are due. Returns how many."""
+    return len(drop_folders.poll_due(clock.now()))

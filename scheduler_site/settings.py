@@ -151,6 +151,12 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Periodic work, run by `celery -A scheduler_site beat` next to the workers.
+CELERY_BEAT_SCHEDULE = {
+    # Each folder keeps its own interval; this only asks which are due.
+    "poll-drop-folders": {"task": "calendar_app.tasks.poll_drop_folders", "schedule": 60.0},
+    "recover-bulk-uploads": {"task": "calendar_app.tasks.recover_bulk_uploads", "schedule": 300.0},
+}
 
 # Scheduling limits (design.md: recurrence caps, durations in seconds).
 SCHEDULE_MAX_OCCURRENCES = env_int("SCHEDULE_MAX_OCCURRENCES", 1000)

@@ -6,9 +6,13 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
+from calendar_app.bulk_results import RowResult
 from calendar_app.models import (
     AppToken,
     AuditEntry,
+    BulkUpload,
+    DropFolder,
+    DropFolderFile,
     Entry,
     EventStatus,
     EventType,
@@ -22,12 +26,15 @@ from calendar_app.models import (
     ScheduleEventResource,
     ScheduleResource,
 )
+from tests.drop_servers import free_port
 
 MODELS = [
     Partner, Membership, ScheduleResource, ScheduleEvent, ScheduleEventResource, Entry, AppToken, AuditEntry,
-    FeedToken,
+    FeedToken, DropFolder, DropFolderFile, BulkUpload,
 ]  # fmt: skip
-ADDABLE = [model for model in MODELS if model is not AuditEntry]
+ADDABLE = [model for model in MODELS if model not in (AuditEntry, DropFolderFile, BulkUpload)]
+SECRET = "s3cret-Passw0rd"
+KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
 
 
 def admin_url(model, view: str = "changelist", *args) -> str:
@@ -75,7 +82,41 @@ def world(partner, make_resource, make_series, django_user_model):
     FeedToken.objects.create(partner=partner, resource=room)
     alice = django_user_model.objects.create(username="alice")
     Membership.objects.create(user=alice, partner=partner, role=Membership.Role.ADMIN)
-    return SimpleNamespace(room=room, series=series, occurrence=series.occurrences.order_by("start")[0])
+    folder, job = drop_folder_with_a_file(partner, room)
+    return SimpleNamespace(
+        room=room, series=series, occurrence=series.occurrences.order_by("start")[0], folder=folder, job=job
+    )
+
+
+def drop_folder_with_a_file(partner, room) -> tuple[DropFolder, BulkUpload]:
+    folder = DropFolder.objects.create(
+        partner=partner, name="Timetables", kind="sftp", host="127.0.0.1", username="drop",
+        password=SECRET, private_key=KEY, path="/incoming",
+    )  # fmt: skip
+    results = [
+        RowResult(line=2, action="add", status="ok", object_id=room.pk),
+        RowResult(
+            line=3, action="add", status="error", object_id=None, reason="Unknown type", code="BAD_TYPE"
+        ),
+    ]
+    job = BulkUpload.objects.create(
+        partner=partner, kind=BulkUpload.Kind.RESOURCES_CSV, status=BulkUpload.Status.FINISHED_PARTIALLY,
+        source=BulkUpload.Source.DROP_FOLDER, file_name="rooms.csv", file_data=b"*name\nA\nB\n",
+        results=[r.as_dict() for r in results], num_rows=2, num_processed=2, num_errors=1,
+    )  # fmt: skip
+    DropFolderFile.objects.create(
+        partner=partner, folder=folder, name="rooms.csv", size=12, fingerprint="1", bulk_upload=job,
+        status=DropFolderFile.Status.HANDLED, detected_at=folder.created_at,
+    )  # fmt: skip
+    return folder, job
+
+
+def drop_folder_form(folder: DropFolder, **fields) -> dict:
+    """The change page of `folder` posted back with empty secret fields, except for what is given."""
+    names = ["partner", "name", "kind", "events_type", "poll_interval", "stable_seconds", "path", "host"]
+    names += ["username", "host_key", "bucket", "prefix", "region", "endpoint_url"]
+    data = {name: getattr(folder, name + "_id" if name == "partner" else name) for name in names}
+    return {**data, "enabled": "on", "port": "", "password": "", "private_key": "", **fields}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -336,3 +377,85 @@ def test_it_gives_a_new_feed_its_resources_partner(admin_client, world, outsider
     )
     admin_client.post(admin_url(FeedToken, "add"), {"resource": other.pk})
     assert FeedToken.objects.get(resource=other).partner_id == outsider_partner.pk
+
+
+def test_it_never_sends_a_drop_folders_secrets_back(admin_client, world):
+    for url in (admin_url(DropFolder), admin_url(DropFolder, "change", world.folder.pk)):
+        page = admin_client.get(url).content.decode()
+        assert SECRET not in page
+        assert "PRIVATE KEY" not in page
+
+
+def test_it_keeps_a_drop_folders_secrets_when_left_empty(admin_client, world):
+    form = drop_folder_form(world.folder, name="Renamed")
+    assert admin_client.post(admin_url(DropFolder, "change", world.folder.pk), form).status_code == 302
+    world.folder.refresh_from_db()
+    assert (world.folder.name, world.folder.password, world.folder.private_key) == ("Renamed", SECRET, KEY)
+
+
+def test_it_replaces_or_forgets_a_drop_folders_secrets(admin_client, world):
+    change = admin_url(DropFolder, "change", world.folder.pk)
+    admin_client.post(change, drop_folder_form(world.folder, password="new-one"))
+    world.folder.refresh_from_db()
+    assert (world.folder.password, world.folder.private_key) == ("new-one", KEY)
+    admin_client.post(change, drop_folder_form(world.folder, forget_secrets="on"))
+    world.folder.refresh_from_db()
+    assert (world.folder.password, world.folder.private_key) == ("", "")
+
+
+def test_it_asks_for_what_a_kind_of_drop_folder_needs(admin_client, world):
+    form = drop_folder_form(world.folder, kind="s3", bucket="")
+    response = admin_client.post(admin_url(DropFolder, "change", world.folder.pk), form)
+    assert response.context["adminform"].form.errors == {
+        "bucket": ["Required for a folder of kind S3 bucket."]
+    }
+
+
+def test_it_polls_a_drop_folder_now(admin_client, partner, tmp_path, now):
+    folder = DropFolder.objects.create(partner=partner, name="Local", kind="local", path=str(tmp_path))
+    (tmp_path / "rooms.csv").write_text("*name\nHall\n")
+    form = {"action": "poll_now", "_selected_action": [folder.pk]}
+    response = admin_client.post(admin_url(DropFolder), form, follow=True)
+    assert "Local: 0 file(s) imported, 0 set aside in failed/, 1 waiting" in response.content.decode()
+    folder.refresh_from_db()
+    assert (folder.last_polled_at, folder.last_error) == (now, "")
+
+
+def test_it_reports_a_drop_folder_that_cannot_be_polled(admin_client, world, now):
+    closed = free_port()
+    DropFolder.objects.filter(pk=world.folder.pk).update(port=closed)
+    form = {"action": "poll_now", "_selected_action": [world.folder.pk]}
+    response = admin_client.post(admin_url(DropFolder), form, follow=True)
+    assert f"Timetables: sftp://drop@127.0.0.1:{closed}/incoming: " in response.content.decode()
+
+
+def test_it_links_a_drop_folder_to_its_files_and_their_jobs(admin_client, world):
+    page = admin_client.get(admin_url(DropFolder, "change", world.folder.pk)).content.decode()
+    link = f"?folder__id__exact={world.folder.pk}"
+    assert f'{link}">1 files</a>' in page
+    response = admin_client.get(admin_url(DropFolderFile) + link)
+    assert response.context["cl"].result_count == 1
+    assert f'{admin_url(BulkUpload, "change", world.job.pk)}">{world.job.pk} (Finished Partially)</a>' in (
+        response.content.decode()
+    )
+
+
+def test_it_shows_bulk_upload_results_as_a_table(admin_client, world):
+    page = admin_client.get(admin_url(BulkUpload, "change", world.job.pk)).content.decode()
+    assert '<table class="bulk-upload-results">' in page
+    assert "<td>Unknown type (BAD_TYPE)</td>" in page
+    assert f'{admin_url(ScheduleResource, "change", world.room.pk)}">{world.room.pk}</a>' in page
+    assert '"object_id"' not in page
+
+
+def test_it_lists_bulk_uploads_without_loading_their_files(admin_client, world):
+    response = admin_client.get(admin_url(BulkUpload))
+    (job,) = response.context["cl"].result_list
+    assert {"file_data", "results"} <= job.get_deferred_fields()
+
+
+def test_it_keeps_bulk_uploads_and_drop_folder_files_read_only(admin_client, world):
+    for model in (BulkUpload, DropFolderFile):
+        change = admin_url(model, "change", model.objects.first().pk)
+        assert 'name="_save"' not in admin_client.get(change).content.decode()
+        assert admin_client.post(change, {"status": 5}).status_code == 403

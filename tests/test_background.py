@@ -48,7 +48,7 @@ def eventually(check: Callable[[], bool], what: str, log: Path | None = None) ->
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     binary = shutil.which("redis-server")
-    assert binary, "redis-server is missing: `make test` installs it (scripts/test-packages.sh)"
+    assert binary, "redis-server is missing: `make test` installs it (scripts/install-test-packages.sh)"
     port, folder = free_port(), tmp_path_factory.mktemp("redis")
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     server = subprocess.Popen([*args, "--dir", str(folder)], stdout=subprocess.DEVNULL)
