@@ -870,9 +870,10 @@ def _create_chunk(
     actor: Actor, chunk: dict[int, tuple[NewEvent, dict[str, Any]]], allow_conflicts: bool
 ) -> dict[int, int | SchedulingError]:
     """create_event's steps for single events, each done once for the chunk, in its order:
-    resources, times, lock and conflicts, then the rows."""
+    resources, times, lock, the rows, then (as _enforce does) their conflicts, which take the
+    refused rows out again before the transaction commits, and the audit entries."""
     results: dict[int, int | SchedulingError] = {}
-    clashes: dict[int, list[tuple[Window, ScheduleEvent | _Pending]]] = {}
+    clashes: dict[int, list[int]] = {}
     with transaction.atomic():
         wanted = {pk for row, _ in chunk.values() for pk in row.resource_ids}
         live = set(_live_resources(actor.partner, wanted).values_list("pk", flat=True))
@@ -882,17 +883,21 @@ def _create_chunk(
                 accepted[index] = _pending(actor, row, values, live)
             except SchedulingError as error:
                 results[index] = error
-        if accepted and actor.partner.prevent_conflicts and not allow_conflicts:
+        enforce = accepted and actor.partner.prevent_conflicts and not allow_conflicts
+        if enforce:
             blackout = any(p.is_blackout for p in accepted.values())
             linked = {pk for p in accepted.values() for pk in p.resource_ids}
             conflicts.lock_for_write(actor.partner, linked, blackout=blackout)
-            clashes = _chunk_conflicts(actor.partner, list(accepted.items()))
-            for index in clashes:
-                del accepted[index]
-        _insert_chunk(actor, list(accepted.values()))
+        _insert_rows(actor, list(accepted.values()))
+        if enforce:
+            clashes = _chunk_conflicts(actor.partner, accepted)
+            refused = {index: accepted.pop(index) for index in clashes}
+            gone = [p.columns["id"] for p in refused.values()]
+            ScheduleEventResource.objects.filter(event_id__in=gone).delete()
+            ScheduleEvent.objects.filter(pk__in=gone).delete()
+            results.update(_conflict_errors(actor.partner, refused, clashes))
+        _insert_audit(actor, list(accepted.values()))
     results.update({index: p.columns["id"] for index, p in accepted.items()})
-    if clashes:
-        results.update(_conflict_errors(actor.partner, clashes))
     return results
 
 
@@ -945,7 +950,7 @@ def _new_columns(actor: Actor, ical_uid: str) -> dict[str, Any]:
     return columns
 
 
-def _insert_chunk(actor: Actor, accepted: list[_Pending]) -> None:
+def _insert_rows(actor: Actor, accepted: list[_Pending]) -> None:
     ids = _insert(ScheduleEvent, [p.columns for p in accepted], returning=True)
     for pending, pk in zip(accepted, ids, strict=True):
         pending.columns["id"] = pk
@@ -963,6 +968,9 @@ def _insert_chunk(actor: Actor, accepted: list[_Pending]) -> None:
             for resource_id in p.resource_ids
         ],
     )
+
+
+def _insert_audit(actor: Actor, accepted: list[_Pending]) -> None:
     audited = [f for f in ScheduleEvent._meta.concrete_fields if f.editable and f.name not in NOT_AUDITED]
     _insert(
         AuditEntry,
@@ -1075,75 +1083,43 @@ def _params(fields_: list[models.Field], rows: list[dict[str, Any]]) -> list[Any
     ]
 
 
-def _chunk_conflicts(
-    partner: Partner, rows: list[tuple[int, _Pending]]
-) -> dict[int, list[tuple[Window, ScheduleEvent | _Pending]]]:
+def _chunk_conflicts(partner: Partner, rows: dict[int, _Pending]) -> dict[int, list[int]]:
     """The rows _enforce would refuse, had they been created one after the other: those that
-    collide with a stored booking or blackout, or with an earlier row of the chunk that is kept.
-    Stored events come from one conflicts.find over all windows; rows are matched in memory.
-    Blackouts are never refused (see _enforce)."""
-    bookings = [p for _, p in rows if not p.is_blackout]
-    stored = _stored_conflicts(partner, bookings)
-    clashes: dict[int, list[tuple[Window, ScheduleEvent | _Pending]]] = {}
-    kept: list[_Pending] = []
-    for index, row in rows:
-        if not row.is_blackout:
-            window, mine = row.window, set(row.resource_ids)
-            found: list[tuple[Window, ScheduleEvent | _Pending]] = list(stored.get(id(row), []))
-            found += [
-                (window, other)
-                for other in kept
-                if other.window.start < window.end and window.start < other.window.end
-                and (other.is_blackout or mine.intersection(other.resource_ids))
-            ]  # fmt: skip
-            if found:
-                clashes[index] = found
-                continue
-        kept.append(row)
+    collide with a stored event, or with an earlier row of the chunk that is kept. Blackouts
+    are never refused (see _enforce). The rows are stored already (uncommitted), so one
+    conflicts.collisions call finds every pair."""
+    order = {p.columns["id"]: n for n, p in enumerate(rows.values())}
+    bookings = [p.columns["id"] for p in rows.values() if not p.is_blackout]
+    hits: dict[int, list[int]] = defaultdict(list)
+    for event_id, other in conflicts.collisions(partner, bookings):
+        hits[event_id].append(other)
+    clashes: dict[int, list[int]] = {}
+    refused: set[int] = set()
+    for index, row in rows.items():
+        me = row.columns["id"]
+        # A later row of the chunk is checked against this one, not this one against it.
+        found = [o for o in hits.get(me, []) if o not in order or (order[o] < order[me] and o not in refused)]
+        if found:
+            clashes[index] = found
+            refused.add(me)
     return clashes
 
 
-def _stored_conflicts(
-    partner: Partner, rows: list[_Pending]
-) -> dict[int, list[tuple[Window, ScheduleEvent]]]:
-    """Per row (by id() of its _Pending), the stored events it collides with."""
-    if not rows:
-        return {}
-    resource_ids = {pk for row in rows for pk in row.resource_ids}
-    found = conflicts.find(partner, {row.window for row in rows}, resource_ids, ConflictType.BOTH)
-    if not found:
-        return {}
-    links: dict[int, set[int]] = defaultdict(set)
-    for event_id, resource_id in ScheduleEventResource.objects.filter(
-        event_id__in={c.event.pk for c in found}
-    ).values_list("event_id", "resource_id"):
-        links[event_id].add(resource_id)
-    by_window: dict[Window, list[ScheduleEvent]] = defaultdict(list)
-    for conflict in found:
-        by_window[conflict.window].append(conflict.event)
-    out: dict[int, list[tuple[Window, ScheduleEvent]]] = {}
-    for row in rows:
-        hits = [
-            (row.window, other)
-            for other in by_window.get(row.window, [])
-            if other.type == EventType.BLACKOUT or links[other.pk].intersection(row.resource_ids)
-        ]
-        if hits:
-            out[id(row)] = hits
-    return out
-
-
-def _conflict_errors(partner: Partner, clashes) -> dict[int, ConflictDetected]:
-    """ConflictDetected per refused row; rows of the chunk it collides with are named by the
-    ids they got in the INSERT."""
-    saved = {p.columns["id"] for found in clashes.values() for _, p in found if isinstance(p, _Pending)}
-    events = ScheduleEvent.objects.for_partner(partner).in_bulk(saved)
+def _conflict_errors(
+    partner: Partner, refused: dict[int, _Pending], clashes: dict[int, list[int]]
+) -> dict[int, ConflictDetected]:
+    found = {pk for hits in clashes.values() for pk in hits}
+    events = ScheduleEvent.objects.for_partner(partner).in_bulk(found)
     return {
         index: ConflictDetected(
-            [Conflict(w, events[o.columns["id"]] if isinstance(o, _Pending) else o) for w, o in found]
+            [Conflict(row.window, e) for e in sorted((events[pk] for pk in clashes[index]), key=_by_start)]
         )
-        for index, found in clashes.items()
+        for index, row in refused.items()
     }
+
+
+def _by_start(event: ScheduleEvent) -> tuple[datetime, int]:
+    return event.start, event.pk
 
 
 def _live_resources(partner: Partner, resource_ids: Collection[int]):
