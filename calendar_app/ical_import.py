@@ -339,6 +339,7 @@ class _Zones:
             if c.name == "VTIMEZONE" and "TZID" in c
         }
         self.cache: dict[str, tuple[tzinfo, str | None]] = {}
+        self.equivalents: dict[tuple[str, int], str | None] = {}  # (TZID, year) -> IANA zone
 
     def moment(self, value: Any, name: str) -> _Moment:
         when = getattr(value, "dt", None)
@@ -384,7 +385,10 @@ class _Zones:
     def iana(self, start: _Moment) -> str:
         """An IANA zone for a series whose DTSTART names a zone only the file defines: one that
         agrees with it on every day of the year from the start (the partner's zone first)."""
-        found = _equivalent_zone(self.cache[start.tzid][0], start.at, self.partner_zone)
+        key = (start.tzid, start.at.year)
+        if key not in self.equivalents:
+            self.equivalents[key] = _equivalent_zone(self.cache[start.tzid][0], start.at, self.partner_zone)
+        found = self.equivalents[key]
         if found is None:
             raise _RowError(
                 "UNKNOWN_TIME_ZONE",
@@ -540,9 +544,13 @@ def _values(props: _Props) -> dict[str, Any]:
 
 
 def _tags(props: _Props) -> list[str]:
-    tags = [str(tag) for categories in _all(props, "CATEGORIES") for tag in categories.cats]
-    tags += _text(props.get("X-KALTURA-TAGS", "")).split(",")
-    return list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+    """X-KALTURA-TAGS when the VEVENT has it (Kaltura's field, as Kaltura and we export it),
+    else its CATEGORIES (the standard property, which our export also writes)."""
+    if "X-KALTURA-TAGS" in props:
+        tags = _text(props["X-KALTURA-TAGS"]).split(",")
+    else:
+        tags = [str(tag) for categories in _all(props, "CATEGORIES") for tag in categories.cats]
+    return [t.strip() for t in tags if t.strip()]
 
 
 def _tag_list(tags: str) -> list[str]:
@@ -765,7 +773,13 @@ class _Import:
         the file names it by a UID of its own (as our export does)."""
         stored = self.stored
         if item.kaltura_id in stored.by_pk:
-            return stored.by_pk[item.kaltura_id], ""
+            named = stored.by_pk[item.kaltura_id]
+            if named.is_series:
+                raise _RowError(
+                    "NOT_AN_OCCURRENCE",
+                    f"X-KALTURA-ID {named.pk} is a series, but this VEVENT is one of its occurrences.",
+                )
+            return named, ""
         known = stored.by_uid.get(item.uid)
         if known is not None and known.is_occurrence:
             return known, ""
