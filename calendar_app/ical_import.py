@@ -60,6 +60,7 @@ MAX_EVENTS = 20_000
 COMPONENTS_PER_EVENT = 4
 LOOKUP_CHUNK = 400  # keys per look-up query; two IN lists of it stay under SQLite's 999 parameters
 MAX_UID = 255  # ScheduleEvent.ical_uid
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 _VEVENT = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
 _BEGIN = re.compile(rb"^BEGIN:", re.IGNORECASE | re.MULTILINE)
@@ -268,7 +269,11 @@ class _Reader:
                 )
             item.recurrence_id = self.zones.moment(recurrence_id, "RECURRENCE-ID").at
         if item.cancelled:
-            return  # a cancellation needs to say which event, nothing more
+            # A cancellation needs to say which event, nothing more; an exported occurrence
+            # without RECURRENCE-ID says it by its start.
+            if item.parent_label is not None and item.recurrence_id is None and "DTSTART" in props:
+                item.start = self.zones.moment(_single(props, "DTSTART"), "DTSTART")
+            return
         self._times(item, props)
         item.type = _kaltura_type(props)
         item.resource_ids = _resource_ids(props)
@@ -343,6 +348,9 @@ class _Zones:
 
     def moment(self, value: Any, name: str) -> _Moment:
         when = getattr(value, "dt", None)
+        if isinstance(when, date) and not FIRST_YEAR <= when.year <= LAST_YEAR:
+            # Far dates overflow time arithmetic (a zone's offset, a series' horizon).
+            raise _RowError("DATE_OUT_OF_RANGE", f"{name} must fall between {FIRST_YEAR} and {LAST_YEAR}.")
         if isinstance(when, datetime):
             tzid = value.params.get("TZID")
             if tzid:
@@ -411,7 +419,7 @@ def _known_zone(tzid: str) -> str | None:
     return None
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)  # bounded: the names come from uploaded files
 def _is_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
@@ -490,9 +498,14 @@ def _integer(props: _Props, name: str) -> int | None:
     value = _text(props.get(name, "")).strip()
     if not value:
         return None
-    if not (value.isascii() and value.isdigit()):
-        raise _RowError("ICAL_BAD_PROPERTY", f"{name} {value!r} is not a whole number.")
+    if _as_id(value) is None:
+        raise _RowError("ICAL_BAD_PROPERTY", f"{name} {value!r} is not an id.")
     return int(value)
+
+
+def _as_id(text: str) -> int | None:
+    """A database id, or None: at most 18 digits, so that it fits a bigint in any query."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _kaltura_type(props: _Props) -> Any:
@@ -510,7 +523,7 @@ def _resource_ids(props: _Props) -> tuple[int, ...] | None:
         part = part.strip()
         if not part:
             continue
-        if not (part.isascii() and part.isdigit()):
+        if _as_id(part) is None:
             raise _RowError("RESOURCE_NOT_FOUND", f"X-KALTURA-RESOURCE-IDS: {part!r} is not a resource id.")
         ids.append(int(part))
     return tuple(dict.fromkeys(ids))

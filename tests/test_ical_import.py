@@ -463,6 +463,17 @@ def test_a_kaltura_export_imports_without_duplicating_occurrences(actor):
     assert ScheduleEvent.objects.count() == 4  # the series and its three occurrences
 
 
+def test_a_cancelled_kaltura_occurrence_is_found_by_its_start(actor):
+    series = weekly("X-KALTURA-ID:1001", uid="kaltura-ref-1", count=3)
+    cancelled = weekly(
+        "X-KALTURA-ID:1003", "X-KALTURA-PARENT-ID:1001", "STATUS:CANCELLED", uid="kaltura-ref-1", count=3,
+        start="20261019T090000",
+    )  # fmt: skip
+    results = upload(actor, series, cancelled)
+    assert outcome(results) == [("add", "ok", ""), ("cancel", "ok", "")]
+    assert [o.status for o in occurrences(stored("kaltura-ref-1"))] == [2, 1, 2]
+
+
 def test_an_occurrence_naming_a_series_by_x_kaltura_id_is_refused(actor, make_series):
     series = make_series(count=3)
     override = vevent(f"X-KALTURA-ID:{series.pk}", f"RECURRENCE-ID;TZID={BERLIN}:20260914T090000")
@@ -719,6 +730,23 @@ def test_a_blackout_refuses_bookings_inside_it(strict, make_event, make_resource
 
 
 # ---------------------------------------------------------------- bad input
+
+
+def test_ids_too_large_for_the_database_fail_their_row(actor):
+    results = upload(
+        actor,
+        vevent("X-KALTURA-ID:99999999999999999999999", uid="a"),
+        vevent("X-KALTURA-RESOURCE-IDS:99999999999999999999999", uid="b"),
+        vevent(uid="c"),
+    )
+    assert outcome(results) == [
+        ("add", "error", "ICAL_BAD_PROPERTY"), ("add", "error", "RESOURCE_NOT_FOUND"), ("add", "ok", ""),
+    ]  # fmt: skip
+
+
+def test_a_date_out_of_range_fails_its_row(actor):
+    (result,) = upload(actor, vevent(start="DTSTART;TZID=Asia/Tokyo:99991231T235900", end=""))
+    assert (result.status, result.code) == ("error", "DATE_OUT_OF_RANGE")
 
 
 def test_it_refuses_a_file_too_large(actor):
