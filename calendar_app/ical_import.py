@@ -13,6 +13,12 @@ X-KALTURA-RESOURCE-IDS, and match an event by its X-KALTURA-ID, then by UID agai
 reference id, then against the UID we export it with, so our own feed re-imports onto the same
 rows. Matching is scoped to the partner: another partner's ids and UIDs match nothing.
 
+Series are applied first, then single events, then occurrences, so an override finds its series
+wherever it stands in the file. An occurrence is one by RFC 5545 (RECURRENCE-ID, the series'
+UID) or as Kaltura and we export them (a VEVENT of its own naming the series' X-KALTURA-ID);
+when our export is imported into another partner, occurrences take the UIDs the file gives them,
+so a second export of that partner reads the same.
+
 Re-importing a file changes nothing: a VEVENT that would set what is stored already is reported
 "unchanged" and writes nothing (no sequence bump, no audit entry). A property the VEVENT leaves
 out leaves the stored field alone, as Kaltura's client leaves unset fields out of an update (and
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -650,15 +657,35 @@ class _Import:
         self.failed_series: dict[str | int, int] = {}  # UID or X-KALTURA-ID -> its VEVENT's index
 
     def run(self) -> list[RowResult]:
-        items = [item for item in self._usable()]
+        items = list(self._usable())
         for item in items:
             if item.is_series:
                 self._series(item)
-        self._singles([i for i in items if not i.is_series and not i.is_occurrence])
-        for item in items:
-            if item.is_occurrence:
+        uids = Counter(item.uid for item in items)
+        rest = [item for item in items if not item.is_series]
+        standalone = {item.line for item in rest if item.is_occurrence and self._standalone(item, uids)}
+        self._singles([item for item in rest if not item.is_occurrence or item.line in standalone])
+        for item in rest:
+            if item.is_occurrence and item.line not in standalone:
                 self._occurrence(item)
         return [self.results[item.line] for item in self.items]
+
+    def _standalone(self, item: _Item, uids: Counter[str]) -> bool:
+        """An exported occurrence whose series is neither in the file nor stored: a feed lists
+        occurrences alone (Kaltura's capture devices ask for recurrenceTypeIn=0,2), and to its
+        readers each is an event of its own, so it is imported as one. Not when it names its
+        slot (RECURRENCE-ID) or shares its UID with another VEVENT (Kaltura's occurrences of a
+        series with a reference id): either only means something next to its series."""
+        if item.recurrence_id is not None or uids[item.uid] > 1 or item.kaltura_id in self.stored.by_pk:
+            return False
+        known = self.stored.by_uid.get(item.uid)
+        if known is not None and known.is_occurrence:
+            return False
+        try:
+            self._series_of(item)
+        except _RowError as error:
+            return error.code == "SERIES_NOT_FOUND"
+        return False
 
     def _usable(self) -> Iterable[_Item]:
         """The items that can be applied; the others get their error result now."""

@@ -778,10 +778,10 @@ def audit_entry(actor: Actor, action: str, obj: Any, before, after) -> AuditEntr
 # transaction per chunk. Series still go through create_event: their occurrences make each one
 # a batch of its own.
 #
-# The rows go in as plain multi-row INSERTs, not bulk_create: for a 45-column event row,
-# bulk_create spends ~90 µs preparing and compiling each value, three times what the whole
-# INSERT costs here (bench/README.md). Each row is a dict of column values built once; only the
-# columns whose type needs it (times, JSON) go through the field's own conversion.
+# The rows go in as plain multi-row INSERTs (COPY on PostgreSQL), not bulk_create: for a
+# 45-column event row bulk_create spends ~90 µs preparing and compiling the values, three times
+# what the whole INSERT costs here (bench/README.md). Each row is a dict of column values built
+# once; only the columns whose type needs it (times, JSON) go through the field's conversion.
 
 CREATE_CHUNK = 500
 
@@ -963,7 +963,7 @@ def _insert_rows(actor: Actor, accepted: list[_Pending]) -> None:
                 "resource_id": resource_id,
                 "created_at": actor.now,
                 "updated_at": actor.now,
-            }  # fmt: skip
+            }
             for p in accepted
             for resource_id in p.resource_ids
         ],
@@ -986,7 +986,7 @@ def _insert_audit(actor: Actor, accepted: list[_Pending]) -> None:
                 "object_id": str(p.columns["id"]),
                 "before": None,
                 "after": {f.name: p.columns[f.attname] for f in audited},
-            }  # fmt: skip
+            }
             for p in accepted
         ],
     )
@@ -1007,13 +1007,14 @@ def _converter(field: models.Field):
     rows share most of their times (created_at, updated_at): each is converted once."""
     if field.get_internal_type() in _PLAIN_TYPES:
         return None
-    memo: dict[Any, Any] = {None: None}
+    memo: dict[tuple[type, Any], Any] = {}
 
     def convert(value: Any) -> Any:
+        key = (type(value), value)  # the type too: True == 1, but not as JSON
         try:
-            return memo[value]
+            return memo[key]
         except KeyError:
-            memo[value] = converted = field.get_db_prep_save(value, connection)
+            memo[key] = converted = field.get_db_prep_save(value, connection)
             return converted
         except TypeError:  # unhashable: a JSON list or dict
             return field.get_db_prep_save(value, connection)
@@ -1026,7 +1027,7 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]], *, returning:
     if not rows:
         return []
     if connection.vendor == "postgresql":
-        return _insert_pipelined(model, rows, returning)
+        return _copy(model, rows, returning)
     fields_ = [f for f in model._meta.concrete_fields if not f.primary_key]
     # Multi-row VALUES with RETURNING, as bulk_create does on SQLite (3.35+), whose driver takes
     # at most 999 parameters a statement.
@@ -1047,7 +1048,7 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]], *, returning:
     return ids
 
 
-def _insert_pipelined(model: type[models.Model], rows: list[dict[str, Any]], returning: bool) -> list[int]:
+def _copy(model: type[models.Model], rows: list[dict[str, Any]], returning: bool) -> list[int]:
     """PostgreSQL: COPY, its bulk-loading path (constraints and triggers apply as to INSERT).
     A multi-row INSERT is slow there: psycopg binds parameters client-side, quoting each one
     into the statement, and parses the statement anew past 50 parameters (45 ms for 500 rows).

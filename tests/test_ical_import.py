@@ -474,6 +474,27 @@ def test_a_cancelled_kaltura_occurrence_is_found_by_its_start(actor):
     assert [o.status for o in occurrences(stored("kaltura-ref-1"))] == [2, 1, 2]
 
 
+def test_occurrences_exported_without_their_series_import_as_single_events(actor, outsider):
+    rule = {"frequency": "weeks", "count": 2, "time_zone": BERLIN}
+    data = {
+        "type": 1,
+        "summary": "Theirs",
+        "start": at("2026-10-12 09:00", BERLIN),
+        "end": at("2026-10-12 10:30", BERLIN),
+    }
+    theirs = scheduling.create_event(
+        outsider, {**data, "recurrence_type": RecurrenceType.RECURRING, "recurrence": rule}
+    )
+    feed = export(occurrences(theirs))  # what devices read: recurrenceTypeIn=0,2
+    first = import_calendar(actor, feed)
+    again = import_calendar(actor, feed)
+    assert outcome(first) == [("add", "ok", "")] * 2 and {r.reason for r in again} == {"unchanged"}
+    mine = ScheduleEvent.objects.filter(partner=actor.partner).order_by("start")
+    assert [(e.recurrence_type, e.ical_uid) for e in mine] == [
+        (RecurrenceType.NONE, o.ical_uid) for o in occurrences(theirs)
+    ]
+
+
 def test_an_occurrence_naming_a_series_by_x_kaltura_id_is_refused(actor, make_series):
     series = make_series(count=3)
     override = vevent(f"X-KALTURA-ID:{series.pk}", f"RECURRENCE-ID;TZID={BERLIN}:20260914T090000")
