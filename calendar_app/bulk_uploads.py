@@ -109,8 +109,10 @@ def process(job_id: int, now: datetime) -> BulkUpload | None:
     except FileRefused as refused:
         return _finish(job, now, Status.FAILED, [], code=refused.code, error=refused.message)
     errors = sum(r.status == "error" for r in results)
-    fragments.publish_later(job.partner_id)
-    return _finish(job, now, Status.FINISHED_PARTIALLY if errors else Status.FINISHED, results)
+    job = _finish(job, now, Status.FINISHED_PARTIALLY if errors else Status.FINISHED, results)
+    # Every row the import wrote is stamped `now`: re-render those, on a worker when there is one.
+    fragments.publish_later(job.partner_id, now)
+    return job
 
 
 def _import_events(actor: scheduling.Actor, job: BulkUpload) -> list[RowResult]:

@@ -19,8 +19,10 @@ from django.db import connection
 from django.db.models import F
 
 from calendar_app.models import (
+    EventStatus,
     EventType,
     Partner,
+    RecurrenceType,
     ScheduleEvent,
     ScheduleEventResource,
     ScheduleResource,
@@ -145,3 +147,46 @@ def lock_for_write(partner: Partner, resource_ids: Collection[int], *, blackout:
             partner=partner, pk__in=sorted(resource_ids)
         )
         list(locked.order_by("pk").values_list("pk", flat=True))
+
+
+def collisions(partner: Partner, event_ids: Collection[int]) -> list[tuple[int, int]]:
+    """(event, other) for each stored booking among `event_ids` and each event it conflicts with
+    as defined above; `other` may be another of `event_ids`, never the event itself.
+
+    Two queries for any number of events (bulk imports check a chunk of new rows at once): one
+    follows each event's links to the other bookings of the same resources, by the links'
+    (resource, event) index as _candidates does; the other finds the partner's blackouts by the
+    (partner, type, start) index. The cost follows the resources' bookings, not the partner's."""
+    ids = list(event_ids)
+    if not ids:
+        return []
+    # One filter() call each: terms on a multi-valued relation in separate calls would each get
+    # a join of their own, multiplying the rows. The partner is compared here, not in SQL: as a
+    # term there, SQLite without statistics walks the partner's events instead (see _candidates).
+    other = "resource__event_links__event__"
+    shared = ScheduleEventResource.objects.filter(
+        event_id__in=ids, **_bookable(other), **_overlapping(other, "event__")
+    ).values_list("event_id", f"{other}id", f"{other}partner_id")
+    blackout = "partner__scheduleevent__"
+    closed = ScheduleEvent.objects.filter(
+        pk__in=ids,
+        **{f"{blackout}type": EventType.BLACKOUT},
+        **_bookable(blackout),
+        **_overlapping(blackout, ""),
+    ).values_list("pk", f"{blackout}id", f"{blackout}partner_id")
+    pairs = {(event, hit) for event, hit, owner in [*shared, *closed] if owner == partner.pk and event != hit}
+    return sorted(pairs)
+
+
+def _bookable(prefix: str) -> dict[str, object]:
+    """ScheduleEventQuerySet.bookable() for the event at the end of `prefix`; positive terms only,
+    since a negated one on a multi-valued relation would become a subquery."""
+    return {
+        f"{prefix}status": EventStatus.ACTIVE,
+        f"{prefix}recurrence_type__in": [RecurrenceType.NONE, RecurrenceType.RECURRENCE],
+    }
+
+
+def _overlapping(prefix: str, of: str) -> dict[str, object]:
+    """Half-open overlap of the event at `prefix` with the event at `of` ("" for the row itself)."""
+    return {f"{prefix}start__lt": F(f"{of}end"), f"{prefix}end__gt": F(f"{of}start")}

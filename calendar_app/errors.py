@@ -50,3 +50,13 @@ class ConflictDetected(SchedulingError):
             args={"EVENT_IDS": ",".join(map(str, ids))},
         )
         self.conflicts = list(conflicts)
+
+
+class DatabaseRefused(SchedulingError):
+    """The database refused a write that passed every check here (a value out of a column's
+    range, say). Bulk writes report it for the one row instead of failing the whole batch."""
+
+    code = "DATABASE_ERROR"
+
+    def __init__(self, detail: str):
+        super().__init__(f"The database refused this row: {detail}")

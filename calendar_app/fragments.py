@@ -54,12 +54,18 @@ def _save(events: Iterable[ScheduleEvent]) -> None:
 def changed(partner_id: int, at: datetime) -> None:
     """After any write to a partner's schedule at `at`: re-render its rows now if they are few,
     else after commit; and once committed, move the partner's feed version."""
-    transaction.on_commit(lambda: _bump(partner_id))
+    touched(partner_id)
     rows = list(_stale(partner_id, at)[: INLINE_LIMIT + 1])
     if len(rows) <= INLINE_LIMIT:
         store(rows)
     else:
         publish_later(partner_id, at)
+
+
+def touched(partner_id: int) -> None:
+    """Move the partner's feed version once the current transaction commits (feeds.py keys its
+    cached copies by it). For writes that leave rendering to `publish_later`."""
+    transaction.on_commit(lambda: _bump(partner_id))
 
 
 def version(partner_id: int) -> int:

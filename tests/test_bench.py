@@ -33,3 +33,13 @@ def test_it_generates_a_dataset_and_measures_it(tmp_path):
     assert measured.returncode == 0, measured.stdout + measured.stderr
     assert "check_proposal: 15-week weekly series" in measured.stdout
     assert "committed 1/1" in measured.stdout and "refused 1/1" in measured.stdout
+
+
+def test_the_ical_import_benchmark_runs(tmp_path):
+    measured = bench(
+        "ical_import.py", "--events", "200", "--runs", "1", "--json", str(tmp_path / "ical.json"),
+        database=tmp_path / "ical.sqlite3",
+    )  # fmt: skip
+    assert measured.returncode == 0, measured.stdout + measured.stderr
+    assert "ratio of the medians" in measured.stdout
+    assert not list(tmp_path.glob("ical-run*.sqlite3"))  # each run's database is removed

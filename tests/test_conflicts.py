@@ -141,3 +141,39 @@ def test_another_partners_events_never_conflict(partner, outsider, room, make_ev
     make_event("2026-09-07 00:00", 24 * 60, type=EventType.BLACKOUT, who=outsider)
     w = window("2026-09-07 09:00", "2026-09-07 10:00")
     assert hits(partner, w, [room, their_room]) == []
+
+
+# ---------------------------------------------------------------- collisions (stored events, in bulk)
+
+
+def test_collisions_pairs_each_event_with_what_it_overlaps(partner, actor, room, make_resource, make_event):
+    other_room = make_resource("Room 102")
+    first = make_event("2026-09-07 09:00", 90, resources=[room])
+    second = make_event("2026-09-07 10:00", 60, resources=[room], allow_conflicts=True)
+    elsewhere = make_event("2026-09-07 09:00", 90, resources=[other_room])
+    closed = make_event("2026-09-08 00:00", 24 * 60, type=EventType.BLACKOUT)
+    inside = make_event("2026-09-08 09:00", 60, resources=[room], allow_conflicts=True)
+    pairs = conflicts.collisions(partner, [first.pk, elsewhere.pk, inside.pk])
+    assert pairs == sorted([(first.pk, second.pk), (inside.pk, closed.pk)])
+
+
+def test_collisions_skip_cancelled_series_rows_and_other_partners(
+    partner, actor, room, make_event, make_series, outsider
+):
+    mine = make_event("2026-09-07 09:00", 90, resources=[room])
+    scheduling.cancel_event(
+        actor, make_event("2026-09-07 09:30", 30, resources=[room], allow_conflicts=True).pk
+    )
+    series = make_series("2026-09-07 09:00", 60, zone="UTC", count=1, resources=[room])
+    theirs = scheduling.create_event(
+        outsider,
+        {
+            "type": EventType.BLACKOUT,
+            "summary": "Closed",
+            "start": at("2026-09-07 00:00"),
+            "end": at("2026-09-08 00:00"),
+        },
+    )
+    occurrence = series.occurrences.get()
+    assert conflicts.collisions(partner, [mine.pk]) == [(mine.pk, occurrence.pk)]
+    assert theirs.pk not in {other for _, other in conflicts.collisions(partner, [mine.pk])}

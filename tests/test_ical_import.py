@@ -1,0 +1,907 @@
+"""iCal bulk import (spec §5): one result per VEVENT, rows independent, partner-scoped,
+idempotent, and our own export re-imports onto the rows it came from."""
+
+from __future__ import annotations
+
+import re
+import string
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from calendar_app import ical, scheduling
+from calendar_app.bulk_results import FileRefused
+from calendar_app.ical_import import import_calendar
+from calendar_app.models import (
+    AuditEntry,
+    ClassificationType,
+    EventStatus,
+    EventType,
+    Partner,
+    RecurrenceType,
+    ScheduleEvent,
+    ScheduleEventResource,
+)
+from tests.conftest import at
+
+BERLIN = "Europe/Berlin"
+# A VTIMEZONE with Central European rules under a name no zone database knows.
+CAMPUS_ZONE = """BEGIN:VTIMEZONE
+TZID:Campus Time
+BEGIN:STANDARD
+DTSTART:19701025T030000
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:19700329T020000
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
+END:DAYLIGHT
+END:VTIMEZONE"""
+
+
+def vevent(*lines: str, uid: str = "lecture-1@uni.example", summary: str = "Lecture", **times: str) -> str:
+    """A VEVENT: UID, SUMMARY, DTSTART/DTEND (UTC unless given), then `lines` as written."""
+    start = times.get("start", "DTSTART:20261007T070000Z")
+    end = times.get("end", "DTEND:20261007T083000Z")
+    parts = ["BEGIN:VEVENT", f"UID:{uid}" if uid else "", f"SUMMARY:{summary}" if summary else "", start, end]
+    return "\r\n".join(p for p in [*parts, *lines, "END:VEVENT"] if p)
+
+
+def calendar(*components: str, head: str = "") -> bytes:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Uni//Timetable//EN",
+        head,
+        *components,
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(line for line in lines if line) + "\r\n").encode()
+
+
+def upload(actor, *components: str, head: str = "", **options):
+    return import_calendar(actor, calendar(*components, head=head), **options)
+
+
+def outcome(results) -> list[tuple[str, str, str]]:
+    return [(r.action, r.status, r.code) for r in results]
+
+
+def stored(uid: str = "lecture-1@uni.example") -> ScheduleEvent:
+    return ScheduleEvent.objects.exclude(recurrence_type=RecurrenceType.RECURRENCE).get(ical_uid=uid)
+
+
+def local(moment, zone: str = BERLIN) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def refusal(actor, data: bytes, **limits) -> str:
+    with pytest.raises(FileRefused) as error:
+        import_calendar(actor, data, **limits)
+    return error.value.code
+
+
+def export(events) -> bytes:
+    """What scheduleEvent.list format=ical serves for these events."""
+    events = list(events)
+    return ical.calendar(ical.vevents(events), zones=ical.series_zones(events, scheduling.limits().horizon))
+
+
+def occurrences(series) -> list[ScheduleEvent]:
+    return list(series.occurrences.order_by("original_start"))
+
+
+# ---------------------------------------------------------------- adding
+
+
+def test_it_adds_an_event_per_vevent_keeping_the_uid(actor):
+    results = upload(actor, vevent(uid="a@uni"), vevent(uid="b@uni"))
+    assert outcome(results) == [("add", "ok", "")] * 2
+    event = ScheduleEvent.objects.get(pk=results[1].object_id)
+    assert (event.reference_id, event.ical_uid) == ("b@uni", "b@uni")
+    assert (event.start, event.end) == (at("2026-10-07 07:00"), at("2026-10-07 08:30"))
+
+
+def test_it_reports_each_vevent_by_index_uid_and_properties(actor):
+    results = upload(actor, vevent(uid="a@uni"), vevent(uid="b@uni", summary="Physics\\, part 2"))
+    assert [(r.line, r.reference_id) for r in results] == [(0, "a@uni"), (1, "b@uni")]
+    assert results[1].row["SUMMARY"] == "Physics, part 2"
+    assert results[1].row["DTSTART"] == "20261007T070000Z"
+
+
+def test_it_reads_the_text_properties_unescaped(actor):
+    upload(
+        actor,
+        vevent(
+            "DESCRIPTION:Line one\\nline two\\; with \\, commas",
+            "LOCATION:Hall 1",
+            "ORGANIZER;CN=Prof:mailto:prof@uni.example",
+            "CONTACT:Desk 42",
+            "COMMENT:bring slides",
+            "PRIORITY:3",
+            "CLASS:CONFIDENTIAL",
+            "GEO:52.5;13.4",
+            "CATEGORIES:math,physics",
+            summary="Intro\\, part 1",
+        ),
+    )
+    event = stored()
+    assert (event.summary, event.description) == ("Intro, part 1", "Line one\nline two; with , commas")
+    assert (event.location, event.organizer, event.contact, event.comment) == (
+        "Hall 1", "prof@uni.example", "Desk 42", "bring slides"
+    )  # fmt: skip
+    assert (event.priority, event.classification_type) == (3, ClassificationType.CONFIDENTIAL)
+    assert (event.geo_latitude, event.geo_longitude, event.tags) == (52.5, 13.4, "math,physics")
+
+
+def test_it_reads_the_kaltura_properties(actor):
+    upload(
+        actor,
+        vevent(
+            "X-KALTURA-TAGS:physics,exam",
+            "CATEGORIES:math",
+            "X-KALTURA-TEMPLATE-ENTRY-ID:0_tmpl0001",
+            "X-KALTURA-ENTRY-IDS:0_abc,0_def",
+            "X-KALTURA-CATEGORY-IDS:12,13",
+        ),
+    )
+    event = stored()
+    assert (event.tags, event.template_entry_id) == ("physics,exam", "0_tmpl0001")  # over CATEGORIES
+    assert (event.entry_ids, event.category_ids) == ("0_abc,0_def", "12,13")
+
+
+def test_it_ignores_the_files_sequence(actor):
+    upload(actor, vevent("SEQUENCE:7"))
+    assert stored().sequence == scheduling.next_sequence(1)
+
+
+def test_x_kaltura_type_picks_the_type_else_the_default(actor):
+    upload(actor, vevent("X-KALTURA-TYPE:2", uid="live"), vevent(uid="plain"), default_type=EventType.MEETING)
+    assert (stored("live").type, stored("plain").type) == (EventType.LIVE_STREAM, EventType.MEETING)
+
+
+def test_it_refuses_an_unknown_type(actor):
+    (result,) = upload(actor, vevent("X-KALTURA-TYPE:9"))
+    assert (result.status, result.code) == ("error", "INVALID_ENUM_VALUE")
+    assert result.reason.startswith("X-KALTURA-TYPE:")
+
+
+def test_it_links_the_resources_named(actor, make_resource):
+    room, camera = make_resource("Hall 1"), make_resource("Cam 1")
+    (result,) = upload(actor, vevent(f"X-KALTURA-RESOURCE-IDS:{room.pk},{camera.pk}"))
+    assert scheduling.resource_ids_of(stored()) == sorted([room.pk, camera.pk])
+    assert result.object_id == stored().pk
+
+
+def test_a_bad_resource_id_fails_its_row_only(actor, make_resource, outsider, outsider_partner):
+    room = make_resource("Hall 1")
+    theirs = scheduling.create_resource(outsider, {"type": 1, "name": "Their room"})
+    results = upload(
+        actor,
+        vevent(f"X-KALTURA-RESOURCE-IDS:{room.pk}", uid="good-1"),
+        vevent(f"X-KALTURA-RESOURCE-IDS:{room.pk},{theirs.pk}", uid="foreign"),
+        vevent("X-KALTURA-RESOURCE-IDS:999999", uid="missing"),
+        vevent("X-KALTURA-RESOURCE-IDS:12a", uid="garbled"),
+        vevent(uid="good-2"),
+    )
+    assert [r.status for r in results] == ["ok", "error", "error", "error", "ok"]
+    assert {r.code for r in results[1:4]} == {"RESOURCE_NOT_FOUND"}
+    assert str(theirs.pk) in results[1].reason
+    assert not ScheduleEvent.objects.filter(reference_id__in=["foreign", "missing", "garbled"]).exists()
+    assert not ScheduleEventResource.objects.filter(resource=theirs).exists()
+
+
+def test_a_refused_row_leaves_no_trace(actor):
+    before = AuditEntry.objects.count()
+    (result,) = upload(actor, vevent(end="DTEND:20261009T070000Z"))  # two days: too long to record
+    assert (result.status, result.code) == ("error", "MAX_SCHEDULE_DURATION_REACHED")
+    assert result.reason.startswith("DTEND:")
+    assert not ScheduleEvent.objects.exists() and AuditEntry.objects.count() == before
+
+
+def test_it_audits_each_new_event(actor):
+    results = upload(actor, vevent(uid="a"), vevent(uid="b"))
+    created = AuditEntry.objects.filter(action="create", object_type="ScheduleEvent", source="api")
+    assert sorted(int(a.object_id) for a in created) == sorted(r.object_id for r in results)
+
+
+def test_it_refuses_a_duplicate_uid_after_the_first(actor):
+    results = upload(actor, vevent(summary="First"), vevent(summary="Second"))
+    assert outcome(results) == [("add", "ok", ""), ("add", "error", "DUPLICATE_UID")]
+    assert stored().summary == "First"
+
+
+def test_it_refuses_a_vevent_without_uid(actor):
+    (result,) = upload(actor, vevent(uid=""))
+    assert (result.status, result.code) == ("error", "MISSING_UID")
+
+
+# ---------------------------------------------------------------- times
+
+
+def test_a_tzid_names_an_iana_zone(actor):
+    upload(
+        actor,
+        vevent(
+            start="DTSTART;TZID=America/New_York:20261007T090000",
+            end="DTEND;TZID=America/New_York:20261007T100000",
+        ),
+    )
+    assert local(stored().start, "America/New_York") == "2026-10-07 09:00"
+
+
+def test_a_tzid_may_be_a_windows_zone_name(actor):
+    upload(
+        actor,
+        vevent(
+            start="DTSTART;TZID=W. Europe Standard Time:20261207T090000",
+            end="DTEND;TZID=W. Europe Standard Time:20261207T100000",
+        ),
+    )
+    assert stored().start == at("2026-12-07 09:00", BERLIN)
+
+
+def test_a_tzid_may_be_defined_by_a_vtimezone_in_the_file(actor):
+    upload(
+        actor,
+        CAMPUS_ZONE,
+        vevent(
+            start="DTSTART;TZID=Campus Time:20260707T090000",
+            end="DTEND;TZID=Campus Time:20260707T100000",
+            uid="summer",
+        ),
+        vevent(
+            start="DTSTART;TZID=Campus Time:20261207T090000",
+            end="DTEND;TZID=Campus Time:20261207T100000",
+            uid="winter",
+        ),
+    )
+    assert stored("summer").start == at("2026-07-07 07:00")
+    assert stored("winter").start == at("2026-12-07 08:00")
+
+
+def test_a_series_in_a_vtimezone_of_the_file_repeats_in_the_matching_iana_zone(actor):
+    upload(
+        actor,
+        CAMPUS_ZONE,
+        vevent(
+            "RRULE:FREQ=WEEKLY;COUNT=6",
+            start="DTSTART;TZID=Campus Time:20261012T090000",
+            end="DTEND;TZID=Campus Time:20261012T103000",
+        ),
+    )
+    series = stored()
+    assert series.time_zone == BERLIN  # the partner's zone, first of the zones that agree
+    assert {local(o.start)[-5:] for o in occurrences(series)} == {"09:00"}
+
+
+def test_a_vtimezone_does_not_outlive_its_file(actor):
+    upload(
+        actor,
+        CAMPUS_ZONE,
+        vevent(
+            uid="first",
+            start="DTSTART;TZID=Campus Time:20260707T090000",
+            end="DTEND;TZID=Campus Time:20260707T100000",
+        ),
+    )
+    # icalendar remembers VTIMEZONEs for the whole process; a file that does not define the
+    # zone must not be read with another file's definition.
+    (result,) = upload(
+        actor,
+        vevent(
+            uid="second",
+            start="DTSTART;TZID=Campus Time:20260707T090000",
+            end="DTEND;TZID=Campus Time:20260707T100000",
+        ),
+    )
+    assert (result.status, result.code) == ("error", "UNKNOWN_TIME_ZONE")
+
+
+def test_an_unknown_tzid_fails_its_row(actor):
+    results = upload(
+        actor, vevent(uid="mars", start="DTSTART;TZID=Mars/Olympus_Mons:20261007T090000"), vevent(uid="earth")
+    )
+    assert outcome(results) == [("add", "error", "UNKNOWN_TIME_ZONE"), ("add", "ok", "")]
+    assert "Mars/Olympus_Mons" in results[0].reason
+
+
+def test_a_floating_time_is_read_in_the_partners_zone(actor):
+    upload(actor, vevent(start="DTSTART:20261207T090000", end="DTEND:20261207T100000"))
+    assert (stored().start, stored().end) == (at("2026-12-07 09:00", BERLIN), at("2026-12-07 10:00", BERLIN))
+
+
+def test_an_all_day_event_runs_from_local_midnight_to_midnight(actor):
+    upload(actor, vevent(start="DTSTART;VALUE=DATE:20261207", end="DTEND;VALUE=DATE:20261208", uid="day"))
+    assert (stored("day").start, stored("day").end) == (
+        at("2026-12-07 00:00", BERLIN),
+        at("2026-12-08 00:00", BERLIN),
+    )
+
+
+def test_an_all_day_event_without_an_end_lasts_the_day(actor):
+    upload(actor, vevent(start="DTSTART;VALUE=DATE:20261207", end=""))
+    assert stored().end - stored().start == timedelta(days=1)
+
+
+def test_duration_may_replace_dtend(actor):
+    upload(actor, vevent("DURATION:PT1H30M", end=""))
+    assert stored().end == at("2026-10-07 08:30")
+
+
+def test_a_vevent_without_dtstart_fails_its_row(actor):
+    (result,) = upload(actor, vevent(start="", end=""))
+    assert (result.status, result.code) == ("error", "MISSING_DTSTART")
+
+
+# ---------------------------------------------------------------- series
+
+
+def weekly(*lines: str, uid: str = "course-1@uni", count: int = 6, start: str = "20261012T090000") -> str:
+    """A weekly 90-minute lecture at 09:00 Berlin time from Monday 12 October 2026."""
+    end = start[:9] + "103000"
+    return vevent(
+        f"RRULE:FREQ=WEEKLY;COUNT={count}",
+        *lines,
+        uid=uid,
+        start=f"DTSTART;TZID={BERLIN}:{start}",
+        end=f"DTEND;TZID={BERLIN}:{end}",
+    )
+
+
+def test_an_rrule_makes_a_series_that_keeps_local_time_across_dst(actor):
+    (result,) = upload(actor, weekly())
+    series = ScheduleEvent.objects.get(pk=result.object_id)
+    assert (series.recurrence_type, series.time_zone) == (RecurrenceType.RECURRING, BERLIN)
+    starts = [o.start for o in occurrences(series)]
+    assert {local(s)[-5:] for s in starts} == {"09:00"}  # the clocks go back on 25 October
+    assert (starts[1].hour, starts[2].hour) == (7, 8)  # UTC
+
+
+def test_a_series_links_its_occurrences_to_the_resources(actor, make_resource):
+    room = make_resource("Hall 1")
+    upload(actor, weekly(f"X-KALTURA-RESOURCE-IDS:{room.pk}"))
+    assert ScheduleEventResource.objects.filter(resource=room).count() == 7  # series + 6
+
+
+def test_exdate_cancels_those_occurrences(actor):
+    upload(actor, weekly(f"EXDATE;TZID={BERLIN}:20261019T090000,20261102T090000"))
+    statuses = [(local(o.original_start)[:10], o.status) for o in occurrences(stored("course-1@uni"))]
+    cancelled = [day for day, status in statuses if status == EventStatus.CANCELLED]
+    assert cancelled == ["2026-10-19", "2026-11-02"] and len(statuses) == 6
+
+
+def test_recurrence_id_before_its_series_overrides_one_occurrence(actor):
+    moved = vevent(
+        f"RECURRENCE-ID;TZID={BERLIN}:20261026T090000",
+        uid="course-1@uni",
+        summary="Lecture (moved)",
+        start=f"DTSTART;TZID={BERLIN}:20261026T140000",
+        end=f"DTEND;TZID={BERLIN}:20261026T153000",
+    )
+    results = upload(actor, moved, weekly())
+    assert outcome(results) == [("update", "ok", ""), ("add", "ok", "")]
+    occurrence = ScheduleEvent.objects.get(pk=results[0].object_id)
+    assert (local(occurrence.start), occurrence.summary) == ("2026-10-26 14:00", "Lecture (moved)")
+    assert occurrence.parent_id == results[1].object_id and occurrence.is_exception
+
+
+def test_a_cancelled_recurrence_id_cancels_one_occurrence(actor):
+    cancel = vevent(f"RECURRENCE-ID;TZID={BERLIN}:20261026T090000", "STATUS:CANCELLED", uid="course-1@uni")
+    results = upload(actor, weekly(), cancel)
+    assert outcome(results) == [("add", "ok", ""), ("cancel", "ok", "")]
+    assert ScheduleEvent.objects.get(pk=results[1].object_id).status == EventStatus.CANCELLED
+
+
+def test_an_override_of_a_series_that_failed_says_so(actor):
+    broken = weekly(uid="course-1@uni", count=5000)
+    override = vevent(f"RECURRENCE-ID;TZID={BERLIN}:20261026T090000", uid="course-1@uni")
+    results = upload(actor, broken, override)
+    assert outcome(results) == [
+        ("add", "error", "RECURRENCE_TOO_LONG"),
+        ("update", "error", "SERIES_NOT_IMPORTED"),
+    ]
+
+
+def test_an_rrule_without_an_end_fails_its_row(actor):
+    (result,) = upload(actor, vevent("RRULE:FREQ=DAILY"))
+    assert (result.status, result.code) == ("error", "RECURRENCE_UNBOUNDED")
+
+
+def test_a_secondly_monster_is_refused_quickly(actor):
+    began = time.perf_counter()
+    results = upload(
+        actor,
+        vevent("RRULE:FREQ=SECONDLY;COUNT=100000000", uid="count"),
+        vevent("RRULE:FREQ=SECONDLY;UNTIL=20991231T000000Z", uid="until"),
+        vevent("RRULE:FREQ=SECONDLY;UNTIL=20261107T000000Z", uid="month"),
+        vevent("RRULE:FREQ=SECONDLY;BYMONTHDAY=31;BYMONTH=2;UNTIL=20271007T000000Z", uid="never"),
+    )
+    assert time.perf_counter() - began < 2
+    assert [r.status for r in results] == ["error"] * 4
+    assert {r.code for r in results} <= {"RECURRENCE_TOO_LONG", "RECURRENCE_UNSUPPORTED", "RECURRENCE_EMPTY"}
+    assert not ScheduleEvent.objects.exists()
+
+
+def test_an_unsupported_rrule_part_fails_its_row(actor):
+    (result,) = upload(actor, vevent("RRULE:FREQ=WEEKLY;COUNT=3;BYEASTER=1"))
+    assert result.status == "error"
+
+
+def test_an_override_of_a_slot_the_series_does_not_have_fails(actor):
+    override = vevent(f"RECURRENCE-ID;TZID={BERLIN}:20261027T090000", uid="course-1@uni")  # a Tuesday
+    results = upload(actor, weekly(), override)
+    assert outcome(results) == [("add", "ok", ""), ("update", "error", "OCCURRENCE_NOT_FOUND")]
+
+
+def test_rdate_is_refused_rather_than_dropped(actor):
+    (result,) = upload(actor, weekly(f"RDATE;TZID={BERLIN}:20261130T090000"))
+    assert (result.status, result.code) == ("error", "ICAL_UNSUPPORTED")
+
+
+def test_a_kaltura_export_imports_without_duplicating_occurrences(actor):
+    """Kaltura's own export (kaltura-server.md §7.3): occurrences share the series' UID (its
+    reference id), repeat its RRULE, have no RECURRENCE-ID, and name it by X-KALTURA-PARENT-ID."""
+    series = weekly("X-KALTURA-ID:1001", uid="kaltura-ref-1", count=3)
+    copies = [
+        weekly(
+            f"X-KALTURA-ID:{1002 + n}", "X-KALTURA-PARENT-ID:1001", uid="kaltura-ref-1", count=3, start=day
+        )
+        for n, day in enumerate(["20261012T090000", "20261019T090000", "20261026T090000"])
+    ]
+    results = upload(actor, series, *copies)
+    assert outcome(results) == [("add", "ok", "")] + [("update", "ok", "UNCHANGED")] * 3
+    assert ScheduleEvent.objects.count() == 4  # the series and its three occurrences
+
+
+def test_a_cancelled_kaltura_occurrence_is_found_by_its_start(actor):
+    series = weekly("X-KALTURA-ID:1001", uid="kaltura-ref-1", count=3)
+    cancelled = weekly(
+        "X-KALTURA-ID:1003", "X-KALTURA-PARENT-ID:1001", "STATUS:CANCELLED", uid="kaltura-ref-1", count=3,
+        start="20261019T090000",
+    )  # fmt: skip
+    results = upload(actor, series, cancelled)
+    assert outcome(results) == [("add", "ok", ""), ("cancel", "ok", "")]
+    assert [o.status for o in occurrences(stored("kaltura-ref-1"))] == [2, 1, 2]
+
+
+def test_occurrences_exported_without_their_series_import_as_single_events(actor, outsider):
+    rule = {"frequency": "weeks", "count": 2, "time_zone": BERLIN}
+    data = {
+        "type": 1,
+        "summary": "Theirs",
+        "start": at("2026-10-12 09:00", BERLIN),
+        "end": at("2026-10-12 10:30", BERLIN),
+    }
+    theirs = scheduling.create_event(
+        outsider, {**data, "recurrence_type": RecurrenceType.RECURRING, "recurrence": rule}
+    )
+    feed = export(occurrences(theirs))  # what devices read: recurrenceTypeIn=0,2
+    first = import_calendar(actor, feed)
+    again = import_calendar(actor, feed)
+    assert outcome(first) == [("add", "ok", "")] * 2 and {r.reason for r in again} == {"unchanged"}
+    mine = ScheduleEvent.objects.filter(partner=actor.partner).order_by("start")
+    assert [(e.recurrence_type, e.ical_uid) for e in mine] == [
+        (RecurrenceType.NONE, o.ical_uid) for o in occurrences(theirs)
+    ]
+
+
+def test_an_occurrence_naming_a_series_by_x_kaltura_id_is_refused(actor, make_series):
+    series = make_series(count=3)
+    override = vevent(f"X-KALTURA-ID:{series.pk}", f"RECURRENCE-ID;TZID={BERLIN}:20260914T090000")
+    (result,) = upload(actor, override)
+    assert (result.status, result.code) == ("error", "NOT_AN_OCCURRENCE")
+
+
+def test_another_partners_edited_series_imports_with_its_occurrences_uids(actor, outsider):
+    rule = {"frequency": "weeks", "count": 3, "time_zone": BERLIN}
+    data = {
+        "type": 1,
+        "summary": "Theirs",
+        "start": at("2026-10-12 09:00", BERLIN),
+        "end": at("2026-10-12 10:30", BERLIN),
+    }
+    theirs = scheduling.create_event(
+        outsider, {**data, "recurrence_type": RecurrenceType.RECURRING, "recurrence": rule}
+    )
+    first, second, _ = occurrences(theirs)
+    scheduling.cancel_event(outsider, first.pk)
+    scheduling.update_event(
+        outsider,
+        second.pk,
+        {
+            "summary": "Moved",
+            "start": second.start + timedelta(hours=2),
+            "end": second.end + timedelta(hours=2),
+        },
+    )
+    results = import_calendar(
+        actor, export(ScheduleEvent.objects.filter(partner=outsider.partner).order_by("pk"))
+    )
+    assert {r.status for r in results} == {"ok"}
+    mine = occurrences(ScheduleEvent.objects.get(partner=actor.partner, ical_uid=theirs.ical_uid))
+    assert [o.ical_uid for o in mine] == [o.ical_uid for o in occurrences(theirs)]
+    assert (mine[0].status, mine[1].summary, mine[1].start) == (
+        EventStatus.CANCELLED,
+        "Moved",
+        second.start + timedelta(hours=2),
+    )
+    assert mine[1].is_exception and not mine[2].is_exception
+
+
+def test_a_cancelled_override_of_an_unknown_series_cancels_nothing(actor):
+    (result,) = upload(
+        actor, vevent(f"RECURRENCE-ID;TZID={BERLIN}:20261026T090000", "STATUS:CANCELLED", uid="nope")
+    )
+    assert (result.action, result.status, result.code) == ("cancel", "ok", "NOTHING_TO_CANCEL")
+
+
+# ---------------------------------------------------------------- cancelling
+
+
+def test_status_cancelled_cancels_the_matching_event(actor, make_event):
+    event = make_event(reference_id="lecture-1@uni.example")
+    (result,) = upload(actor, vevent("STATUS:CANCELLED"))
+    event.refresh_from_db()
+    assert (result.action, result.status, result.object_id) == ("cancel", "ok", event.pk)
+    assert event.status == EventStatus.CANCELLED
+
+
+def test_method_cancel_cancels_every_event_of_its_calendar(actor, make_event):
+    event = make_event(reference_id="lecture-1@uni.example")
+    upload(actor, vevent(), head="METHOD:CANCEL")
+    event.refresh_from_db()
+    assert event.status == EventStatus.CANCELLED
+
+
+def test_cancelling_a_series_cancels_its_occurrences(actor):
+    upload(actor, weekly())
+    upload(actor, vevent("STATUS:CANCELLED", uid="course-1@uni"))
+    assert {o.status for o in occurrences(stored("course-1@uni"))} == {EventStatus.CANCELLED}
+
+
+def test_cancelling_an_unknown_event_creates_nothing(actor):
+    (result,) = upload(actor, vevent("STATUS:CANCELLED"))
+    assert (result.action, result.status, result.object_id, result.code) == (
+        "cancel",
+        "ok",
+        None,
+        "NOTHING_TO_CANCEL",
+    )
+    assert not ScheduleEvent.objects.exists()
+
+
+# ---------------------------------------------------------------- matching and updating
+
+
+def test_x_kaltura_id_updates_that_event(actor, make_event):
+    event = make_event(summary="Old")
+    (result,) = upload(actor, vevent(f"X-KALTURA-ID:{event.pk}", uid="some-other-uid", summary="New"))
+    event.refresh_from_db()
+    assert (result.action, result.object_id, event.summary) == ("update", event.pk, "New")
+    assert event.sequence == scheduling.next_sequence(scheduling.next_sequence(1))
+
+
+def test_a_uid_equal_to_a_reference_id_updates_that_event(actor, make_event):
+    event = make_event(reference_id="lecture-1@uni.example")
+    (result,) = upload(actor, vevent(start="DTSTART:20261008T070000Z", end="DTEND:20261008T080000Z"))
+    event.refresh_from_db()
+    assert (result.action, result.object_id, event.start) == ("update", event.pk, at("2026-10-08 07:00"))
+
+
+def test_our_own_export_reimports_onto_the_same_rows(actor, make_event, make_series, make_resource):
+    room = make_resource("Hall 1")
+    events = [make_event(resources=[room]), make_series(count=3)]
+    rows = list(ScheduleEvent.objects.order_by("pk"))
+    results = import_calendar(actor, export(rows))
+    assert [r.object_id for r in results] == [e.pk for e in rows]
+    assert {r.code for r in results} == {"UNCHANGED"}
+    assert ScheduleEvent.objects.count() == len(rows) and events
+
+
+def test_an_absent_property_leaves_the_field_alone_and_an_empty_one_clears_it(actor, make_event):
+    make_event(reference_id="lecture-1@uni.example", description="Notes", location="Hall 1")
+    upload(actor, vevent("LOCATION:"))
+    assert (stored_by_reference().description, stored_by_reference().location) == ("Notes", "")
+
+
+def stored_by_reference(reference_id: str = "lecture-1@uni.example") -> ScheduleEvent:
+    return ScheduleEvent.objects.get(reference_id=reference_id, recurrence_type=RecurrenceType.NONE)
+
+
+def test_resource_ids_on_an_update_become_the_whole_link_set(actor, make_event, make_resource):
+    room, camera, other = make_resource("Hall 1"), make_resource("Cam 1"), make_resource("Hall 2")
+    event = make_event(reference_id="lecture-1@uni.example", resources=[room, camera])
+    upload(actor, vevent(f"X-KALTURA-RESOURCE-IDS:{camera.pk},{other.pk}"))
+    assert scheduling.resource_ids_of(event) == sorted([camera.pk, other.pk])
+
+
+def test_an_update_cannot_change_the_type(actor, make_event):
+    make_event(reference_id="lecture-1@uni.example")
+    (result,) = upload(actor, vevent("X-KALTURA-TYPE:2"))
+    assert (result.status, result.code) == ("error", "EVENT_TYPE_CANT_CHANGE")
+
+
+def test_a_series_update_regenerates_its_occurrences(actor):
+    upload(actor, weekly(count=4))
+    (result,) = upload(actor, weekly(count=6))
+    assert (result.action, len(occurrences(stored("course-1@uni")))) == ("update", 6)
+
+
+# ---------------------------------------------------------------- re-importing
+
+
+def test_importing_the_same_file_again_changes_nothing(actor, make_resource):
+    room = make_resource("Hall 1")
+    data = calendar(
+        vevent(f"X-KALTURA-RESOURCE-IDS:{room.pk}", "CATEGORIES:a, b", "DESCRIPTION:x", uid="single"),
+        weekly(f"EXDATE;TZID={BERLIN}:20261019T090000", f"X-KALTURA-RESOURCE-IDS:{room.pk}"),
+        vevent(
+            f"RECURRENCE-ID;TZID={BERLIN}:20261026T090000",
+            uid="course-1@uni",
+            summary="Moved",
+            start="DTSTART:20261026T130000Z",
+            end="DTEND:20261026T143000Z",
+        ),  # fmt: skip
+        vevent(f"RECURRENCE-ID;TZID={BERLIN}:20261102T090000", "STATUS:CANCELLED", uid="course-1@uni"),
+        vevent("STATUS:CANCELLED", uid="never-there"),
+        vevent(uid="all-day", start="DTSTART;VALUE=DATE:20261207", end=""),
+    )
+    first = import_calendar(actor, data)
+    assert {r.status for r in first} == {"ok"}, [(r.code, r.reason) for r in first]
+    snapshot = list(
+        ScheduleEvent.objects.order_by("pk").values_list("pk", "updated_at", "sequence", "status")
+    )
+    audits = AuditEntry.objects.count()
+    later = scheduling.Actor(actor.partner, actor.now + timedelta(hours=1), "alice")
+    again = import_calendar(later, data)
+    assert [r.object_id for r in again] == [r.object_id for r in first]
+    assert [r.reason for r in again if r.action == "update"] == ["unchanged"] * 4
+    assert (
+        list(ScheduleEvent.objects.order_by("pk").values_list("pk", "updated_at", "sequence", "status"))
+        == snapshot
+    )
+    assert AuditEntry.objects.count() == audits
+
+
+# ---------------------------------------------------------------- tenants
+
+
+def test_another_partners_kaltura_id_is_never_touched(actor, outsider):
+    theirs = scheduling.create_event(
+        outsider,
+        {"type": 1, "summary": "Theirs", "start": at("2026-10-07 07:00"), "end": at("2026-10-07 08:00")},
+    )
+    (result,) = upload(actor, vevent(f"X-KALTURA-ID:{theirs.pk}", summary="Mine"))
+    theirs.refresh_from_db()
+    assert (result.action, theirs.summary, theirs.sequence) == ("add", "Theirs", scheduling.next_sequence(1))
+    assert ScheduleEvent.objects.get(pk=result.object_id).partner == actor.partner
+
+
+def test_another_partners_uid_is_never_touched(actor, outsider):
+    data = {"type": 1, "summary": "Theirs", "start": at("2026-10-07 07:00"), "end": at("2026-10-07 08:00")}
+    theirs = scheduling.create_event(outsider, {**data, "reference_id": "shared@uid"})
+    results = upload(actor, vevent("STATUS:CANCELLED", uid="shared@uid"), vevent(uid=theirs.ical_uid))
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.sequence) == (EventStatus.ACTIVE, scheduling.next_sequence(1))
+    assert outcome(results) == [("cancel", "ok", "NOTHING_TO_CANCEL"), ("add", "ok", "")]
+    mine = ScheduleEvent.objects.filter(partner=actor.partner)
+    assert list(mine.values_list("ical_uid", flat=True)) == [theirs.ical_uid]
+
+
+def test_an_export_of_another_partner_imports_as_new_events(actor, outsider):
+    data = {"type": 1, "summary": "Theirs", "start": at("2026-10-07 07:00"), "end": at("2026-10-07 08:00")}
+    theirs = scheduling.create_event(outsider, data)
+    (result,) = import_calendar(actor, export([theirs]))
+    mine = ScheduleEvent.objects.get(pk=result.object_id)
+    assert (result.action, mine.partner, mine.ical_uid) == ("add", actor.partner, theirs.ical_uid)
+
+
+# ---------------------------------------------------------------- conflicts
+
+
+@pytest.fixture
+def strict(actor):
+    actor.partner.prevent_conflicts = True
+    actor.partner.save()
+    return actor
+
+
+def test_a_conflicting_row_fails_alone_when_the_partner_prevents_conflicts(strict, make_event, make_resource):
+    room = make_resource("Hall 1")
+    booked = make_event("2026-10-07 07:00", 60, resources=[room])
+    results = upload(
+        strict,
+        vevent(f"X-KALTURA-RESOURCE-IDS:{room.pk}", uid="clash"),
+        vevent(
+            f"X-KALTURA-RESOURCE-IDS:{room.pk}",
+            uid="free",
+            start="DTSTART:20261008T070000Z",
+            end="DTEND:20261008T080000Z",
+        ),
+        vevent(
+            f"X-KALTURA-RESOURCE-IDS:{room.pk}",
+            uid="clash-in-file",
+            start="DTSTART:20261008T073000Z",
+            end="DTEND:20261008T090000Z",
+        ),
+    )
+    assert outcome(results) == [
+        ("add", "error", "SCHEDULE_EVENT_RESOURCE_CONFLICT"),
+        ("add", "ok", ""),
+        ("add", "error", "SCHEDULE_EVENT_RESOURCE_CONFLICT"),
+    ]
+    assert str(booked.pk) in results[0].reason and str(results[1].object_id) in results[2].reason
+
+
+def test_a_blackout_refuses_bookings_inside_it(strict, make_event, make_resource):
+    room = make_resource("Hall 1")
+    make_event("2026-10-07 00:00", 24 * 60, type=EventType.BLACKOUT)
+    (result,) = upload(strict, vevent(f"X-KALTURA-RESOURCE-IDS:{room.pk}"))
+    assert (result.status, result.code) == ("error", "SCHEDULE_EVENT_BLACKOUT_CONFLICT")
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_ids_too_large_for_the_database_fail_their_row(actor):
+    results = upload(
+        actor,
+        vevent("X-KALTURA-ID:99999999999999999999999", uid="a"),
+        vevent("X-KALTURA-RESOURCE-IDS:99999999999999999999999", uid="b"),
+        vevent(uid="c"),
+    )
+    assert outcome(results) == [
+        ("add", "error", "ICAL_BAD_PROPERTY"), ("add", "error", "RESOURCE_NOT_FOUND"), ("add", "ok", ""),
+    ]  # fmt: skip
+
+
+def test_a_date_out_of_range_fails_its_row(actor):
+    (result,) = upload(actor, vevent(start="DTSTART;TZID=Asia/Tokyo:99991231T235900", end=""))
+    assert (result.status, result.code) == ("error", "DATE_OUT_OF_RANGE")
+
+
+def test_it_refuses_a_file_too_large(actor):
+    assert refusal(actor, calendar(vevent()), max_bytes=100) == "ICAL_TOO_LARGE"
+
+
+def test_it_refuses_a_file_that_is_not_icalendar(actor):
+    assert refusal(actor, b"Name,Start\nLecture,2026-10-07\n") == "ICAL_NOT_ICALENDAR"
+    assert refusal(actor, b"BEGIN:VCARD\r\nFN:Alice\r\nEND:VCARD\r\n") == "ICAL_NOT_ICALENDAR"
+
+
+def test_it_refuses_a_file_that_is_not_utf8(actor):
+    assert (
+        refusal(actor, calendar(vevent(summary="Vorlesung")).replace(b"Vorlesung", b"Vorl\xe9sung"))
+        == "ICAL_NOT_TEXT"
+    )
+    assert refusal(actor, calendar(vevent()) + b"\x00") == "ICAL_NOT_TEXT"
+
+
+def test_it_refuses_a_garbled_file_before_applying_anything(actor):
+    data = calendar(vevent()).replace(b"VERSION:2.0", b"this line means nothing")
+    assert refusal(actor, data) == "ICAL_MALFORMED"
+    assert refusal(actor, calendar(vevent())[:-40]) == "ICAL_MALFORMED"  # cut short
+    assert not ScheduleEvent.objects.exists()
+
+
+def test_a_garbled_line_inside_a_vevent_fails_that_row(actor):
+    results = upload(
+        actor,
+        vevent("this line means nothing", uid="bad"),
+        vevent("DTSTAMP:yesterday", uid="worse"),
+        vevent(uid="good"),
+    )
+    assert outcome(results) == [("add", "error", "ICAL_BAD_PROPERTY")] * 2 + [("add", "ok", "")]
+
+
+def test_it_refuses_too_many_events_quickly(actor):
+    data = calendar(*[vevent(uid=f"e{n}") for n in range(100_000)])
+    began = time.perf_counter()
+    assert refusal(actor, data, max_bytes=len(data)) == "ICAL_TOO_MANY_EVENTS"
+    assert time.perf_counter() - began < 1
+
+
+def test_it_refuses_a_file_of_other_components(actor):
+    data = calendar(vevent(), *["BEGIN:VTODO\r\nUID:t\r\nEND:VTODO"] * 300)
+    assert refusal(actor, data, max_events=3) == "ICAL_TOO_MANY_COMPONENTS"
+
+
+def test_it_reads_a_file_with_bare_line_feeds(actor):
+    results = import_calendar(actor, calendar(vevent()).replace(b"\r\n", b"\n"))
+    assert outcome(results) == [("add", "ok", "")]
+
+
+def test_a_file_without_events_gives_no_results(actor):
+    assert import_calendar(actor, calendar()) == []
+
+
+# ---------------------------------------------------------------- round trip (property)
+
+# Text as people type it, with what iCal must escape: commas, semicolons, backslashes, newlines.
+TEXT = st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(["\n", ",", ";", "\\", ":", '"'])
+ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC")
+
+
+@st.composite
+def generated_event(draw) -> dict:
+    start = draw(st.datetimes(datetime(2026, 1, 1), datetime(2028, 12, 31), timezones=st.just(UTC)))
+    data = {
+        "type": draw(st.sampled_from([EventType.RECORD, EventType.LIVE_STREAM, EventType.MEETING])),
+        "summary": draw(st.text(TEXT, min_size=1, max_size=256)),
+        "description": draw(st.text(TEXT, max_size=2000)),
+        "location": draw(st.text(TEXT, max_size=60)),
+        "tags": ",".join(draw(st.lists(st.text(string.ascii_lowercase, min_size=1, max_size=8), max_size=3))),
+        "start": start.replace(second=0, microsecond=0),
+        "end": start.replace(second=0, microsecond=0) + timedelta(minutes=draw(st.integers(1, 600))),
+    }
+    weekly = draw(st.none() | st.tuples(st.sampled_from(ZONES), st.integers(1, 12)))
+    if weekly:
+        data["recurrence_type"] = RecurrenceType.RECURRING
+        data["recurrence"] = {"frequency": "weeks", "count": weekly[1], "time_zone": weekly[0]}
+        # An occurrence edited on its own: cancelled, or moved and renamed.
+        data["edit"] = draw(
+            st.none()
+            | st.tuples(st.just("cancel"), st.integers(0, weekly[1] - 1))
+            | st.tuples(
+                st.just("move"),
+                st.integers(0, weekly[1] - 1),
+                st.integers(-300, 300),
+                st.text(TEXT, min_size=1, max_size=40),
+            )
+        )
+    return data
+
+
+def create(actor, data: dict) -> None:
+    """The generated event as the API would make it, with its occurrence edit."""
+    edit = data.pop("edit", None)
+    event = scheduling.create_event(actor, data)
+    if edit is None:
+        return
+    occurrence = occurrences(event)[edit[1]]
+    if edit[0] == "cancel":
+        scheduling.cancel_event(actor, occurrence.pk)
+    else:
+        moved = occurrence.start + timedelta(minutes=edit[2])
+        changes = {"start": moved, "end": moved + (occurrence.end - occurrence.start), "summary": edit[3]}
+        scheduling.update_event(actor, occurrence.pk, changes)
+
+
+MASKED = re.compile(
+    r"^(X-KALTURA-ID|X-KALTURA-PARTNER-ID|X-KALTURA-PARENT-ID|DTSTAMP|LAST-MODIFIED)([;:]).*$", re.M
+)
+
+
+def exported(partner) -> str:
+    """The partner's whole list as format=ical, unfolded, with the values that name rows masked."""
+    body = export(ScheduleEvent.objects.filter(partner=partner).order_by("start", "ical_uid"))
+    return MASKED.sub(r"\1\2*", body.decode().replace("\r\n ", ""))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(generated_event(), min_size=1, max_size=4))
+def test_an_export_imports_into_another_partner_and_exports_the_same(actor, events):
+    with transaction.atomic():
+        for data in events:
+            create(actor, data)
+        fresh = Partner.objects.create(
+            id=5001, name="Fresh", admin_secret="a", secret="b", time_zone="Asia/Tokyo"
+        )
+        results = import_calendar(scheduling.Actor(fresh, actor.now, "bob"), export_of(actor.partner))
+        assert {r.status for r in results} == {"ok"}, [r.reason for r in results if r.status != "ok"]
+        assert exported(fresh) == exported(actor.partner)
+        transaction.set_rollback(True)
+
+
+def export_of(partner) -> bytes:
+    return export(ScheduleEvent.objects.filter(partner=partner).order_by("pk"))
