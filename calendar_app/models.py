@@ -247,6 +247,8 @@ class ScheduleEvent(models.Model):
             models.Index(fields=["partner", "reference_id"]),
             # "What did this write change?" (fragments.changed) without a scan.
             models.Index(fields=["partner", "updated_at"]),
+            # iCal import matches a VEVENT's UID to the event it was exported from.
+            models.Index(fields=["partner", "ical_uid"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="end_not_before_start"),

@@ -120,7 +120,7 @@ class Case:
     params: Callable[[World], dict[str, Any]]
     expect: str  # an error code, EMPTY, OWN_ONLY or CHARLIES
     then: Callable[[Any, World], None] | None = None  # a follow-up check with the test client
-    file: bytes | None = None  # sent as the multipart file part `fileData`
+    file: bytes | Callable[[World], bytes] | None = None  # sent as the multipart file part `fileData`
 
     @property
     def id(self) -> str:
@@ -210,6 +210,34 @@ def charlies_job_finds_no_alice_room(client, world: World) -> None:
     assert (row.status, row.object_id) == ("error", None) and "alice-room" in row.reason
 
 
+def alice_vevents(world: World) -> bytes:
+    """Charlie's file names Alice's event by id and by UID, and books her room."""
+    alice = ScheduleEvent.objects.get(pk=world.event)
+    event = (
+        "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTART:20260910T090000Z\r\nDTEND:20260910T100000Z\r\n"
+        "{more}END:VEVENT\r\n"
+    )
+    vevents = [
+        event.format(uid=alice.ical_uid, more=f"SUMMARY:Taken over\r\nX-KALTURA-ID:{world.event}\r\n"),
+        event.format(uid="alice-ref", more="SUMMARY:By reference\r\nSTATUS:CANCELLED\r\n"),
+        event.format(
+            uid="in-alice-room", more=f"SUMMARY:In her room\r\nX-KALTURA-RESOURCE-IDS:{world.room}\r\n"
+        ),
+    ]
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//charlie//EN\r\n" + "".join(vevents) + "END:VCALENDAR\r\n"
+    ).encode()
+
+
+def charlies_import_touches_nothing_of_alice(client, world: World) -> None:
+    job = BulkUpload.objects.get(partner_id=202)
+    bulk_uploads.process(job.pk, job.created_at)  # what the worker does after commit
+    taken, cancelled, booked = bulk_uploads.results(BulkUpload.objects.get(pk=job.pk))
+    assert taken.status == "ok" and ScheduleEvent.objects.get(pk=taken.object_id).partner_id == 202
+    assert (cancelled.status, cancelled.object_id) == ("ok", None)  # nothing of Charlie's to cancel
+    assert (booked.status, booked.object_id) == ("error", None)
+
+
 # fmt: off
 CASES = [
     # ---- schedule events
@@ -286,6 +314,10 @@ CASES = [
       for service in ("bulkupload_bulk", "bulkupload") for verb in ("get", "abort")),
     Case("bulkupload_bulk", "list", "unfiltered", lambda w: {}, EMPTY),
     Case("bulkupload", "list", "unfiltered", lambda w: {}, EMPTY),
+    *(Case(service, verb, "alice's ids and uid", lambda w: {}, "",
+           then=charlies_import_touches_nothing_of_alice, file=alice_vevents)
+      for service, verb in (("schedule_scheduleevent", "addFromBulkUpload"),
+                            ("schedulebulkupload_schedulebulk", "addScheduleEvents"))),
     *(Case(service, verb, "under alice's room", lambda w: {}, "", then=charlies_job_finds_no_alice_room,
            file=b"*name,type,parentType,parentSystemName\nCharlie hall,location,location,alice-room\n")
       for service, verb in (("schedule_scheduleresource", "addFromBulkUpload"),
@@ -329,7 +361,8 @@ def test_it_keeps_alices_data_from_charlie(client, world, case):
     if case.file is None:
         response = post(client, case.service, case.action, params)
     else:
-        response = upload(client, case.service, case.action, params, case.file)
+        file = case.file(world) if callable(case.file) else case.file
+        response = upload(client, case.service, case.action, params, file)
     check_answer(case.expect, response)
     assert b"Alice" not in response.content
     if case.then:
