@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 from KalturaClient.Plugins.Core import KalturaBatchJobStatus, KalturaBulkUploadFilter
+from KalturaClient.Plugins.Schedule import KalturaScheduleEventFilter
+from KalturaClient.Plugins.ScheduleBulkUpload import KalturaBulkUploadICalJobData
 
-from tests.kaltura_api.builders import build, error_of, resource_ids, value
+from tests.kaltura_api.builders import build, error_of, local_time, resource_ids, value
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,3 +92,70 @@ def test_a_request_far_over_the_limit_is_refused_unread(admin_client, tmp_path, 
     settings.BULK_UPLOAD_MAX_BYTES = 10
     error = error_of(upload, admin_client, tmp_path, b"x" * (2 * 1024 * 1024))
     assert error.code == "REQUEST_TOO_LARGE"
+
+
+TERM = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//registrar//EN\r
+BEGIN:VEVENT\r
+UID:physics-101@registrar\r
+DTSTART;TZID=Europe/Berlin:20270104T090000\r
+DTEND;TZID=Europe/Berlin:20270104T103000\r
+RRULE:FREQ=WEEKLY;COUNT=4\r
+SUMMARY:Physics 101\r
+X-KALTURA-RESOURCE-IDS:{room}\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:welcome@registrar\r
+DTSTART:20270103T160000Z\r
+DTEND:20270103T170000Z\r
+SUMMARY:Welcome stream\r
+X-KALTURA-TYPE:2\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:broken@registrar\r
+SUMMARY:No start\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def upload_ical(client, tmp_path, data: str, events_type: int = 1):
+    path = tmp_path / "term.ics"
+    path.write_text(data, newline="")
+    job_data = build(KalturaBulkUploadICalJobData, eventsType=events_type)
+    with path.open("rb") as file:
+        return client.schedule.scheduleEvent.addFromBulkUpload(file, job_data)
+
+
+def test_an_ical_file_becomes_events_one_result_per_vevent(admin_client, room, tmp_path):
+    job = upload_ical(admin_client, tmp_path, TERM.format(room=room.id))
+    assert value(job.bulkUploadObjectType) == "scheduleBulkUpload.SCHEDULE_EVENT"
+    done = admin_client.bulkUpload.bulk.get(job.id)
+    assert value(done.status) == KalturaBatchJobStatus.FINISHED_PARTIALLY
+    series, welcome, broken = done.results
+    assert [value(r.status) for r in done.results] == ["2", "2", "1"]
+    assert (series.referenceId, welcome.referenceId, broken.referenceId) == (
+        "physics-101@registrar", "welcome@registrar", "broken@registrar",
+    )  # fmt: skip
+    assert type(series).__name__ == "KalturaBulkUploadResultScheduleEvent" and broken.errorDescription
+    lectures = admin_client.schedule.scheduleEvent.list(
+        build(KalturaScheduleEventFilter, parentIdEqual=int(series.objectId))
+    )
+    assert lectures.totalCount == 4
+    assert {local_time(e.startDate, "Europe/Berlin") for e in lectures.objects} == {"09:00"}
+    stream = admin_client.schedule.scheduleEvent.get(int(welcome.objectId))
+    assert type(stream).__name__ == "KalturaLiveStreamScheduleEvent"
+
+
+def test_the_same_file_again_changes_nothing(admin_client, room, tmp_path):
+    first = admin_client.bulkUpload.bulk.get(
+        upload_ical(admin_client, tmp_path, TERM.format(room=room.id)).id
+    )
+    before = admin_client.schedule.scheduleEvent.get(int(first.results[0].objectId))
+    again = admin_client.bulkUpload.bulk.get(
+        upload_ical(admin_client, tmp_path, TERM.format(room=room.id)).id
+    )
+    assert [r.objectId for r in again.results[:2]] == [r.objectId for r in first.results[:2]]
+    after = admin_client.schedule.scheduleEvent.get(before.id)
+    assert (after.updatedAt, after.sequence) == (before.updatedAt, before.sequence)
