@@ -36,3 +36,22 @@ class FileRefused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def read_text(data: bytes, *, max_bytes: int, code: str, refused: type[FileRefused] = FileRefused) -> str:
+    """An uploaded file as text, or the refusal of the whole file: too large, not UTF-8, or
+    holding NUL bytes (a binary file). A BOM, as spreadsheets and some editors write it, goes.
+    `code` prefixes the error codes: CSV_TOO_LARGE, ICAL_NOT_TEXT, ..."""
+    if len(data) > max_bytes:
+        raise refused(
+            f"{code}_TOO_LARGE", f"The file is {len(data)} bytes; at most {max_bytes} are accepted."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise refused(
+            f"{code}_NOT_TEXT", f"The file is not UTF-8 text (bad byte at offset {error.start})."
+        ) from None
+    if "\x00" in text:
+        raise refused(f"{code}_NOT_TEXT", "The file contains NUL bytes: it is not a text file.")
+    return text

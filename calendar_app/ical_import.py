@@ -46,7 +46,7 @@ from icalendar.prop import vDDDTypes
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from calendar_app import fields, recurrence, scheduling
-from calendar_app.bulk_results import FileRefused, RowResult
+from calendar_app.bulk_results import FileRefused, RowResult, read_text
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
 from calendar_app.models import (
     ClassificationType,
@@ -133,19 +133,8 @@ def import_calendar(
 def _parse(data: bytes, max_bytes: int, max_events: int) -> list[Calendar]:
     """The VCALENDARs of the file. Every refusal comes before anything is applied, and the
     cheap ones before the parser: 100,000 components are counted, not parsed."""
-    if len(data) > max_bytes:
-        raise FileRefused(
-            "ICAL_TOO_LARGE", f"The file is {len(data)} bytes; at most {max_bytes} are accepted."
-        )
+    read_text(data, max_bytes=max_bytes, code="ICAL")
     data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM, as some editors write it
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise FileRefused(
-            "ICAL_NOT_TEXT", f"The file is not UTF-8 text (bad byte at offset {error.start})."
-        ) from None
-    if "\x00" in text:
-        raise FileRefused("ICAL_NOT_TEXT", "The file contains NUL bytes: it is not a text file.")
     if not _VCALENDAR.search(data):
         raise FileRefused("ICAL_NOT_ICALENDAR", "The file is not iCalendar: it has no BEGIN:VCALENDAR line.")
     events = len(_VEVENT.findall(data))

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from calendar_app import scheduling
-from calendar_app.bulk_results import FileRefused, RowResult
+from calendar_app.bulk_results import FileRefused, RowResult, read_text
 from calendar_app.errors import NotFound, SchedulingError, ValidationFailed
 from calendar_app.models import Partner, ResourceStatus, ResourceType, ScheduleResource
 
@@ -77,17 +77,7 @@ def _read(data: bytes, max_bytes: int, max_rows: int) -> tuple[list[str], list[t
 
 
 def _decode(data: bytes, max_bytes: int) -> str:
-    if len(data) > max_bytes:
-        raise CsvRefused("CSV_TOO_LARGE", f"The file is {len(data)} bytes; at most {max_bytes} are accepted.")
-    try:
-        text = data.decode("utf-8-sig")  # a BOM, as spreadsheets write it, is dropped
-    except UnicodeDecodeError as error:
-        raise CsvRefused(
-            "CSV_NOT_TEXT", f"The file is not UTF-8 text (bad byte at offset {error.start})."
-        ) from None
-    if "\x00" in text:
-        raise CsvRefused("CSV_NOT_TEXT", "The file contains NUL bytes: it is not a text file.")
-    return text
+    return read_text(data, max_bytes=max_bytes, code="CSV", refused=CsvRefused)
 
 
 def _records(text: str):
