@@ -79,7 +79,7 @@ def vevent(
     _kaltura_properties(component, event, resource_ids, tags)
     if live_entry is not None and live_entry.type == EntryType.LIVE_STREAM:
         for field, name in LIVE_PROPERTIES:
-            component.add(name, getattr(live_entry, field))
+            component.add(name, _raw(getattr(live_entry, field)))
     return component
 
 
@@ -133,7 +133,13 @@ def _kaltura_properties(component: Event, event: ScheduleEvent, resource_ids, ta
     )
     for name, value in values:
         if value not in (None, ""):
-            component.add(name, str(value))
+            component.add(name, _raw(value))
+
+
+def _raw(value) -> str:
+    """An X-KALTURA-* value as Kaltura writes it: unescaped, so "1,2" stays a list for devices.
+    A line break would end the content line (the library refuses it): it becomes a space."""
+    return " ".join(str(value).splitlines())
 
 
 def series_zones(events: Iterable[ScheduleEvent], horizon: timedelta) -> dict[str, tuple[date, date]]:

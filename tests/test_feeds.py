@@ -159,3 +159,9 @@ def test_it_shows_nothing_of_another_partner(client, feed, outsider, make_event)
     stranger_room = scheduling.create_resource(outsider, {"type": ResourceType.LOCATION, "name": "X"})
     make_event(resources=[stranger_room], who=outsider)
     assert ids(fetch(client, feed)) == []
+
+
+def test_a_line_break_in_a_tag_cannot_break_the_feed(client, feed, room, make_event):
+    make_event(resources=[room], tags="physics,first\nyear")
+    (event,) = Calendar.from_ical(fetch(client, feed).content).walk("VEVENT")
+    assert str(event["X-KALTURA-TAGS"]) == "physics,first year"
