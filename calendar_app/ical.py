@@ -108,7 +108,10 @@ def _times(component: Event, event: ScheduleEvent, recurrence_id: bool) -> None:
     if event.is_series and event.recurrence:
         zone = ZoneInfo(event.time_zone or "UTC")
         component.add("dtstart", event.start.astimezone(zone))
-        component.add("dtend", event.end.astimezone(zone))
+        # In UTC: a wall time of the night clocks go back names two instants, and RFC 5545 reads
+        # it as the first, so a local DTEND could not carry such an end (the round-trip property
+        # test found it). DTSTART stays local: the RRULE is expanded from it.
+        component.add("dtend", event.end)
         rule = recurrence.parse(event.recurrence, default_zone=event.time_zone or "UTC")
         component.add("rrule", vRecur.from_ical(recurrence.to_rrule(rule)))
         return
