@@ -56,6 +56,14 @@ def actor(partner, now) -> scheduling.Actor:
 
 
 @pytest.fixture
+def strict(actor) -> scheduling.Actor:
+    """The actor of a partner that refuses conflicting bookings."""
+    actor.partner.prevent_conflicts = True
+    actor.partner.save()
+    return actor
+
+
+@pytest.fixture
 def outsider(outsider_partner, now) -> scheduling.Actor:
     return scheduling.Actor(partner=outsider_partner, now=now, user_id="charlie")
 

@@ -14,13 +14,6 @@ from tests.conftest import at
 
 
 @pytest.fixture
-def strict(partner):
-    partner.prevent_conflicts = True
-    partner.save()
-    return partner
-
-
-@pytest.fixture
 def room(make_resource):
     return make_resource("Room 101")
 

@@ -474,17 +474,22 @@ def test_a_cancelled_kaltura_occurrence_is_found_by_its_start(actor):
     assert [o.status for o in occurrences(stored("kaltura-ref-1"))] == [2, 1, 2]
 
 
-def test_occurrences_exported_without_their_series_import_as_single_events(actor, outsider):
-    rule = {"frequency": "weeks", "count": 2, "time_zone": BERLIN}
+def weekly_series_of(actor, count: int) -> ScheduleEvent:
+    """Another partner's weekly Berlin series, Mondays 09:00-10:30 from 12 October."""
+    rule = {"frequency": "weeks", "count": count, "time_zone": BERLIN}
     data = {
         "type": 1,
         "summary": "Theirs",
         "start": at("2026-10-12 09:00", BERLIN),
         "end": at("2026-10-12 10:30", BERLIN),
+        "recurrence_type": RecurrenceType.RECURRING,
+        "recurrence": rule,
     }
-    theirs = scheduling.create_event(
-        outsider, {**data, "recurrence_type": RecurrenceType.RECURRING, "recurrence": rule}
-    )
+    return scheduling.create_event(actor, data)
+
+
+def test_occurrences_exported_without_their_series_import_as_single_events(actor, outsider):
+    theirs = weekly_series_of(outsider, count=2)
     feed = export(occurrences(theirs))  # what devices read: recurrenceTypeIn=0,2
     first = import_calendar(actor, feed)
     again = import_calendar(actor, feed)
@@ -503,16 +508,7 @@ def test_an_occurrence_naming_a_series_by_x_kaltura_id_is_refused(actor, make_se
 
 
 def test_another_partners_edited_series_imports_with_its_occurrences_uids(actor, outsider):
-    rule = {"frequency": "weeks", "count": 3, "time_zone": BERLIN}
-    data = {
-        "type": 1,
-        "summary": "Theirs",
-        "start": at("2026-10-12 09:00", BERLIN),
-        "end": at("2026-10-12 10:30", BERLIN),
-    }
-    theirs = scheduling.create_event(
-        outsider, {**data, "recurrence_type": RecurrenceType.RECURRING, "recurrence": rule}
-    )
+    theirs = weekly_series_of(outsider, count=3)
     first, second, _ = occurrences(theirs)
     scheduling.cancel_event(outsider, first.pk)
     scheduling.update_event(
@@ -707,13 +703,6 @@ def test_an_export_of_another_partner_imports_as_new_events(actor, outsider):
 
 
 # ---------------------------------------------------------------- conflicts
-
-
-@pytest.fixture
-def strict(actor):
-    actor.partner.prevent_conflicts = True
-    actor.partner.save()
-    return actor
 
 
 def test_a_conflicting_row_fails_alone_when_the_partner_prevents_conflicts(strict, make_event, make_resource):

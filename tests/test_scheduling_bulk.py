@@ -85,13 +85,6 @@ def test_it_writes_a_chunk_in_a_few_queries(actor, make_resource, django_assert_
     assert ScheduleEventResource.objects.count() == 200
 
 
-@pytest.fixture
-def strict(actor):
-    actor.partner.prevent_conflicts = True
-    actor.partner.save()
-    return actor
-
-
 def test_it_refuses_rows_that_collide_with_stored_bookings(strict, make_event, make_resource):
     room, other = make_resource("Hall 1"), make_resource("Hall 2")
     booked = make_event("2026-09-07 09:00", resources=[room])
