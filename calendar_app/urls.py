@@ -1,0 +1,14 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from calendar_app import account_views, feed_views, views
+
+app_name = "calendar"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="calendar:week"), name="home"),
+    path("calendar/week/", views.calendar_page, {"days": 7}, name="week"),
+    path("calendar/day/", views.calendar_page, {"days": 1}, name="day"),
+    path("switch-partner/", account_views.switch_partner, name="switch_partner"),
+    path("feeds/", feed_views.feeds_page, name="feeds"),
+]
