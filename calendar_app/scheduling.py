@@ -7,6 +7,7 @@ Each public function runs in one transaction: it either applies completely or no
 
 from __future__ import annotations
 
+import enum
 import functools
 import math
 from collections import defaultdict
@@ -76,6 +77,18 @@ class Actor:
     source: str = AuditEntry.Source.SYSTEM
 
 
+class OnConflict(enum.Enum):
+    """What a write does when the event it leaves behind collides (conflicts.py)."""
+
+    PARTNER = "partner"  # refuse if the partner prevents conflicts: the API and imports
+    REFUSE = "refuse"  # refuse: the web calendar, where staff must confirm a conflict
+    BOOK_ANYWAY = "book_anyway"  # save, and audit what it collides with: that confirmation
+    IGNORE = "ignore"  # save unchecked: compound writes that check once at their end
+
+    def refuses(self, partner: Partner) -> bool:
+        return self is OnConflict.REFUSE or (self is OnConflict.PARTNER and partner.prevent_conflicts)
+
+
 def limits() -> recurrence.Limits:
     return recurrence.Limits(
         max_occurrences=settings.SCHEDULE_MAX_OCCURRENCES,
@@ -135,22 +148,28 @@ def create_event(
     data: dict[str, Any],
     *,
     resource_ids: Collection[int] = (),
-    allow_conflicts: bool = False,
+    on_conflict: OnConflict = OnConflict.PARTNER,
     ical_uid: str = "",
+    skip: Collection[datetime] = (),
 ) -> ScheduleEvent:
     """Create a single event or a series (recurrence_type RECURRING) with its occurrences.
-    `ical_uid` keeps the UID an imported VEVENT came with (else a new one is made)."""
+    `ical_uid` keeps the UID an imported VEVENT came with (else a new one is made). `skip`
+    names occurrence starts of a new series to cancel at once (a booking that leaves out the
+    dates it would collide on); they are checked against what the rule generates."""
     kind, values = _new_event_values(data)
     with transaction.atomic():
         resources = _resources(actor.partner, resource_ids)
-        _lock(actor, [r.pk for r in resources], kind, allow_conflicts)
+        _lock(actor, [r.pk for r in resources], kind, on_conflict)
         event = _new_event(actor, values, ical_uid)
         starts = _prepare_times(actor, event, values)
         event.save()
         _add_links(actor, [event], resources)
         if event.is_series:
             _regenerate(actor, event, starts)
-        _enforce(actor, event, allow_conflicts)
+            _skip_occurrences(actor, event, skip)
+        elif skip:
+            raise ValidationFailed("skip", "only a series has occurrences to skip")
+        _enforce(actor, event, on_conflict)
         _audit(actor, "create", event, None)
         fragments.changed(actor.partner.pk, actor.now)
     return event
@@ -188,7 +207,7 @@ def _new_event(actor: Actor, values: dict[str, Any], ical_uid: str) -> ScheduleE
 
 
 def update_event(
-    actor: Actor, event_id: int, changes: dict[str, Any], *, allow_conflicts: bool = False
+    actor: Actor, event_id: int, changes: dict[str, Any], *, on_conflict: OnConflict = OnConflict.PARTNER
 ) -> ScheduleEvent:
     """Partial update. On an occurrence it makes an exception that later series edits keep."""
     with transaction.atomic():
@@ -197,13 +216,13 @@ def update_event(
         if not values:
             return event  # nothing to change: no new sequence, no audit entry
         _check_recurrence_type_change(event, values)
-        _lock(actor, _resource_ids_touched(event), event.type, allow_conflicts)
+        _lock(actor, _resource_ids_touched(event), event.type, on_conflict)
         before = _snapshot(event)
         if event.is_occurrence:
             _update_occurrence(actor, event, values)
         else:
             _update_event_or_series(actor, event, values)
-        _enforce(actor, event, allow_conflicts)
+        _enforce(actor, event, on_conflict)
         _audit(actor, "update", event, before)
         fragments.changed(actor.partner.pk, actor.now)
     return event
@@ -443,6 +462,19 @@ def _regenerate(actor: Actor, series: ScheduleEvent, starts: Sequence[datetime])
     _add_links(actor, new, _resources(actor.partner, resource_ids_of(series)))
 
 
+def _skip_occurrences(actor: Actor, series: ScheduleEvent, starts: Collection[datetime]) -> None:
+    """Cancel the new series' occurrences at `starts`, as cancel_event cancels one (an EXDATE).
+    A start the rule did not generate means the caller's preview is stale: refused, not ignored."""
+    if not starts:
+        return
+    skipped = series.occurrences.filter(original_start__in=list(starts))
+    if skipped.count() != len(set(starts)):
+        raise ValidationFailed("skip", "names a date the series does not have; check the dates again")
+    skipped.update(
+        status=EventStatus.CANCELLED, is_exception=True, overridden_fields=["status"], **_stamped(actor)
+    )
+
+
 def _new_occurrence(actor: Actor, series: ScheduleEvent, start: datetime) -> ScheduleEvent:
     occurrence = ScheduleEvent(
         partner_id=series.partner_id,
@@ -552,26 +584,32 @@ def conflicts_of(event: ScheduleEvent) -> list[Conflict]:
     return found
 
 
-def _lock(actor: Actor, resource_ids: Collection[int], kind: int, allow_conflicts: bool) -> None:
-    if actor.partner.prevent_conflicts and not allow_conflicts:
+def _lock(actor: Actor, resource_ids: Collection[int], kind: int, on_conflict: OnConflict) -> None:
+    if on_conflict.refuses(actor.partner):
         conflicts.lock_for_write(actor.partner, resource_ids, blackout=kind == EventType.BLACKOUT)
 
 
-def _enforce(actor: Actor, event: ScheduleEvent, allow_conflicts: bool) -> None:
-    """Refuse the write (rolling the transaction back) if it collides and the partner prevents
-    conflicts. Blackouts are never refused: closing a date is the admin's decision."""
-    if not actor.partner.prevent_conflicts or allow_conflicts or event.type == EventType.BLACKOUT:
+def _enforce(actor: Actor, event: ScheduleEvent, on_conflict: OnConflict) -> None:
+    """Apply `on_conflict` to the event as the write leaves it: refuse the write (rolling the
+    transaction back), or record that it was booked anyway. Blackouts are never refused:
+    closing a date is the admin's decision."""
+    refuses = on_conflict.refuses(actor.partner)
+    if event.type == EventType.BLACKOUT or not (refuses or on_conflict is OnConflict.BOOK_ANYWAY):
         return
     found = conflicts_of(event)
-    if found:
+    if not found:
+        return
+    if refuses:
         raise ConflictDetected(found)
+    colliding = sorted({c.event.pk for c in found})
+    _audit(actor, "book_anyway", event, None, after={"conflicts_with": colliding})
 
 
 # ---------------------------------------------------------------- links
 
 
 def link_resource(
-    actor: Actor, event_id: int, resource_id: int, *, allow_conflicts: bool = False
+    actor: Actor, event_id: int, resource_id: int, *, on_conflict: OnConflict = OnConflict.PARTNER
 ) -> ScheduleEventResource:
     """Link a resource to an event; linking a series links every occurrence that follows it."""
     with transaction.atomic():
@@ -583,10 +621,10 @@ def link_resource(
                 code="SCHEDULE_EVENT_RESOURCE_ALREADY_EXISTS",
                 args={"EVENT_ID": event.pk, "RESOURCE_ID": resource.pk},
             )  # fmt: skip
-        _lock(actor, [resource.pk], event.type, allow_conflicts)
+        _lock(actor, [resource.pk], event.type, on_conflict)
         _add_links(actor, [event, *_followers(event)], [resource])
         _touch_for_links(actor, event)
-        _enforce(actor, event, allow_conflicts)
+        _enforce(actor, event, on_conflict)
         link = ScheduleEventResource.objects.get(event=event, resource=resource)
         _audit(actor, "link", link, None)
         fragments.changed(actor.partner.pk, actor.now)
@@ -818,7 +856,7 @@ class NewEvent:
 
 
 def create_events(
-    actor: Actor, rows: Sequence[NewEvent], *, allow_conflicts: bool = False
+    actor: Actor, rows: Sequence[NewEvent], *, on_conflict: OnConflict = OnConflict.PARTNER
 ) -> list[int | SchedulingError]:
     """create_event for each row, in order: the new event's id, or the error that refused it.
 
@@ -836,34 +874,34 @@ def create_events(
             results[index] = error
             continue
         if values["recurrence_type"] == RecurrenceType.RECURRING:
-            _flush(actor, pending, results, allow_conflicts)
-            results[index] = _create_one(actor, row, allow_conflicts)
+            _flush(actor, pending, results, on_conflict)
+            results[index] = _create_one(actor, row, on_conflict)
             continue
         pending[index] = (row, values)
         if len(pending) == CREATE_CHUNK:
-            _flush(actor, pending, results, allow_conflicts)
-    _flush(actor, pending, results, allow_conflicts)
+            _flush(actor, pending, results, on_conflict)
+    _flush(actor, pending, results, on_conflict)
     return results  # type: ignore[return-value]  # every slot is filled by now
 
 
-def _flush(actor: Actor, pending: dict, results: list, allow_conflicts: bool) -> None:
+def _flush(actor: Actor, pending: dict, results: list, on_conflict: OnConflict) -> None:
     if not pending:
         return
     chunk = dict(pending)
     pending.clear()
     try:
-        done = _create_chunk(actor, chunk, allow_conflicts)
+        done = _create_chunk(actor, chunk, on_conflict)
     except DatabaseError:
         # The chunk's transaction is rolled back: nothing of it was written.
-        done = {index: _create_one(actor, row, allow_conflicts) for index, (row, _) in chunk.items()}
+        done = {index: _create_one(actor, row, on_conflict) for index, (row, _) in chunk.items()}
     for index, result in done.items():
         results[index] = result
 
 
-def _create_one(actor: Actor, row: NewEvent, allow_conflicts: bool) -> int | SchedulingError:
+def _create_one(actor: Actor, row: NewEvent, on_conflict: OnConflict) -> int | SchedulingError:
     try:
         return create_event(
-            actor, row.data, resource_ids=row.resource_ids, allow_conflicts=allow_conflicts,
+            actor, row.data, resource_ids=row.resource_ids, on_conflict=on_conflict,
             ical_uid=row.ical_uid,
         ).pk  # fmt: skip
     except SchedulingError as error:
@@ -889,7 +927,7 @@ class _Pending:
 
 
 def _create_chunk(
-    actor: Actor, chunk: dict[int, tuple[NewEvent, dict[str, Any]]], allow_conflicts: bool
+    actor: Actor, chunk: dict[int, tuple[NewEvent, dict[str, Any]]], on_conflict: OnConflict
 ) -> dict[int, int | SchedulingError]:
     """create_event's steps for single events, each done once for the chunk, in its order:
     resources, times, lock, the rows, then (as _enforce does) their conflicts, which take the
@@ -905,7 +943,7 @@ def _create_chunk(
                 accepted[index] = _pending(actor, row, values, live)
             except SchedulingError as error:
                 results[index] = error
-        enforce = accepted and actor.partner.prevent_conflicts and not allow_conflicts
+        enforce = accepted and on_conflict.refuses(actor.partner)
         if enforce:
             blackout = any(p.is_blackout for p in accepted.values())
             linked = {pk for p in accepted.values() for pk in p.resource_ids}
@@ -1157,7 +1195,11 @@ def _live_resources(partner: Partner, resource_ids: Collection[int]):
 
 
 def replace_resources(
-    actor: Actor, event_id: int, resource_ids: Collection[int], *, allow_conflicts: bool = False
+    actor: Actor,
+    event_id: int,
+    resource_ids: Collection[int],
+    *,
+    on_conflict: OnConflict = OnConflict.PARTNER,
 ) -> None:
     """Make the event's resources exactly `resource_ids`, in one transaction: link_resource and
     unlink_resource for the difference, so each change is checked and audited as on its own."""
@@ -1168,7 +1210,30 @@ def replace_resources(
         for resource_id in sorted(linked - wanted):
             unlink_resource(actor, event.pk, resource_id)
         for resource_id in sorted(wanted - linked):
-            link_resource(actor, event.pk, resource_id, allow_conflicts=allow_conflicts)
+            link_resource(actor, event.pk, resource_id, on_conflict=on_conflict)
+
+
+def edit_booking(
+    actor: Actor,
+    event_id: int,
+    changes: dict[str, Any],
+    resource_ids: Collection[int] | None = None,
+    *,
+    on_conflict: OnConflict = OnConflict.PARTNER,
+) -> ScheduleEvent:
+    """update_event and replace_resources as one write, checked once, as it ends: dragging a
+    booking to another room's column both moves it and changes its room, and only the result
+    may collide. Each step is audited as on its own."""
+    with transaction.atomic():
+        event = get_event(actor.partner, event_id)
+        touched = set(_resource_ids_touched(event)) | set(resource_ids or ())
+        _lock(actor, touched, event.type, on_conflict)
+        if resource_ids is not None:
+            replace_resources(actor, event.pk, resource_ids, on_conflict=OnConflict.IGNORE)
+        update_event(actor, event.pk, changes, on_conflict=OnConflict.IGNORE)
+        event = get_event(actor.partner, event_id)
+        _enforce(actor, event, on_conflict)
+    return event
 
 
 def set_ical_uid(actor: Actor, event_id: int, ical_uid: str) -> ScheduleEvent:

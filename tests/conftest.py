@@ -12,6 +12,7 @@ from django.core.cache import caches
 
 from calendar_app import clock, scheduling
 from calendar_app.models import AuditEntry, EventType, Partner, RecurrenceType, ResourceType
+from calendar_app.scheduling import OnConflict
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 
@@ -107,7 +108,7 @@ def make_event(actor):
             who or actor,
             data,
             resource_ids=[r.pk for r in resources],
-            allow_conflicts=allow_conflicts,
+            on_conflict=OnConflict.BOOK_ANYWAY if allow_conflicts else OnConflict.PARTNER,
         )
 
     return build

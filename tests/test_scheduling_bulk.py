@@ -12,7 +12,7 @@ from django.forms.models import model_to_dict
 from calendar_app import scheduling
 from calendar_app.errors import ConflictDetected, DatabaseRefused, NotFound, ValidationFailed
 from calendar_app.models import AuditEntry, EventType, RecurrenceType, ScheduleEvent, ScheduleEventResource
-from calendar_app.scheduling import NewEvent
+from calendar_app.scheduling import NewEvent, OnConflict
 from tests.conftest import at
 
 
@@ -119,10 +119,12 @@ def test_blackouts_refuse_later_rows_and_are_never_refused(strict, make_event, m
     assert isinstance(blackout, int) and booking.code == "SCHEDULE_EVENT_BLACKOUT_CONFLICT"
 
 
-def test_allow_conflicts_books_anyway(strict, make_event, make_resource):
+def test_book_anyway_saves_a_conflicting_row(strict, make_event, make_resource):
     room = make_resource("Hall 1")
     make_event("2026-09-07 09:00", resources=[room])
-    (event,) = scheduling.create_events(strict, [NewEvent(lecture(), (room.pk,))], allow_conflicts=True)
+    (event,) = scheduling.create_events(
+        strict, [NewEvent(lecture(), (room.pk,))], on_conflict=OnConflict.BOOK_ANYWAY
+    )
     assert isinstance(event, int)
 
 
