@@ -13,11 +13,13 @@ staff open first (bench/week_view.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+from django.db.models import Func
 
 from calendar_app.models import (
     EventStatus,
@@ -27,6 +29,7 @@ from calendar_app.models import (
     ResourceStatus,
     ResourceType,
     ScheduleEvent,
+    ScheduleEventQuerySet,
     ScheduleResource,
 )
 from calendar_app.scheduling import MAX_SINGLE_DURATION
@@ -202,7 +205,7 @@ def build(query: Query) -> Grid:
         groups=groups,
         columns=columns,
         cells=_cells(linked, columns, blackouts, days, zone),
-        blackouts=[_bands(blackouts, day, zone) for day in days],
+        blackouts=_bands(blackouts, days, zone),
         now_line=_now_line(query.now, days, zone),
         unassigned=[_unassigned(event, zone) for event in sorted(unassigned, key=_by_start)],
         is_empty_partner=not resources,
@@ -257,8 +260,11 @@ class _Segment(NamedTuple):
     continues_after: bool
 
 
-def _segments(start: datetime, end: datetime, days: list[Day], zone: ZoneInfo) -> list[_Segment]:
-    """The days [start, end) touches within the window (a zero-length event: its start's day).
+def _segments(
+    start: datetime, end: datetime, start_local: datetime, end_local: datetime, days: list[Day]
+) -> list[_Segment]:
+    """The days [start, end) touches within the window (a zero-length event: its start's day);
+    the event overlaps the window.
 
     Top and bottom are the wall-clock minutes of start and end, so the height is the wall-clock
     difference: 01:30-03:30 is 120 minutes tall on both DST days, although it lasts one hour when
@@ -267,7 +273,6 @@ def _segments(start: datetime, end: datetime, days: list[Day], zone: ZoneInfo) -
     comes before the start's (inside the repeated hour when clocks go back) gives height 0,
     never a negative one.
     """
-    start_local, end_local = start.astimezone(zone), end.astimezone(zone)
     first_date = days[0].date
     first = max(0, (start_local.date() - first_date).days)
     last = min(len(days) - 1, (end_local.date() - first_date).days)
@@ -381,13 +386,30 @@ class _Event(NamedTuple):
     end: datetime
 
 
-class _Span(NamedTuple):
-    start: datetime
-    end: datetime
-
-
 # The columns of _Event, in its order.
 EVENT_FIELDS = ("pk", "summary", "type", "status", "recurrence_type", "parent_id", "start", "end")
+
+
+class _OffTheIndexes(Func):
+    """A column as it is; on SQLite written `+column`, the unary plus SQLite documents as a no-op
+    on any value that keeps a term off the indexes. Without ANALYZE statistics SQLite otherwise
+    takes the (partner, end) index for `end > ?` and reads every event that ends after the
+    window starts: the partner's whole future. PostgreSQL plans by its statistics."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
+
+
+def _in_window(partner: Partner, start: datetime, end: datetime, **terms) -> ScheduleEventQuerySet:
+    """The partner's events overlapping [start, end) (half-open, as ScheduleEventQuerySet.overlapping)
+    that satisfy `terms`, found by an index on their start."""
+    return (
+        ScheduleEvent.objects.for_partner(partner)
+        .alias(ends=_OffTheIndexes("end"))
+        .filter(start__lt=end, ends__gt=start, **terms)
+    )
 
 
 def _events(
@@ -396,17 +418,11 @@ def _events(
     """(event, resource id) for each link of each shown event in the window, and the events with
     no link at all: one query, links LEFT JOINed (an event without any comes back once, with
     resource NULL)."""
-    rows = (
-        ScheduleEvent.objects.for_partner(partner)
-        .filter(
-            status__in=SHOWN_STATUSES,
-            recurrence_type__in=NOT_SERIES,
-            type__in=COLUMN_EVENT_TYPES,
-            start__gte=start - LONGEST_BOOKING,
-        )
-        .overlapping(start, end)
-        .values_list(*EVENT_FIELDS, "resource_links__resource_id")
-    )
+    rows = _in_window(
+        partner, start, end,
+        status__in=SHOWN_STATUSES, recurrence_type__in=NOT_SERIES, type__in=COLUMN_EVENT_TYPES,
+        start__gte=start - LONGEST_BOOKING,
+    ).values_list(*EVENT_FIELDS, "resource_links__resource_id")  # fmt: skip
     linked, unassigned = [], []
     for *values, resource_id in rows:
         event = _Event(*values)
@@ -418,12 +434,16 @@ def _events(
 
 
 def _blackouts(partner: Partner, start: datetime, end: datetime) -> list[_Event]:
-    rows = (
-        ScheduleEvent.objects.for_partner(partner)
-        .filter(type=EventType.BLACKOUT, status=EventStatus.ACTIVE, recurrence_type__in=NOT_SERIES)
-        .overlapping(start, end)
-        .values_list(*EVENT_FIELDS)
-    )
+    # Blackouts may be long, so no lower bound on their start: the (partner, type, start) index
+    # reads the partner's blackouts up to the window's end, a few a year.
+    rows = _in_window(
+        partner,
+        start,
+        end,
+        type=EventType.BLACKOUT,
+        status=EventStatus.ACTIVE,
+        recurrence_type__in=NOT_SERIES,
+    ).values_list(*EVENT_FIELDS)
     return sorted((_Event(*row) for row in rows), key=_by_start)
 
 
@@ -435,13 +455,14 @@ def _local(event: _Event, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return event.start.astimezone(zone), event.end.astimezone(zone)
 
 
-def _bands(blackouts: list[_Event], day: Day, zone: ZoneInfo) -> list[Band]:
-    return [
-        # segment[1:]: top, height and the continues flags, in Band's order
-        Band(event.pk, event.summary, *_local(event, zone), *segment[1:])
-        for event in blackouts
-        for segment in _segments(event.start, event.end, [day], zone)
-    ]
+def _bands(blackouts: list[_Event], days: list[Day], zone: ZoneInfo) -> list[list[Band]]:
+    bands: list[list[Band]] = [[] for _ in days]
+    for event in blackouts:
+        local = _local(event, zone)
+        for segment in _segments(event.start, event.end, *local, days):
+            # segment[1:]: top, height and the continues flags, in Band's order
+            bands[segment.day].append(Band(event.pk, event.summary, *local, *segment[1:]))
+    return bands
 
 
 def _unassigned(event: _Event, zone: ZoneInfo) -> Unassigned:
@@ -449,6 +470,23 @@ def _unassigned(event: _Event, zone: ZoneInfo) -> Unassigned:
 
 
 # ---------------------------------------------------------------- placing events in cells
+
+
+class _Cut(NamedTuple):
+    """An event in local time, cut into days, with its blackout flag: worked out once however
+    many columns show it."""
+
+    event: _Event
+    start: datetime  # local
+    end: datetime  # local
+    segments: list[_Segment]
+    in_blackout: bool  # an active event overlapping an active blackout
+
+
+def _cut(event: _Event, days: list[Day], zone: ZoneInfo, blackouts: list[_Event]) -> _Cut:
+    start, end = _local(event, zone)
+    in_blackout = event.status == EventStatus.ACTIVE and any(_overlap(event, b) for b in blackouts)
+    return _Cut(event, start, end, _segments(event.start, event.end, start, end, days), in_blackout)
 
 
 def _cells(
@@ -459,29 +497,29 @@ def _cells(
     zone: ZoneInfo,
 ) -> list[list[list[Placed]]]:
     column_of = {column.resource.id: column.index for column in columns}
-    by_column: dict[int, list[_Event]] = defaultdict(list)
+    cuts: dict[int, _Cut] = {}
+    by_column: dict[int, list[_Cut]] = defaultdict(list)
     for event, resource_id in linked:
-        if resource_id in column_of:
-            by_column[column_of[resource_id]].append(event)
-    blackout_spans = [_Span(b.start, b.end) for b in blackouts]
-    segments: dict[int, list[_Segment]] = {}  # per event: an event in 3 columns is cut up once
+        index = column_of.get(resource_id)
+        if index is not None:
+            if event.pk not in cuts:
+                cuts[event.pk] = _cut(event, days, zone, blackouts)
+            by_column[index].append(cuts[event.pk])
     cells: list[list[list[Placed]]] = [[[] for _ in columns] for _ in days]
-    for index, events in by_column.items():
-        conflicted = _in_conflict(events, blackout_spans)
-        per_day: dict[int, list[tuple[_Event, _Segment]]] = defaultdict(list)
-        for event in events:
-            if event.pk not in segments:
-                segments[event.pk] = _segments(event.start, event.end, days, zone)
-            for segment in segments[event.pk]:
-                per_day[segment.day].append((event, segment))
+    for index, column_cuts in by_column.items():
+        conflicted = _resource_conflicts([cut.event for cut in column_cuts])
+        per_day: dict[int, list[tuple[_Cut, _Segment]]] = defaultdict(list)
+        for cut in column_cuts:
+            for segment in cut.segments:
+                per_day[segment.day].append((cut, segment))
         for day, placed in per_day.items():
-            cells[day][index] = _lay_out(placed, conflicted, zone)
+            cells[day][index] = _lay_out(placed, conflicted)
     return cells
 
 
-def _in_conflict(events: list[_Event], blackouts: Sequence[_Span]) -> set[int]:
-    """The active events of one column that overlap another active one of the column, or a
-    blackout; half-open, as conflicts.py defines it (back-to-back is no conflict).
+def _resource_conflicts(events: list[_Event]) -> set[int]:
+    """The active events of one column that overlap another active one of the column; half-open,
+    as conflicts.py defines it (back-to-back is no conflict).
 
     Only what the window holds is compared: an event running past the window's edge that
     collides with one wholly outside it is not flagged here (the next week's view shows it)."""
@@ -493,42 +531,38 @@ def _in_conflict(events: list[_Event], blackouts: Sequence[_Span]) -> set[int]:
                 break  # sorted by start: no later one can overlap this one
             if _overlap(event, other):
                 found.update((event.pk, other.pk))
-        if any(_overlap(event, blackout) for blackout in blackouts):
-            found.add(event.pk)
     return found
 
 
-def _overlap(a: _Event | _Span, b: _Event | _Span) -> bool:
+def _overlap(a: _Event, b: _Event) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _lay_out(placed: list[tuple[_Event, _Segment]], conflicted: set[int], zone: ZoneInfo) -> list[Placed]:
+def _lay_out(placed: list[tuple[_Cut, _Segment]], conflicted: set[int]) -> list[Placed]:
     """Overlapping events of one column and day side by side: clusters of boxes that overlap
     on screen, each event in the first lane free at its top (so a cluster needs as many lanes as
     its most boxes at one moment), every event of a cluster told how many lanes it has."""
-    placed.sort(key=lambda item: (item[1].top, -(item[1].top + item[1].height), item[0].pk))
+    placed.sort(key=lambda item: (item[1].top, -(item[1].top + item[1].height), item[0].event.pk))
     out: list[Placed] = []
-    cluster: list[tuple[_Event, _Segment, int]] = []
+    cluster: list[tuple[_Cut, _Segment, int]] = []
     lane_ends: list[int] = []  # per lane of the current cluster: where its last box ends
-    for event, segment in placed:
+    for cut, segment in placed:
         bottom = segment.top + segment.height
         if cluster and segment.top >= max(lane_ends):
-            out.extend(_placed(e, s, lane, len(lane_ends), conflicted, zone) for e, s, lane in cluster)
+            out.extend(_placed(c, s, lane, len(lane_ends), conflicted) for c, s, lane in cluster)
             cluster, lane_ends = [], []
         lane = next((n for n, lane_end in enumerate(lane_ends) if lane_end <= segment.top), len(lane_ends))
         if lane == len(lane_ends):
             lane_ends.append(bottom)
         else:
             lane_ends[lane] = bottom
-        cluster.append((event, segment, lane))
-    out.extend(_placed(e, s, lane, len(lane_ends), conflicted, zone) for e, s, lane in cluster)
+        cluster.append((cut, segment, lane))
+    out.extend(_placed(c, s, lane, len(lane_ends), conflicted) for c, s, lane in cluster)
     return out
 
 
-def _placed(
-    event: _Event, segment: _Segment, lane: int, lanes: int, conflicted: set[int], zone: ZoneInfo
-) -> Placed:
-    start, end = _local(event, zone)
+def _placed(cut: _Cut, segment: _Segment, lane: int, lanes: int, conflicted: set[int]) -> Placed:
+    event = cut.event
     return Placed(
         event_id=event.pk,
         summary=event.summary,
@@ -536,13 +570,13 @@ def _placed(
         status=event.status,
         is_occurrence=event.recurrence_type == RecurrenceType.RECURRENCE,
         parent_id=event.parent_id,
-        start=start,
-        end=end,
+        start=cut.start,
+        end=cut.end,
         top=segment.top,
         height=segment.height,
         continues_before=segment.continues_before,
         continues_after=segment.continues_after,
         lane=lane,
         lanes=lanes,
-        in_conflict=event.pk in conflicted,
+        in_conflict=event.pk in conflicted or cut.in_blackout,
     )

@@ -161,6 +161,16 @@ def test_there_is_no_now_line_outside_the_window(partner):
     assert week(partner, at("2026-09-06 23:59", BERLIN)).now_line is None
 
 
+def test_day_cells_pair_each_column_with_its_events(partner, now, room, camera, make_event):
+    booked = lecture(make_event, "2026-09-08 09:00", resources=[camera])
+    tuesday, cells, bands = week(partner, now).day_cells()[1]
+    assert tuesday.label == "Tue 8 Sep" and bands == []
+    assert [(column.resource.name, [p.event_id for p in placed]) for column, placed in cells] == [
+        ("Room 101", []),
+        ("Camera 101", [booked.pk]),
+    ]
+
+
 def test_the_rows_are_quarter_hours_labelled_on_the_hour(partner, now):
     rows = week(partner, now).rows
     assert len(rows) == 96
