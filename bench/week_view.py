@@ -22,6 +22,7 @@ Each line also gives the number of SQL queries one call makes (CaptureQueriesCon
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import sys
@@ -195,6 +196,7 @@ def timed(call: Callable[[], object], iterations: int, warmup: int) -> tuple[lis
     """Samples in ms, and the number of queries of one call."""
     for _ in range(warmup):
         call()
+    gc.collect()  # not the previous benchmark's garbage
     samples = []
     for _ in range(iterations):
         began = time.perf_counter()

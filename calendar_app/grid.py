@@ -13,7 +13,6 @@ staff open first (bench/week_view.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
@@ -194,7 +193,7 @@ def build(query: Query) -> Grid:
     groups = _groups(resources, query.location_id, query.resource_types)
     columns = [column for group in groups for column in group.columns]
     blackouts = _blackouts(query.partner, start, end)
-    linked, unassigned = _events(query.partner, start, end)
+    by_resource, unassigned = _events(query.partner, start, end)
     return Grid(
         query=query,
         zone=zone,
@@ -204,7 +203,7 @@ def build(query: Query) -> Grid:
         rows=_rows(),
         groups=groups,
         columns=columns,
-        cells=_cells(linked, columns, blackouts, days, zone),
+        cells=_cells(by_resource, columns, blackouts, days, zone),
         blackouts=_bands(blackouts, days, zone),
         now_line=_now_line(query.now, days, zone),
         unassigned=[_unassigned(event, zone) for event in sorted(unassigned, key=_by_start)],
@@ -412,25 +411,26 @@ def _in_window(partner: Partner, start: datetime, end: datetime, **terms) -> Sch
     )
 
 
-def _events(
-    partner: Partner, start: datetime, end: datetime
-) -> tuple[list[tuple[_Event, int]], list[_Event]]:
-    """(event, resource id) for each link of each shown event in the window, and the events with
-    no link at all: one query, links LEFT JOINed (an event without any comes back once, with
-    resource NULL)."""
+def _events(partner: Partner, start: datetime, end: datetime) -> tuple[dict[int, list[_Event]], list[_Event]]:
+    """The shown events in the window by resource id, and those with no resource at all: one
+    query, the links LEFT JOINed (an event without any comes back once, with resource NULL)."""
     rows = _in_window(
         partner, start, end,
         status__in=SHOWN_STATUSES, recurrence_type__in=NOT_SERIES, type__in=COLUMN_EVENT_TYPES,
         start__gte=start - LONGEST_BOOKING,
     ).values_list(*EVENT_FIELDS, "resource_links__resource_id")  # fmt: skip
-    linked, unassigned = [], []
-    for *values, resource_id in rows:
-        event = _Event(*values)
-        if resource_id is None:
+    events: dict[int, _Event] = {}  # one tuple per event, however many links it comes back with
+    by_resource: dict[int, list[_Event]] = defaultdict(list)
+    unassigned = []
+    for row in rows:
+        event = events.get(row[0])
+        if event is None:
+            event = events[row[0]] = _Event(*row[:-1])
+        if row[-1] is None:
             unassigned.append(event)
         else:
-            linked.append((event, resource_id))
-    return linked, unassigned
+            by_resource[row[-1]].append(event)
+    return by_resource, unassigned
 
 
 def _blackouts(partner: Partner, start: datetime, end: datetime) -> list[_Event]:
@@ -490,30 +490,25 @@ def _cut(event: _Event, days: list[Day], zone: ZoneInfo, blackouts: list[_Event]
 
 
 def _cells(
-    linked: Iterable[tuple[_Event, int]],
+    by_resource: dict[int, list[_Event]],
     columns: list[Column],
     blackouts: list[_Event],
     days: list[Day],
     zone: ZoneInfo,
 ) -> list[list[list[Placed]]]:
-    column_of = {column.resource.id: column.index for column in columns}
+    cells: list[list[list[Placed]]] = [[[] for _ in columns] for _ in days]
     cuts: dict[int, _Cut] = {}
-    by_column: dict[int, list[_Cut]] = defaultdict(list)
-    for event, resource_id in linked:
-        index = column_of.get(resource_id)
-        if index is not None:
+    for column in columns:
+        events = by_resource.get(column.resource.id, [])
+        conflicted = _resource_conflicts(events)
+        per_day: dict[int, list[tuple[_Cut, _Segment]]] = defaultdict(list)
+        for event in events:
             if event.pk not in cuts:
                 cuts[event.pk] = _cut(event, days, zone, blackouts)
-            by_column[index].append(cuts[event.pk])
-    cells: list[list[list[Placed]]] = [[[] for _ in columns] for _ in days]
-    for index, column_cuts in by_column.items():
-        conflicted = _resource_conflicts([cut.event for cut in column_cuts])
-        per_day: dict[int, list[tuple[_Cut, _Segment]]] = defaultdict(list)
-        for cut in column_cuts:
-            for segment in cut.segments:
-                per_day[segment.day].append((cut, segment))
+            for segment in cuts[event.pk].segments:
+                per_day[segment.day].append((cuts[event.pk], segment))
         for day, placed in per_day.items():
-            cells[day][index] = _lay_out(placed, conflicted)
+            cells[day][column.index] = _lay_out(placed, conflicted)
     return cells
 
 
