@@ -33,7 +33,7 @@ run: install
 ## make test: install, lint, run the whole suite on SQLite and on a real PostgreSQL
 test: install-dev lint test-packages test-sqlite test-postgres
 
-# Debian packages the tests talk to (Redis, sshd): installed once, if missing.
+# Debian packages the tests talk to (Redis, sshd, Chromium and fonts): installed once, if missing.
 test-packages:
 	@scripts/install-test-packages.sh
 
@@ -54,4 +54,4 @@ bench: install-dev
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3* .test-db.sqlite3* .pg-test bench/data
+	rm -rf $(VENV) db.sqlite3* .test-db.sqlite3* .pg-test bench/data test-artifacts
