@@ -2,11 +2,16 @@
 // localhost); elsewhere, or when it is refused, the address is selected for the user to copy.
 document.documentElement.classList.add("feeds-js"); // shows the Copy buttons, useless without JS
 
-function say(status, text) {
-  if (!status) return;
-  status.textContent = text;
-  clearTimeout(status.clearing);
-  status.clearing = setTimeout(() => { status.textContent = ""; }, 4000);
+// The button shows the outcome in a word; the hidden live region tells screen readers in full.
+function say(button, word, sentence) {
+  const status = button.parentElement.querySelector(".copy-status");
+  button.textContent = word;
+  if (status) status.textContent = sentence;
+  clearTimeout(button.resetting);
+  button.resetting = setTimeout(() => {
+    button.textContent = "Copy";
+    if (status) status.textContent = "";
+  }, 3000);
 }
 
 // Delegated, so that rows swapped in by htmx (after a rotation, a search) work as well.
@@ -14,14 +19,13 @@ document.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-copy]");
   if (!button) return;
   const field = document.getElementById(button.dataset.copy);
-  const status = button.parentElement.querySelector(".copy-status");
   try {
     await navigator.clipboard.writeText(field.value);
-    say(status, "Copied");
+    say(button, "Copied", "Copied");
   } catch {
     field.focus();
     field.select();
-    say(status, "Selected: press Ctrl+C (⌘C on a Mac) to copy");
+    say(button, "Selected", "Selected: press Ctrl+C (⌘C on a Mac) to copy");
   }
 });
 
