@@ -11,4 +11,5 @@ urlpatterns = [
     path("calendar/day/", views.calendar_page, {"days": 1}, name="day"),
     path("switch-partner/", account_views.switch_partner, name="switch_partner"),
     path("feeds/", feed_views.feeds_page, name="feeds"),
+    path("feeds/<int:resource_id>/rotate/", feed_views.rotate_feed, name="rotate_feed"),
 ]

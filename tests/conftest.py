@@ -11,10 +11,11 @@ import pytest
 from django.core.cache import caches
 
 from calendar_app import clock, scheduling
-from calendar_app.models import AuditEntry, EventType, Partner, RecurrenceType, ResourceType
+from calendar_app.models import AuditEntry, EventType, Membership, Partner, RecurrenceType, ResourceType
 from calendar_app.scheduling import OnConflict
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
 
 
 def at(text: str, zone: str = "UTC") -> datetime:
@@ -125,3 +126,36 @@ def make_series(make_event):
         )
 
     return build
+
+
+@pytest.fixture
+def make_member(django_user_model):
+    """A web user with `role` in `partner`; the same username again adds a membership."""
+
+    def build(partner: Partner, role: str = Membership.Role.VIEWER, username: str = "member"):
+        user, created = django_user_model.objects.get_or_create(username=username)
+        if created:
+            user.set_password(PASSWORD)
+            user.save()
+        Membership.objects.create(user=user, partner=partner, role=role)
+        return user
+
+    return build
+
+
+@pytest.fixture
+def alice(make_member, partner):
+    """The partner's admin."""
+    return make_member(partner, Membership.Role.ADMIN, "alice")
+
+
+@pytest.fixture
+def bob(make_member, partner):
+    """Alice's teammate, who may only look."""
+    return make_member(partner, Membership.Role.VIEWER, "bob")
+
+
+@pytest.fixture
+def charlie(make_member, outsider_partner):
+    """The outsider partner's admin."""
+    return make_member(outsider_partner, Membership.Role.ADMIN, "charlie")

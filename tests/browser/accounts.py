@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
+from tests.conftest import PASSWORD
+
 LOGIN_PATH = "/accounts/login/"
-PASSWORD = "correct horse battery staple"
 
 
 def signed_in(page: Page, live_server, user, password: str = PASSWORD) -> Page:

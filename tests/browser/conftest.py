@@ -10,11 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, sync_playwright
-
-from calendar_app.models import Membership
-from tests.browser.accounts import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -86,18 +82,6 @@ def _quick_password_hashing(settings):
     """PBKDF2 costs ~0.3 s per hash, twice per signed-in test (the user, the login); what these
     tests check is the pages, not the hasher (Django's advice for test suites)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def make_member(partner) -> Callable[..., User]:
-    """A user with a role in Alice's university who signs in with PASSWORD."""
-
-    def build(username: str = "alice", role: str = Membership.Role.ADMIN, partner=partner) -> User:
-        user = User.objects.create_user(username, password=PASSWORD)
-        Membership.objects.create(user=user, partner=partner, role=role)
-        return user
-
-    return build
 
 
 @pytest.fixture
