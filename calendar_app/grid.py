@@ -85,6 +85,16 @@ class Column:
     index: int  # position in Grid.columns and in each day's row of Grid.cells
     group: Group = field(repr=False)
 
+    @property
+    def label(self) -> str:
+        """The name without the group's: under "Franklin 101", "Franklin 101 camera 1" reads
+        "camera 1". The location's own column keeps its name."""
+        prefix = self.group.name
+        name = self.resource.name
+        if self.resource.type != ResourceType.LOCATION and name.startswith(prefix) and name != prefix:
+            return name[len(prefix) :].lstrip(" -–·:") or name
+        return name
+
 
 @dataclass(frozen=True)
 class Day:

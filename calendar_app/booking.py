@@ -1,0 +1,132 @@
+"""What the web calendar asks before it books: the conflicts of a proposed slot in words staff
+can act on (which resource, which event, which blackout), and for a recurring booking the state
+of each occurrence. No HTTP here; views turn requests into a `Proposal`.
+
+Conflicts are conflicts.py's, found by scheduling.check_proposal: the same answer the save
+will give, so a warning shown while dragging is the refusal the save would meet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from calendar_app import recurrence, scheduling
+from calendar_app.conflicts import Conflict, ConflictType
+from calendar_app.models import EventType, Partner, ScheduleEventResource, ScheduleResource
+
+FREE, CONFLICT, BLACKOUT = "free", "conflict", "blackout"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An unsaved booking: scheduling.create_event's `data` and resources. `ignore_ids` leaves
+    out the event being moved (and, for a series, its occurrences)."""
+
+    data: dict[str, Any]
+    resource_ids: tuple[int, ...] = ()
+    ignore_ids: tuple[int, ...] = field(default=())
+
+
+class Clash(NamedTuple):
+    """One stored event a proposal collides with, as a warning line."""
+
+    event_id: int
+    summary: str
+    is_blackout: bool
+    resources: tuple[str, ...]  # the shared resources' names; empty for a blackout
+    start: datetime  # local
+    end: datetime  # local
+
+
+class OccurrenceCheck(NamedTuple):
+    start: datetime  # local
+    end: datetime  # local
+    utc_start: datetime  # the value a "skip" checkbox sends back
+    state: str  # FREE, CONFLICT or BLACKOUT
+    clashes: list[Clash]
+
+
+def zone_of(partner: Partner) -> ZoneInfo:
+    return ZoneInfo(partner.time_zone or "UTC")
+
+
+def local_to_utc(day: date, clock_time: time, zone: ZoneInfo) -> datetime:
+    """A wall time in the partner's zone as a UTC instant (recurrence.to_utc's DST rule)."""
+    return recurrence.to_utc(datetime.combine(day, clock_time), zone)
+
+
+def clashes(actor: scheduling.Actor, proposal: Proposal) -> list[Clash]:
+    """Every stored event the proposal (each occurrence of it) collides with, once, by start."""
+    found = _conflicts(actor, proposal)
+    unique = {c.event.pk: c for c in found}
+    lines = describe(actor.partner, list(unique.values()), proposal.resource_ids)
+    return sorted(lines, key=lambda line: (line.start, line.event_id))
+
+
+def occurrences(actor: scheduling.Actor, proposal: Proposal) -> list[OccurrenceCheck]:
+    """Each slot the proposal would occupy, free or not, with what it collides with."""
+    windows = scheduling.windows_for(actor, proposal.data)
+    found = _conflicts(actor, proposal)
+    lines = {
+        line.event_id: line for line in describe(actor.partner, [c for c in found], proposal.resource_ids)
+    }
+    per_window: dict[Any, list[Clash]] = defaultdict(list)
+    for conflict in found:
+        per_window[conflict.window].append(lines[conflict.event.pk])
+    zone = zone_of(actor.partner)
+    checks = []
+    for window in windows:
+        hits = per_window.get(window, [])
+        state = BLACKOUT if any(h.is_blackout for h in hits) else CONFLICT if hits else FREE
+        checks.append(
+            OccurrenceCheck(
+                window.start.astimezone(zone), window.end.astimezone(zone), window.start, state, hits
+            )
+        )
+    return checks
+
+
+def describe(partner: Partner, found: Collection[Conflict], resource_ids: Collection[int]) -> list[Clash]:
+    """Warning lines for conflicts: the resources each shares with the proposal, by name. One
+    query for the links of all the colliding events."""
+    if not found:
+        return []
+    ids = {c.event.pk for c in found}
+    shared: dict[int, list[str]] = defaultdict(list)
+    links = (
+        ScheduleEventResource.objects.filter(event_id__in=ids, resource_id__in=list(resource_ids))
+        .order_by("resource__name")
+        .values_list("event_id", "resource__name")
+    )
+    for event_id, name in links:
+        shared[event_id].append(name)
+    zone = zone_of(partner)
+    lines = {}
+    for conflict in found:
+        event = conflict.event
+        is_blackout = event.type == EventType.BLACKOUT
+        lines[event.pk] = Clash(
+            event.pk, event.summary, is_blackout, () if is_blackout else tuple(shared[event.pk]),
+            event.start.astimezone(zone), event.end.astimezone(zone),
+        )  # fmt: skip
+    return list(lines.values())
+
+
+def resource_names(partner: Partner, resource_ids: Collection[int]) -> list[str]:
+    return list(
+        ScheduleResource.objects.for_partner(partner)
+        .filter(pk__in=list(resource_ids))
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def _conflicts(actor: scheduling.Actor, proposal: Proposal) -> list[Conflict]:
+    return scheduling.check_proposal(
+        actor, proposal.data, proposal.resource_ids, ConflictType.BOTH, proposal.ignore_ids
+    )
