@@ -88,10 +88,12 @@ class Column:
     @property
     def label(self) -> str:
         """The name without the group's: under "Franklin 101", "Franklin 101 camera 1" reads
-        "camera 1". The location's own column keeps its name."""
+        "camera 1", and the location's own column "Room" (the group's head names it)."""
         prefix = self.group.name
         name = self.resource.name
-        if self.resource.type != ResourceType.LOCATION and name.startswith(prefix) and name != prefix:
+        if self.resource.type == ResourceType.LOCATION:
+            return "Room" if self.group.location and self.group.location.id == self.resource.id else name
+        if name.startswith(prefix) and name != prefix:
             return name[len(prefix) :].lstrip(" -–·:") or name
         return name
 

@@ -16,9 +16,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app import booking, grid, recurrence, scheduling
+from calendar_app import booking, grid, grid_html, recurrence, scheduling
 from calendar_app.access import Role, member_required
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
 from calendar_app.forms import BookingForm, initial_for
@@ -52,8 +53,13 @@ def calendar_page(request: HttpRequest, days: int) -> HttpResponse:
         resource_types=_types(request.GET),
     )
     view = grid.build(query)
-    total = len(view.columns) * len(view.days)
-    context = {"section": "calendar", "grid": view, "total_columns": total, **_navigation(request, view)}
+    context = {
+        "section": "calendar",
+        "grid": view,
+        "days_html": mark_safe(grid_html.days(view, reverse("calendar:day"))),  # noqa: S308 (escaped there)
+        "total_columns": len(view.columns) * len(view.days),
+        **_navigation(request, view),
+    }
     if request.htmx and request.htmx.target == "grid":
         return render(request, "calendar_app/partials/grid.html", context)
     return render(request, "calendar_app/calendar.html", context)

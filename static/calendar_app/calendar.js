@@ -92,6 +92,15 @@
     if (suppressClick) { event.stopPropagation(); event.preventDefault(); }
   }, true);
 
+  // A booking's or blackout's details: one delegated listener for every box in the grid
+  // (grid_html.py writes no hx-get per box). Enter and Space on the focused box click it too.
+  document.addEventListener("click", (event) => {
+    const box = event.target.closest("#grid [data-event]");
+    if (!box) return;
+    const url = grid().dataset.eventUrl.replace(/\/0\/$/, `/${box.dataset.event}/`);
+    htmx.ajax("GET", url, { target: "#panel" });
+  });
+
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     if (gesture) { removeGhost(gesture); gesture = null; document.body.classList.remove("dragging"); return; }

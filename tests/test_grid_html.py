@@ -1,0 +1,33 @@
+"""The grid's days as HTML (grid_html.py): what the template would print, with every text escaped."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from calendar_app import grid, grid_html, scheduling
+from calendar_app.models import EventType, ResourceType
+from tests.conftest import NOW
+
+
+def test_texts_from_the_database_are_escaped(actor, make_resource, make_event):
+    room = make_resource('Hall "A" <1>')
+    camera = make_resource("Cam & co", type=ResourceType.CAMERA, parent_id=room.pk)
+    make_event("2026-09-07 09:00", 60, resources=[room, camera], summary="<script>alert(1)</script>")
+    make_event("2026-09-08 00:00", 120, type=EventType.BLACKOUT, summary="Closed <b>")
+    html = grid_html.days(grid.build(grid.Query(actor.partner, date(2026, 9, 7), 7, NOW)), "/calendar/day/")
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Hall &quot;A&quot; &lt;1&gt;" in html and "Cam &amp; co" in html and "Closed &lt;b&gt;" in html
+
+
+def test_each_box_carries_what_the_gestures_need(actor, make_resource, make_event):
+    room = make_resource("Hall 1")
+    berlin = "Europe/Berlin"  # the partner's zone: positions are its wall-clock minutes
+    booked = make_event("2026-09-07 09:00", 90, zone=berlin, resources=[room], summary="Lecture")
+    cancelled = make_event("2026-09-07 12:00", 30, zone=berlin, resources=[room], summary="Gone")
+    scheduling.cancel_event(actor, cancelled.pk)
+    html = grid_html.days(grid.build(grid.Query(actor.partner, date(2026, 9, 7), 1, NOW)), "/calendar/day/")
+    assert f'data-resource="{room.pk}" data-day="2026-09-07"' in html
+    assert f'data-event="{booked.pk}" data-movable="1" style="--top: 540; --height: 90;' in html
+    assert f'class="ev t1 cancelled" data-event="{cancelled.pk}" style=' in html  # not movable
+    assert 'aria-label="Gone, 12:00 to 12:30, cancelled"' in html
