@@ -123,12 +123,13 @@ class Command(BaseCommand):
                 f"{s.cancelled} lectures cancelled)."
             )
         self.stdout.write(
-            f"\nAdmin:        {url.rstrip('/')}/admin/\n"
+            f"\nCalendar:     {url.rstrip('/')}/  (sign in below)\n"
+            f"Admin:        {url.rstrip('/')}/admin/\n"
             f"  username:   {ADMIN_USERNAME}\n"
             f"  password:   {password}\n"
             f"Kaltura API:  {url.rstrip('/')}/api_v3/  (serviceUrl {url.rstrip('/')})\n"
             f"iCal feed:    {url.rstrip('/')}/feeds/{ensure_feeds(partner).token}.ics  (the first room; "
-            "every room has one, see the admin's feed tokens)\n"
+            "every room has one, see the Feeds page)\n"
             f"Partner id:   {partner.pk}\n"
             f"Admin secret: {partner.admin_secret}\n"
         )
