@@ -49,7 +49,9 @@ class BookingForm(forms.Form):
     )
     until = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     count = forms.IntegerField(label="or times", required=False, min_value=1, max_value=MAX_COUNT)
-    skip = forms.MultipleChoiceField(required=False)  # UTC starts of occurrences to leave out
+    # UTC starts of occurrences to leave out, parsed by clean_skip. Not a MultipleChoiceField:
+    # with no choices it refused every date the preview's skip boxes sent back.
+    skip = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     book_anyway = forms.BooleanField(required=False)
 
     def __init__(self, *args, partner: Partner, allow_blackout: bool = False, series: bool = True, **kwargs):

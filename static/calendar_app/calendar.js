@@ -225,10 +225,13 @@
     if (closer) closePanel();
   });
 
-  // Focus the panel's first field when it opens, so the keyboard path continues there.
+  // Focus the panel's first field when it opens, so the keyboard path continues there; a panel
+  // without fields, its first button. (One selector for both would pick the header's close
+  // button, which comes first in the document.)
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id !== "panel") return;
-    const first = event.detail.target.querySelector("input:not([type=hidden]), select, textarea, button");
+    const target = event.detail.target;
+    if (target.id !== "panel") return;
+    const first = target.querySelector("input:not([type=hidden]), select, textarea") || target.querySelector("button");
     if (first) first.focus({ preventScroll: true });
   });
 
