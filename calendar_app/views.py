@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from calendar_app import booking, grid, grid_html, recurrence, scheduling
 from calendar_app.access import Role, member_required
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
-from calendar_app.forms import BookingForm, initial_for
+from calendar_app.forms import BLACKOUT_TYPE, STAFF_TYPES, BookingForm, initial_for
 from calendar_app.models import EventStatus, EventType, ResourceType, ScheduleEvent
 from calendar_app.recurrence import WEEKDAYS
 from calendar_app.scheduling import OnConflict
@@ -34,6 +34,7 @@ TYPE_LABELS = [
     (ResourceType.CAMERA, "Cameras"),
     (ResourceType.LIVE_ENTRY, "Live entries"),
 ]
+TYPE_NAMES = dict([*STAFF_TYPES, BLACKOUT_TYPE])  # as the booking form and the legend say them
 DEFAULT_LENGTH = 60  # minutes of a booking started from a click rather than a drag
 
 
@@ -332,6 +333,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "start": event.start.astimezone(zone),
         "end": event.end.astimezone(zone),
         "series": event.parent if event.is_occurrence else None,
+        "type_label": TYPE_NAMES.get(event.type, ""),
         "resources": booking.resource_names(access.partner, scheduling.resource_ids_of(event)),
         "clashes": _current_clashes(access, event),
         "can_edit": _can_edit(access, event),
