@@ -34,6 +34,9 @@ TYPE_LABELS = [
     (ResourceType.LIVE_ENTRY, "Live entries"),
 ]
 DEFAULT_LENGTH = 60  # minutes of a booking started from a click rather than a drag
+# The dates a page or a drag may name: any booking's, and far enough from date.min and date.max
+# that a week's midnights in UTC, and the links to the weeks around it, exist.
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9000, 12, 31)
 
 
 # ---------------------------------------------------------------- pages
@@ -65,9 +68,17 @@ def _now(access, request: HttpRequest) -> datetime:
 
 def _day_param(request: HttpRequest, access) -> date:
     try:
-        return date.fromisoformat(request.GET.get("date", ""))
+        return _date(request.GET.get("date"))
     except ValueError:
         return _now(access, request).astimezone(booking.zone_of(access.partner)).date()
+
+
+def _date(value: str | None) -> date:
+    """An ISO date from FIRST_DATE to LAST_DATE; ValueError for anything else."""
+    day = date.fromisoformat(value or "")
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"the date must be between {FIRST_DATE} and {LAST_DATE}")
+    return day
 
 
 def _first_day(day: date, days: int) -> date:
@@ -140,7 +151,7 @@ def _gesture_proposal(request: HttpRequest, actor: scheduling.Actor) -> booking.
     (`event`, and `from`/`to` when it changes column)."""
     params = request.GET if request.method == "GET" else request.POST
     zone = booking.zone_of(actor.partner)
-    day = date.fromisoformat(params.get("day", ""))
+    day = _date(params.get("day"))
     start, end = _wall(day, _minute(params, "start"), zone), _wall(day, _minute(params, "end"), zone)
     event_id = _int(params.get("event"))
     if event_id is None:
@@ -256,7 +267,7 @@ def _booking_form(request: HttpRequest, *, series: bool = True, **kwargs) -> Boo
 def _drag_initial(request: HttpRequest, access) -> dict[str, Any]:
     zone = booking.zone_of(access.partner)
     try:
-        day = date.fromisoformat(request.GET.get("day", ""))
+        day = _date(request.GET.get("day"))
     except ValueError:
         day = _now(access, request).astimezone(zone).date()
     try:
