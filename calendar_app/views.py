@@ -34,9 +34,6 @@ TYPE_LABELS = [
     (ResourceType.LIVE_ENTRY, "Live entries"),
 ]
 DEFAULT_LENGTH = 60  # minutes of a booking started from a click rather than a drag
-# The dates a page or a drag may name: any booking's, and far enough from date.min and date.max
-# that a week's midnights in UTC, and the links to the weeks around it, exist.
-FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9000, 12, 31)
 
 
 # ---------------------------------------------------------------- pages
@@ -74,10 +71,10 @@ def _day_param(request: HttpRequest, access) -> date:
 
 
 def _date(value: str | None) -> date:
-    """An ISO date from FIRST_DATE to LAST_DATE; ValueError for anything else."""
+    """An ISO date the calendar takes (booking.FIRST_DATE to LAST_DATE); ValueError otherwise."""
     day = date.fromisoformat(value or "")
-    if not FIRST_DATE <= day <= LAST_DATE:
-        raise ValueError(f"the date must be between {FIRST_DATE} and {LAST_DATE}")
+    if not booking.FIRST_DATE <= day <= booking.LAST_DATE:
+        raise ValueError(f"the date must be between {booking.FIRST_DATE} and {booking.LAST_DATE}")
     return day
 
 
