@@ -126,8 +126,10 @@ def check(request: HttpRequest) -> HttpResponse:
     the gesture can colour itself without parsing HTML. Nothing is saved."""
     access = request.access
     actor = access.actor(request)
+    event_id = _int(request.GET.get("event"))
+    event = None if event_id is None else _event(access, event_id)
     try:
-        proposal = _gesture_proposal(request, actor)
+        proposal = _gesture_proposal(request, actor, event)
         found = [] if proposal.data["type"] == EventType.BLACKOUT else booking.clashes(actor, proposal)
     except (SchedulingError, ValueError) as error:
         return _conflict_partial(request, [], str(getattr(error, "message", error)))
@@ -143,18 +145,18 @@ def _conflict_partial(
     return response
 
 
-def _gesture_proposal(request: HttpRequest, actor: scheduling.Actor) -> booking.Proposal:
-    """A drag as a proposal: a new slot in some columns, or a stored event moved or resized
-    (`event`, and `from`/`to` when it changes column)."""
+def _gesture_proposal(
+    request: HttpRequest, actor: scheduling.Actor, event: ScheduleEvent | None
+) -> booking.Proposal:
+    """A drag as a proposal: a new slot in some columns (`resources`), or `event` moved or
+    resized (`from`/`to` when it changes column)."""
     params = request.GET if request.method == "GET" else request.POST
     zone = booking.zone_of(actor.partner)
     day = _date(params.get("day"))
     start, end = _wall(day, _minute(params, "start"), zone), _wall(day, _minute(params, "end"), zone)
-    event_id = _int(params.get("event"))
-    if event_id is None:
+    if event is None:
         resources = tuple(r for r in (_int(v) for v in params.getlist("resources")) if r is not None)
         return booking.Proposal({"type": EventType.RECORD, "start": start, "end": end}, resources)
-    event = scheduling.get_event(actor.partner, event_id)
     resources = _moved_resources(event, _int(params.get("from")), _int(params.get("to")))
     return booking.Proposal({"type": event.type, "start": start, "end": end}, resources, (event.pk,))
 
@@ -373,7 +375,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = form.proposal((target.pk,))
     try:
         changes = _changes(target, proposal.data, access.partner)
-        scheduling.edit_booking(
+        edited = scheduling.edit_booking(
             access.actor(request),
             target.pk,
             changes,
@@ -383,7 +385,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except SchedulingError as error:
         return _refused(request, form, error, template, **context)
     what = "the whole series" if series else "this occurrence" if target.is_occurrence else "the booking"
-    return _saved(request, f"Saved {what}: “{target.summary}”.", target)
+    return _saved(request, f"Saved {what}: “{edited.summary}”.", edited)
 
 
 def _changes(event: ScheduleEvent, data: dict[str, Any], partner) -> dict[str, Any]:
@@ -414,7 +416,7 @@ def event_move(request: HttpRequest, pk: int) -> HttpResponse:
     actor = access.actor(request)
     params = request.POST if request.method == "POST" else request.GET
     try:
-        proposal = _gesture_proposal(request, actor)
+        proposal = _gesture_proposal(request, actor, event)  # the event in the address, not a parameter
     except (SchedulingError, ValueError) as error:
         return HttpResponse(str(getattr(error, "message", error)), status=400)
     context = {"event": event, "params": params.dict(), "may_book_anyway": access.may_book_anyway}

@@ -20,6 +20,7 @@ from calendar_app.models import (
     RecurrenceType,
     ResourceType,
     ScheduleEvent,
+    ScheduleEventResource,
 )
 from calendar_app.scheduling import OnConflict
 from tests.conftest import at
@@ -704,3 +705,353 @@ def test_a_bad_booking_is_refused_on_the_form(scheduler, fields):
     response = scheduler.post(url("book"), booking(**fields))
     assert response.status_code == 422
     assert not ScheduleEvent.objects.exists()
+
+
+# ---------------------------------------------------------------- moving and resizing on the grid
+
+
+def move(client, event, column, method: str = "post", to=None, **params):
+    """Drop `event`, dragged from `column`, at params' day/start/end (in `to`'s column, if given)."""
+    data = gesture(event, **params) | {"from": column.pk, "to": (to or column).pk}
+    return getattr(client, method)(url("move", event.pk), data)
+
+
+def test_a_move_changes_the_time(scheduler, algebra, room):
+    response = move(scheduler, algebra, room, start=11 * 60, end=12 * 60)
+    assert response.status_code == 200 and response["HX-Trigger"] == "calendar-changed"
+    assert (stored(algebra).start, stored(algebra).end) == (
+        at(f"{MONDAY} 11:00", BERLIN),
+        at(f"{MONDAY} 12:00", BERLIN),
+    )
+
+
+def test_a_move_to_another_day_and_column(scheduler, algebra, room, hall):
+    move(scheduler, algebra, room, to=hall, day="2026-09-08", start=NINE, end=TEN)
+    assert stored(algebra).start == at("2026-09-08 09:00", BERLIN)
+    assert scheduling.resource_ids_of(algebra) == [hall.pk]
+
+
+def test_a_move_keeps_the_other_resources(scheduler, make_event, room, camera, hall):
+    event = lecture(make_event, resources=[room, camera])
+    move(scheduler, event, room, to=hall, start=NINE, end=TEN)
+    assert scheduling.resource_ids_of(event) == sorted([camera.pk, hall.pk])
+
+
+def test_a_resize_changes_only_the_end(scheduler, algebra, room):
+    move(scheduler, algebra, room, start=NINE, end=11 * 60 + 30)
+    assert (stored(algebra).start, stored(algebra).end) == (algebra.start, at(f"{MONDAY} 11:30", BERLIN))
+
+
+def test_a_conflicting_move_is_refused_with_the_move_panel(scheduler, make_event, algebra, room):
+    lecture(make_event, f"{MONDAY} 11:00", summary="Databases", resources=[room])
+    response = move(scheduler, algebra, room, start=10 * 60 + 30, end=11 * 60 + 30)
+    assert response.status_code == 409
+    assert "The new slot conflicts with" in text(response)
+    assert "Lovelace 101: “Databases” Mon 7 Sep 11:00–12:00" in text(response)
+    assert "Move anyway" in text(response)
+    assert stored(algebra).start == algebra.start
+
+
+def test_move_anyway_saves_it(scheduler, make_event, algebra, room):
+    lecture(make_event, f"{MONDAY} 11:00", summary="Databases", resources=[room])
+    response = move(scheduler, algebra, room, start=10 * 60 + 30, end=11 * 60 + 30, book_anyway="1")
+    assert response.status_code == 200
+    assert stored(algebra).start == at(f"{MONDAY} 10:30", BERLIN)
+    assert AuditEntry.objects.filter(action="book_anyway", object_id=str(algebra.pk)).exists()
+
+
+def test_where_conflicts_are_prevented_a_scheduler_cannot_move_anyway(
+    scheduler, prevents_conflicts, make_event, algebra, room
+):
+    lecture(make_event, f"{MONDAY} 11:00", resources=[room])
+    response = move(scheduler, algebra, room, start=10 * 60 + 30, end=11 * 60 + 30, book_anyway="1")
+    assert response.status_code == 409 and "Move anyway" not in text(response)
+    assert stored(algebra).start == algebra.start
+
+
+def test_the_move_confirmation_shows_the_conflicts_and_saves_nothing(scheduler, make_event, algebra, room):
+    lecture(make_event, f"{MONDAY} 11:00", summary="Databases", resources=[room])
+    response = move(scheduler, algebra, room, method="get", start=10 * 60 + 30, end=11 * 60 + 30)
+    assert response.status_code == 200
+    assert "Move “Algebra”?" in text(response) and "Databases" in text(response)
+    assert stored(algebra).start == algebra.start
+
+
+def test_moving_an_occurrence_moves_only_that_one(scheduler, physics, room):
+    first, second, third = occurrences(physics)
+    move(scheduler, second, room, day="2026-09-15", start=14 * 60, end=15 * 60)
+    assert [o.start for o in occurrences(physics)] == [
+        first.start,
+        at("2026-09-15 14:00", BERLIN),
+        third.start,
+    ]
+    assert stored(second).is_exception and not stored(first).is_exception
+
+
+def test_the_moved_event_is_the_one_in_the_address(scheduler, make_event, algebra, room, hall):
+    """A drop names its event twice (the address and `event`): the address decides, and the
+    event keeps its own resources."""
+    other = lecture(make_event, f"{MONDAY} 14:00", summary="Databases", resources=[hall])
+    data = {"day": MONDAY, "start": 11 * 60, "end": 12 * 60, "event": other.pk}
+    assert scheduler.post(url("move", algebra.pk), data).status_code == 200
+    assert stored(algebra).start == at(f"{MONDAY} 11:00", BERLIN)
+    assert scheduling.resource_ids_of(algebra) == [room.pk]
+    assert stored(other).start == other.start
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"day": "nonsense", "start": NINE, "end": TEN},
+        {"day": MONDAY, "start": 99999, "end": TEN},
+        {"day": MONDAY, "start": TEN, "end": NINE},
+        {"day": MONDAY, "start": 0, "end": 24 * 60 * 3},
+        {"day": "9999-12-31", "start": 0, "end": 24 * 60},
+        {"day": MONDAY},
+    ],
+)
+def test_a_bad_move_is_refused_and_changes_nothing(scheduler, algebra, room, params):
+    response = scheduler.post(url("move", algebra.pk), {**params, "event": algebra.pk})
+    assert 400 <= response.status_code < 500
+    assert (stored(algebra).start, stored(algebra).end) == (algebra.start, algebra.end)
+
+
+def test_a_cancelled_event_cannot_be_moved(scheduler, actor, algebra, room):
+    scheduling.cancel_event(actor, algebra.pk)
+    assert move(scheduler, algebra, room, start=11 * 60, end=12 * 60).status_code == 403
+
+
+# ---------------------------------------------------------------- editing
+
+
+def edit_form(client, event, scope: str = "occurrence"):
+    response = client.get(url("edit", event.pk), {"scope": scope})
+    assert response.status_code == 200
+    return response, as_posted(response.context["form"])
+
+
+def save(client, event, data: dict, scope: str = "occurrence"):
+    return client.post(url("edit", event.pk), {**data, "scope": scope, "ignore": event.pk})
+
+
+def test_the_edit_panel_shows_the_events_values(scheduler, algebra, room):
+    response, values = edit_form(scheduler, algebra)
+    assert "Edit booking" in text(response)
+    assert values == booking(
+        resources=[str(room.pk)], type=str(EventType.RECORD), template_entry=None, description=None
+    )
+
+
+def test_editing_a_booking_saves_what_changed(scheduler, algebra, room, hall):
+    _, values = edit_form(scheduler, algebra)
+    response = save(
+        scheduler,
+        algebra,
+        values | {"summary": "Linear algebra", "end_time": "10:30", "resources": [hall.pk]},
+    )
+    assert response.status_code == 200 and "Saved the booking: “Linear algebra”." in text(response)
+    assert (stored(algebra).summary, stored(algebra).end) == ("Linear algebra", at(f"{MONDAY} 10:30", BERLIN))
+    assert scheduling.resource_ids_of(algebra) == [hall.pk]
+
+
+def test_an_edit_into_a_conflict_is_refused_and_changes_nothing(scheduler, make_event, algebra, room):
+    lecture(make_event, f"{MONDAY} 11:00", summary="Databases", resources=[room])
+    _, values = edit_form(scheduler, algebra)
+    response = save(scheduler, algebra, values | {"summary": "Longer", "end_time": "11:30"})
+    assert response.status_code == 409 and "Databases" in text(response)
+    assert (stored(algebra).summary, stored(algebra).end) == ("Algebra", algebra.end)
+
+
+def test_the_type_of_a_booking_cannot_change(scheduler, algebra):
+    _, values = edit_form(scheduler, algebra)
+    response = save(scheduler, algebra, values | {"type": EventType.MEETING})
+    assert response.status_code == 422 and "a booking keeps its type" in text(response)
+    assert stored(algebra).type == EventType.RECORD
+
+
+def test_editing_an_occurrence_changes_only_that_one(scheduler, physics):
+    second = occurrences(physics)[1]
+    _, values = edit_form(scheduler, second)
+    assert "repeat" not in values  # one date: never the rule
+    save(scheduler, second, values | {"summary": "Guest lecture"})
+    assert [o.summary for o in occurrences(physics)] == ["Physics", "Guest lecture", "Physics"]
+    assert stored(second).overridden_fields == ["summary"]
+
+
+def test_an_occurrence_saved_unchanged_is_no_exception(scheduler, physics):
+    second = occurrences(physics)[1]
+    _, values = edit_form(scheduler, second)
+    assert save(scheduler, second, values).status_code == 200
+    assert not stored(second).is_exception and stored(second).overridden_fields == []
+
+
+def test_the_series_panel_shows_its_rule(scheduler, physics):
+    response, values = edit_form(scheduler, occurrences(physics)[1], scope="series")
+    assert "Edit the whole series" in text(response)
+    assert (values["day"], values["repeat"], values["weekdays"], values["count"]) == (
+        MONDAY,
+        "on",
+        ["MO"],
+        "3",
+    )
+
+
+def test_editing_the_series_changes_every_plain_occurrence(scheduler, physics):
+    first, second, third = occurrences(physics)
+    _, values = edit_form(scheduler, second)
+    save(scheduler, second, values | {"summary": "Guest lecture"})
+    _, values = edit_form(scheduler, first, scope="series")
+    assert save(scheduler, first, values | {"summary": "Physics I"}, scope="series").status_code == 200
+    assert [o.summary for o in occurrences(physics)] == ["Physics I", "Guest lecture", "Physics I"]
+    assert stored(physics).summary == "Physics I"
+
+
+def test_a_series_saved_unchanged_leaves_its_occurrences_alone(scheduler, physics):
+    before = [(o.pk, o.sequence, o.start) for o in occurrences(physics)]
+    _, values = edit_form(scheduler, physics, scope="series")
+    assert save(scheduler, physics, values, scope="series").status_code == 200
+    assert [(o.pk, o.sequence, o.start) for o in occurrences(physics)] == before
+
+
+def test_an_occurrence_moved_on_its_own_keeps_its_time_when_the_series_moves(scheduler, physics):
+    first, second, third = occurrences(physics)
+    _, values = edit_form(scheduler, second)
+    save(scheduler, second, values | {"start_time": "14:00", "end_time": "15:00"})
+    _, values = edit_form(scheduler, first, scope="series")
+    response = save(scheduler, first, values | {"start_time": "10:00", "end_time": "11:00"}, scope="series")
+    assert response.status_code == 200
+    assert [o.start for o in occurrences(physics)] == [
+        at(f"{MONDAY} 10:00", BERLIN),
+        at("2026-09-14 14:00", BERLIN),
+        at("2026-09-21 10:00", BERLIN),
+    ]
+
+
+def test_a_longer_series_gets_more_occurrences(scheduler, physics, room):
+    _, values = edit_form(scheduler, physics, scope="series")
+    save(scheduler, physics, values | {"count": "5"}, scope="series")
+    assert len(occurrences(physics)) == 5
+    assert scheduling.resource_ids_of(occurrences(physics)[4]) == [room.pk]
+
+
+# ---------------------------------------------------------------- cancelling
+
+
+def test_cancelling_a_booking(scheduler, algebra):
+    response = scheduler.post(url("cancel", algebra.pk))
+    assert response.status_code == 200 and "Cancelled the booking: “Algebra”." in text(response)
+    assert stored(algebra).status == EventStatus.CANCELLED
+
+
+def test_cancelling_an_occurrence_cancels_only_that_one(scheduler, physics):
+    second = occurrences(physics)[1]
+    assert scheduler.post(url("cancel", second.pk), {"scope": "occurrence"}).status_code == 200
+    assert [o.status for o in occurrences(physics)] == [
+        EventStatus.ACTIVE,
+        EventStatus.CANCELLED,
+        EventStatus.ACTIVE,
+    ]
+    assert stored(physics).status == EventStatus.ACTIVE
+
+
+def test_cancelling_the_series_cancels_every_occurrence(scheduler, physics):
+    second = occurrences(physics)[1]
+    response = scheduler.post(url("cancel", second.pk), {"scope": "series"})
+    assert "Cancelled the whole series: “Physics”." in text(response)
+    assert {o.status for o in occurrences(physics)} == {EventStatus.CANCELLED}
+    assert stored(physics).status == EventStatus.CANCELLED
+
+
+def test_a_cancelled_booking_cannot_be_cancelled_again(scheduler, algebra):
+    scheduler.post(url("cancel", algebra.pk))
+    assert scheduler.post(url("cancel", algebra.pk)).status_code == 403
+
+
+# ---------------------------------------------------------------- the details panel
+
+
+def details(client, event) -> str:
+    response = client.get(url("event", event.pk))
+    assert response.status_code == 200
+    return text(response)
+
+
+def test_details_show_the_times_and_resources(viewer, make_event, room, camera):
+    html = details(viewer, lecture(make_event, summary="Algebra", resources=[room, camera]))
+    assert "Monday 7 September 2026, 09:00–10:00" in html
+    assert "Lovelace 101, Lovelace 101 camera" in html
+
+
+def test_details_of_an_occurrence_name_its_series(scheduler, physics):
+    second = occurrences(physics)[1]
+    assert "Occurrence of “Physics”" in details(scheduler, second)
+    _, values = edit_form(scheduler, second)
+    save(scheduler, second, values | {"summary": "Guest lecture"})
+    assert "Occurrence of “Physics” (changed on its own)" in details(scheduler, second)
+    assert "Edit the series" in details(scheduler, second)
+
+
+def test_details_show_current_conflicts(viewer, make_event, algebra, room):
+    lecture(make_event, f"{MONDAY} 09:30", summary="Databases", resources=[room])
+    html = details(viewer, algebra)
+    assert "In conflict with" in html and "Lovelace 101: “Databases” Mon 7 Sep 09:30–10:30" in html
+
+
+def test_details_of_a_cancelled_booking_offer_no_edits(scheduler, actor, algebra):
+    scheduling.cancel_event(actor, algebra.pk)
+    html = details(scheduler, algebra)
+    assert "Cancelled" in html and "Cancel booking" not in html and "In conflict" not in html
+
+
+# ---------------------------------------------------------------- other partners
+
+
+@pytest.mark.parametrize(
+    ("method", "name"), [("get", "event"), *[(m, n) for m, n in WRITES if n in ON_AN_EVENT]]
+)
+def test_another_partners_event_is_not_found(admin, outsider_event, room, method, name):
+    data = booking(resources=[room.pk]) if (method, name) == ("post", "edit") else {}
+    response = call(admin, method, name, outsider_event, **data)
+    assert response.status_code == 404
+    assert stored(outsider_event).status == EventStatus.ACTIVE
+    assert stored(outsider_event).start == outsider_event.start
+    assert scheduling.resource_ids_of(outsider_event) == scheduling.resource_ids_of(stored(outsider_event))
+    assert not AuditEntry.objects.filter(partner_id=outsider_event.partner_id, actor="alice").exists()
+
+
+def test_another_partners_event_is_not_found_by_the_drag_check(admin, outsider_event):
+    response = admin.get(url("check"), gesture(outsider_event))
+    assert response.status_code == 404
+
+
+def test_another_partners_events_are_no_conflicts_of_mine(admin, outsider_event, room):
+    count, html = check(admin, **gesture(start=NINE, end=TEN, resources=room.pk))
+    assert count == "0" and "Secret" not in html
+
+
+def test_another_partners_resource_cannot_be_booked(admin, outsider_event, room):
+    theirs = scheduling.resource_ids_of(outsider_event)[0]
+    response = admin.post(url("book"), booking(resources=[room.pk, theirs]))
+    assert response.status_code == 422
+    assert not ScheduleEvent.objects.filter(partner_id=room.partner_id).exists()
+    assert not ScheduleEventResource.objects.filter(resource_id=theirs).exclude(event=outsider_event).exists()
+
+
+def test_another_partners_resource_cannot_be_moved_to(admin, outsider_event, algebra, room):
+    theirs = scheduling.resource_ids_of(outsider_event)[0]
+    response = admin.post(url("move", algebra.pk), gesture(algebra, **{"from": room.pk, "to": theirs}))
+    assert 400 <= response.status_code < 500
+    assert scheduling.resource_ids_of(algebra) == [room.pk]
+    assert stored(algebra).start == algebra.start
+
+
+def test_another_partners_resource_cannot_be_edited_in(admin, outsider_event, algebra):
+    theirs = scheduling.resource_ids_of(outsider_event)[0]
+    _, values = edit_form(admin, algebra)
+    assert save(admin, algebra, values | {"resources": [theirs]}).status_code == 422
+    assert not ScheduleEventResource.objects.filter(event=algebra, resource_id=theirs).exists()
+
+
+def test_another_partners_resources_are_not_offered(admin, outsider_event, room):
+    html = text(admin.get(url("book")))
+    assert "Lovelace 101" in html and "Charlie Hall 5" not in html
