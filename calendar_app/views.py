@@ -398,10 +398,11 @@ def _changes(event: ScheduleEvent, data: dict[str, Any], partner) -> dict[str, A
     changes = {
         k: v for k, v in data.items() if k not in ("type", "recurrence_type") and getattr(event, k) != v
     }
-    if event.is_series and "end" in changes:
+    if event.is_series and changes.keys() & {"start", "end"}:
+        # A series keeps a duration, not an end: moving only the start must not keep its length.
+        changes.pop("end", None)
+        changes["start"] = data["start"]
         changes["duration"] = int((data["end"] - data["start"]).total_seconds())
-        changes.pop("end")
-        changes.setdefault("start", data["start"])
     return changes
 
 

@@ -927,6 +927,23 @@ def test_an_occurrence_moved_on_its_own_keeps_its_time_when_the_series_moves(sch
     ]
 
 
+def test_a_series_starting_later_keeps_its_end(scheduler, physics):
+    _, values = edit_form(scheduler, physics, scope="series")
+    save(scheduler, physics, values | {"start_time": "09:30"}, scope="series")
+    assert {(o.end - o.start) for o in occurrences(physics)} == {timedelta(minutes=30)}
+    assert occurrences(physics)[2].end == at("2026-09-21 10:00", BERLIN)
+
+
+def test_an_occurrence_starting_later_keeps_its_end(scheduler, physics):
+    second = occurrences(physics)[1]
+    _, values = edit_form(scheduler, second)
+    save(scheduler, second, values | {"start_time": "09:30"})
+    assert (stored(second).start, stored(second).end) == (
+        at("2026-09-14 09:30", BERLIN),
+        at("2026-09-14 10:00", BERLIN),
+    )
+
+
 def test_a_longer_series_gets_more_occurrences(scheduler, physics, room):
     _, values = edit_form(scheduler, physics, scope="series")
     save(scheduler, physics, values | {"count": "5"}, scope="series")
