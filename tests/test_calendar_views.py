@@ -176,6 +176,14 @@ def test_times_are_the_partners_wall_clock(viewer, algebra):
     assert "Times in Europe/Berlin" in html
 
 
+def test_the_week_clocks_go_back_shows_each_day_on_its_wall_clock(viewer, make_event, room):
+    lecture(make_event, "2026-10-23 09:00", summary="Friday CEST", resources=[room])
+    lecture(make_event, "2026-10-25 09:00", summary="Sunday CET", resources=[room])
+    html = page(viewer, date="2026-10-19")
+    assert html.count("09:00–10:00") == 2
+    assert "Sunday CET, 09:00 to 10:00" in html
+
+
 def test_the_week_starts_on_monday(viewer, room):
     html = page(viewer, date="2026-09-10")  # a Thursday
     assert "Mon 7 Sep" in html and "Sun 13 Sep" in html
@@ -661,6 +669,12 @@ def test_the_live_check_leaves_out_skipped_dates(scheduler, busy_weeks, room):
     assert "Seminar" not in html and "Holiday" in html
 
 
+def test_the_live_check_of_an_edit_leaves_out_the_event_itself(scheduler, physics, room):
+    _, values = edit_form(scheduler, physics, scope="series")
+    response = scheduler.post(url("form_check"), values | {"ignore": physics.pk})
+    assert response["X-Conflicts"] == "0" and "Free: no conflicts" in text(response)
+
+
 def test_the_live_check_of_an_unfinished_form_says_nothing(scheduler):
     assert form_check(scheduler, day="", start_time="") == ("0", "\n")
 
@@ -694,6 +708,11 @@ def test_an_end_date_years_ahead_hits_the_series_cap(scheduler, until, message):
         {"day": "0001-01-01", "start_time": "00:00"},
         {"start_time": "25:00"},
         {"end_time": "08:00"},
+        {
+            "day": "2026-03-29",
+            "start_time": "02:30",
+            "end_time": "03:00",
+        },  # 02:30 never comes: clocks skip to 03:00
         {"repeat": "on", "weekdays": ["XX"], "count": 2},
         {"repeat": "on", "weekdays": ["MO"]},
         {"repeat": "on", "weekdays": ["MO"], "count": 2, "skip": ["not a date"]},
