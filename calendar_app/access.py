@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from calendar_app import booking, clock, scheduling
+from calendar_app import clock, scheduling
 from calendar_app.models import AuditEntry, Membership, Partner
 
 SESSION_KEY = "partner_id"
@@ -93,8 +93,8 @@ def context(request: HttpRequest) -> dict:
 
 def member_required(role: str = Role.VIEWER) -> Callable:
     """Views behind it get `request.access`; anonymous users go to the login page, members with
-    too small a role get 403, users without a membership a page that says so. Templates print
-    times in the partner's zone: the |date and |time filters convert to the active zone."""
+    too small a role get 403, users without a membership a page that says so. Templates show
+    times in the partner's zone (Django converts aware datetimes to the current zone)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
@@ -107,7 +107,7 @@ def member_required(role: str = Role.VIEWER) -> Callable:
             if not access.allows(role):
                 raise PermissionDenied(f"needs the {role} role")
             request.access = access
-            with timezone.override(booking.zone_of(access.partner)):
+            with timezone.override(access.partner.time_zone or "UTC"):
                 return view(request, *args, **kwargs)
 
         return wrapped

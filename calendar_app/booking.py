@@ -20,6 +20,9 @@ from calendar_app.conflicts import Conflict, ConflictType
 from calendar_app.models import EventType, Partner, ScheduleEventResource, ScheduleResource
 
 FREE, CONFLICT, BLACKOUT = "free", "conflict", "blackout"
+# The dates the calendar takes: any booking's, and far enough from date.min and date.max that
+# a week's midnights in UTC, the day after an end date, and the weeks around a page exist.
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9000, 12, 31)
 
 
 @dataclass(frozen=True)

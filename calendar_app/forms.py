@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from calendar_app import booking
 from calendar_app.models import (
@@ -30,12 +31,13 @@ STAFF_TYPES = [
     (EventType.MEETING, "Meeting"),
 ]
 BLACKOUT_TYPE = (EventType.BLACKOUT, "Blackout")
+DATES = [MinValueValidator(booking.FIRST_DATE), MaxValueValidator(booking.LAST_DATE)]
 
 
 class BookingForm(forms.Form):
     summary = forms.CharField(max_length=256)
     type = forms.TypedChoiceField(coerce=int, choices=STAFF_TYPES, initial=EventType.RECORD)
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=DATES)
     start_time = forms.TimeField(label="Start", widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
     end_time = forms.TimeField(label="End", widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
     resources = forms.TypedMultipleChoiceField(
@@ -47,10 +49,12 @@ class BookingForm(forms.Form):
     weekdays = forms.MultipleChoiceField(
         label="On", required=False, choices=list(WEEKDAY_LABELS.items()), widget=forms.CheckboxSelectMultiple
     )
-    until = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DATES
+    )
     count = forms.IntegerField(label="or times", required=False, min_value=1, max_value=MAX_COUNT)
-    # UTC starts of occurrences to leave out, parsed by clean_skip. Not a MultipleChoiceField:
-    # with no choices it refused every date the preview's skip boxes sent back.
+    # UTC starts of occurrences to leave out, as the preview's checkboxes send them back: any
+    # value is taken here (a choice field would refuse them all) and parsed by clean_skip.
     skip = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     book_anyway = forms.BooleanField(required=False)
 
@@ -68,8 +72,10 @@ class BookingForm(forms.Form):
 
     def clean_skip(self) -> list[datetime]:
         try:
-            return [datetime.fromisoformat(value).astimezone(UTC) for value in self.cleaned_data["skip"]]
-        except ValueError:
+            return [
+                datetime.fromisoformat(value).astimezone(UTC) for value in self.cleaned_data["skip"] or ()
+            ]
+        except (TypeError, ValueError):
             raise forms.ValidationError("The dates to skip are not valid; check the dates again.") from None
 
     def clean(self) -> dict[str, Any]:

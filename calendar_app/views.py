@@ -72,9 +72,17 @@ def _now(access, request: HttpRequest) -> datetime:
 
 def _day_param(request: HttpRequest, access) -> date:
     try:
-        return date.fromisoformat(request.GET.get("date", ""))
+        return _date(request.GET.get("date"))
     except ValueError:
         return _now(access, request).astimezone(booking.zone_of(access.partner)).date()
+
+
+def _date(value: str | None) -> date:
+    """An ISO date the calendar takes (booking.FIRST_DATE to LAST_DATE); ValueError otherwise."""
+    day = date.fromisoformat(value or "")
+    if not booking.FIRST_DATE <= day <= booking.LAST_DATE:
+        raise ValueError(f"the date must be between {booking.FIRST_DATE} and {booking.LAST_DATE}")
+    return day
 
 
 def _first_day(day: date, days: int) -> date:
@@ -125,8 +133,10 @@ def check(request: HttpRequest) -> HttpResponse:
     the gesture can colour itself without parsing HTML. Nothing is saved."""
     access = request.access
     actor = access.actor(request)
+    event_id = _int(request.GET.get("event"))
+    event = None if event_id is None else _event(access, event_id)
     try:
-        proposal = _gesture_proposal(request, actor)
+        proposal = _gesture_proposal(request, actor, event)
         found = [] if proposal.data["type"] == EventType.BLACKOUT else booking.clashes(actor, proposal)
     except (SchedulingError, ValueError) as error:
         return _conflict_partial(request, [], str(getattr(error, "message", error)))
@@ -142,18 +152,18 @@ def _conflict_partial(
     return response
 
 
-def _gesture_proposal(request: HttpRequest, actor: scheduling.Actor) -> booking.Proposal:
-    """A drag as a proposal: a new slot in some columns, or a stored event moved or resized
-    (`event`, and `from`/`to` when it changes column)."""
+def _gesture_proposal(
+    request: HttpRequest, actor: scheduling.Actor, event: ScheduleEvent | None
+) -> booking.Proposal:
+    """A drag as a proposal: a new slot in some columns (`resources`), or `event` moved or
+    resized (`from`/`to` when it changes column)."""
     params = request.GET if request.method == "GET" else request.POST
     zone = booking.zone_of(actor.partner)
-    day = date.fromisoformat(params.get("day", ""))
+    day = _date(params.get("day"))
     start, end = _wall(day, _minute(params, "start"), zone), _wall(day, _minute(params, "end"), zone)
-    event_id = _int(params.get("event"))
-    if event_id is None:
+    if event is None:
         resources = tuple(r for r in (_int(v) for v in params.getlist("resources")) if r is not None)
         return booking.Proposal({"type": EventType.RECORD, "start": start, "end": end}, resources)
-    event = scheduling.get_event(actor.partner, event_id)
     resources = _moved_resources(event, _int(params.get("from")), _int(params.get("to")))
     return booking.Proposal({"type": event.type, "start": start, "end": end}, resources, (event.pk,))
 
@@ -263,7 +273,7 @@ def _booking_form(request: HttpRequest, *, series: bool = True, **kwargs) -> Boo
 def _drag_initial(request: HttpRequest, access) -> dict[str, Any]:
     zone = booking.zone_of(access.partner)
     try:
-        day = date.fromisoformat(request.GET.get("day", ""))
+        day = _date(request.GET.get("day"))
     except ValueError:
         day = _now(access, request).astimezone(zone).date()
     try:
@@ -373,7 +383,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = form.proposal((target.pk,))
     try:
         changes = _changes(target, proposal.data, access.partner)
-        scheduling.edit_booking(
+        edited = scheduling.edit_booking(
             access.actor(request),
             target.pk,
             changes,
@@ -383,7 +393,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except SchedulingError as error:
         return _refused(request, form, error, template, **context)
     what = "the whole series" if series else "this occurrence" if target.is_occurrence else "the booking"
-    return _saved(request, f"Saved {what}: “{target.summary}”.", target)
+    return _saved(request, f"Saved {what}: “{edited.summary}”.", edited)
 
 
 def _changes(event: ScheduleEvent, data: dict[str, Any], partner) -> dict[str, Any]:
@@ -396,10 +406,11 @@ def _changes(event: ScheduleEvent, data: dict[str, Any], partner) -> dict[str, A
     changes = {
         k: v for k, v in data.items() if k not in ("type", "recurrence_type") and getattr(event, k) != v
     }
-    if event.is_series and "end" in changes:
+    if event.is_series and changes.keys() & {"start", "end"}:
+        # A series keeps a duration, not an end: moving only the start must not keep its length.
+        changes.pop("end", None)
+        changes["start"] = data["start"]
         changes["duration"] = int((data["end"] - data["start"]).total_seconds())
-        changes.pop("end")
-        changes.setdefault("start", data["start"])
     return changes
 
 
@@ -414,7 +425,7 @@ def event_move(request: HttpRequest, pk: int) -> HttpResponse:
     actor = access.actor(request)
     params = request.POST if request.method == "POST" else request.GET
     try:
-        proposal = _gesture_proposal(request, actor)
+        proposal = _gesture_proposal(request, actor, event)  # the event in the address, not a parameter
     except (SchedulingError, ValueError) as error:
         return HttpResponse(str(getattr(error, "message", error)), status=400)
     context = {"event": event, "params": params.dict(), "may_book_anyway": access.may_book_anyway}
