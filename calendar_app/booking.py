@@ -2,8 +2,9 @@
 can act on (which resource, which event, which blackout), and for a recurring booking the state
 of each occurrence. No HTTP here; views turn requests into a `Proposal`.
 
-Conflicts are conflicts.py's, found by scheduling.check_proposal: the same answer the save
-will give, so a warning shown while dragging is the refusal the save would meet.
+Conflicts are conflicts.py's, over the slots scheduling.windows_for expands (what
+scheduling.check_proposal does): the same answer the save will give, so a warning shown while
+dragging is the refusal the save would meet.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from datetime import date, datetime, time
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from calendar_app import recurrence, scheduling
-from calendar_app.conflicts import Conflict, ConflictType
+from calendar_app import conflicts, recurrence, scheduling
+from calendar_app.conflicts import Conflict, ConflictType, Window
 from calendar_app.models import EventType, Partner, ScheduleEventResource, ScheduleResource
 
 FREE, CONFLICT, BLACKOUT = "free", "conflict", "blackout"
@@ -63,21 +64,22 @@ def local_to_utc(day: date, clock_time: time, zone: ZoneInfo) -> datetime:
     return recurrence.to_utc(datetime.combine(day, clock_time), zone)
 
 
-def clashes(actor: scheduling.Actor, proposal: Proposal) -> list[Clash]:
-    """Every stored event the proposal (each occurrence of it) collides with, once, by start."""
-    found = _conflicts(actor, proposal)
-    unique = {c.event.pk: c for c in found}
-    lines = describe(actor.partner, list(unique.values()), proposal.resource_ids)
-    return sorted(lines, key=lambda line: (line.start, line.event_id))
+def clashes(actor: scheduling.Actor, proposal: Proposal, skip: Collection[datetime] = ()) -> list[Clash]:
+    """Every stored event the proposal collides with, once, by start: over each occurrence but
+    those starting at `skip` (UTC; the dates a recurring booking leaves out)."""
+    if proposal.data["type"] == EventType.BLACKOUT:
+        return []  # never refused: nothing to warn about
+    skipped = set(skip)
+    found = _conflicts(actor, proposal, scheduling.windows_for(actor, proposal.data))
+    unique = {c.event.pk: c for c in found if c.window.start not in skipped}
+    return describe(actor.partner, list(unique.values()), proposal.resource_ids)
 
 
 def occurrences(actor: scheduling.Actor, proposal: Proposal) -> list[OccurrenceCheck]:
     """Each slot the proposal would occupy, free or not, with what it collides with."""
     windows = scheduling.windows_for(actor, proposal.data)
-    found = _conflicts(actor, proposal)
-    lines = {
-        line.event_id: line for line in describe(actor.partner, [c for c in found], proposal.resource_ids)
-    }
+    found = _conflicts(actor, proposal, windows)
+    lines = {line.event_id: line for line in describe(actor.partner, found, proposal.resource_ids)}
     per_window: dict[Any, list[Clash]] = defaultdict(list)
     for conflict in found:
         per_window[conflict.window].append(lines[conflict.event.pk])
@@ -95,8 +97,8 @@ def occurrences(actor: scheduling.Actor, proposal: Proposal) -> list[OccurrenceC
 
 
 def describe(partner: Partner, found: Collection[Conflict], resource_ids: Collection[int]) -> list[Clash]:
-    """Warning lines for conflicts: the resources each shares with the proposal, by name. One
-    query for the links of all the colliding events."""
+    """Warning lines for conflicts, one per colliding event, by start: the resources each shares
+    with the proposal, by name. One query for the links of all the colliding events."""
     if not found:
         return []
     ids = {c.event.pk for c in found}
@@ -117,7 +119,7 @@ def describe(partner: Partner, found: Collection[Conflict], resource_ids: Collec
             event.pk, event.summary, is_blackout, () if is_blackout else tuple(shared[event.pk]),
             event.start.astimezone(zone), event.end.astimezone(zone),
         )  # fmt: skip
-    return list(lines.values())
+    return sorted(lines.values(), key=lambda line: (line.start, line.event_id))
 
 
 def resource_names(partner: Partner, resource_ids: Collection[int]) -> list[str]:
@@ -129,7 +131,11 @@ def resource_names(partner: Partner, resource_ids: Collection[int]) -> list[str]
     )
 
 
-def _conflicts(actor: scheduling.Actor, proposal: Proposal) -> list[Conflict]:
-    return scheduling.check_proposal(
-        actor, proposal.data, proposal.resource_ids, ConflictType.BOTH, proposal.ignore_ids
+def _conflicts(actor: scheduling.Actor, proposal: Proposal, windows: list[Window]) -> list[Conflict]:
+    """scheduling.check_proposal for windows already expanded (expanding a rule is the costly part),
+    and nothing for a blackout, which is never refused."""
+    if proposal.data["type"] == EventType.BLACKOUT:
+        return []
+    return conflicts.find(
+        actor.partner, windows, proposal.resource_ids, ConflictType.BOTH, proposal.ignore_ids
     )

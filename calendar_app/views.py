@@ -137,7 +137,7 @@ def check(request: HttpRequest) -> HttpResponse:
     event = None if event_id is None else _event(access, event_id)
     try:
         proposal = _gesture_proposal(request, actor, event)
-        found = [] if proposal.data["type"] == EventType.BLACKOUT else booking.clashes(actor, proposal)
+        found = booking.clashes(actor, proposal)
     except (SchedulingError, ValueError) as error:
         return _conflict_partial(request, [], str(getattr(error, "message", error)))
     return _conflict_partial(request, found, "")
@@ -203,10 +203,10 @@ def book(request: HttpRequest) -> HttpResponse:
     access = request.access
     if request.method == "GET":
         form = _booking_form(request, initial=_drag_initial(request, access))
-        return _panel(request, "calendar_app/partials/booking_panel.html", {"form": form})
+        return render(request, "calendar_app/partials/booking_panel.html", {"form": form})
     form = _booking_form(request, data=request.POST)
     if not form.is_valid():
-        return _panel(request, "calendar_app/partials/booking_panel.html", {"form": form}, status=422)
+        return render(request, "calendar_app/partials/booking_panel.html", {"form": form}, status=422)
     proposal = form.proposal()
     try:
         event = scheduling.create_event(
@@ -226,16 +226,13 @@ def preview(request: HttpRequest) -> HttpResponse:
     form = _booking_form(request, data=request.POST)
     if not form.is_valid():
         return render(request, "calendar_app/partials/occurrences.html", {"form": form, "checks": None})
-    ignore = tuple(i for i in (_int(request.POST.get("ignore")),) if i is not None)
-    proposal = form.proposal(ignore)
+    proposal = form.proposal(_ignored(request))
     try:
         checks = booking.occurrences(access.actor(request), proposal)
     except SchedulingError as error:
         return render(
             request, "calendar_app/partials/occurrences.html", {"form": form, "error": error.message}
         )
-    if proposal.data["type"] == EventType.BLACKOUT:
-        checks = [c._replace(state=booking.FREE, clashes=[]) for c in checks]
     skipped = {s.isoformat() for s in form.cleaned_data.get("skip") or ()}
     context = {"form": form, "checks": checks, "skipped": skipped, "fresh": "previewed" not in request.POST}
     return render(request, "calendar_app/partials/occurrences.html", context)
@@ -252,17 +249,18 @@ def form_check(request: HttpRequest) -> HttpResponse:
     form = _booking_form(request, data=data)
     if not form.is_valid():
         return _conflict_partial(request, [], "", checked=False)
-    ignore = tuple(i for i in (_int(request.POST.get("ignore")),) if i is not None)
-    proposal = form.proposal(ignore)
-    if proposal.data["type"] == EventType.BLACKOUT:
-        return _conflict_partial(request, [], "")
+    proposal = form.proposal(_ignored(request))
     try:
-        checks = booking.occurrences(access.actor(request), proposal)
+        found = booking.clashes(access.actor(request), proposal, form.cleaned_data.get("skip") or ())
     except SchedulingError as error:
         return _conflict_partial(request, [], error.message)
-    skipped = set(form.cleaned_data.get("skip") or ())
-    found = {c.event_id: c for check in checks if check.utc_start not in skipped for c in check.clashes}
-    return _conflict_partial(request, sorted(found.values(), key=lambda c: (c.start, c.event_id)), "")
+    return _conflict_partial(request, found, "")
+
+
+def _ignored(request: HttpRequest) -> tuple[int, ...]:
+    """The event an edit panel checks for (its own slots are not conflicts)."""
+    event_id = _int(request.POST.get("ignore"))
+    return () if event_id is None else (event_id,)
 
 
 def _booking_form(request: HttpRequest, *, series: bool = True, **kwargs) -> BookingForm:
@@ -302,23 +300,16 @@ def _policy(request: HttpRequest, form: BookingForm) -> OnConflict:
     return OnConflict.REFUSE
 
 
-def _panel(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    context = {"may_book_anyway": request.access.may_book_anyway, **context}
-    return render(request, template, context, status=status)
-
-
 def _refused(request: HttpRequest, form: BookingForm, error: SchedulingError, template: str, **context):
     """The panel again, with the error: conflicts as warning lines, bad fields on the field."""
     if isinstance(error, ConflictDetected):
-        clashes = booking.describe(
-            request.access.partner, error.conflicts, form.cleaned_data.get("resources", [])
-        )
-        context["clashes"] = sorted(clashes, key=lambda c: (c.start, c.event_id))
+        resources = form.cleaned_data.get("resources", [])
+        context["clashes"] = booking.describe(request.access.partner, error.conflicts, resources)
     elif isinstance(error, ValidationFailed) and error.field in form.fields:
         form.add_error(error.field, error.message)
     else:
         form.add_error(None, error.message)
-    return _panel(request, template, {"form": form, **context}, status=409 if "clashes" in context else 422)
+    return render(request, template, {"form": form, **context}, status=409 if "clashes" in context else 422)
 
 
 def _saved(request: HttpRequest, message: str, event: ScheduleEvent | None = None) -> HttpResponse:
@@ -354,9 +345,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _current_clashes(access, event: ScheduleEvent) -> list[booking.Clash]:
     if event.status != EventStatus.ACTIVE or event.type == EventType.BLACKOUT:
         return []
-    found = scheduling.conflicts_of(event)
-    clashes = booking.describe(access.partner, found, scheduling.resource_ids_of(event))
-    return sorted(clashes, key=lambda c: (c.start, c.event_id))
+    return booking.describe(access.partner, scheduling.conflicts_of(event), scheduling.resource_ids_of(event))
 
 
 @require_http_methods(["GET", "POST"])
@@ -374,12 +363,12 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"event": target, "scope": scope, "series": series}
     if request.method == "GET":
         initial = initial_for(target, scheduling.resource_ids_of(target), zone)
-        return _panel(
+        return render(
             request, template, {**context, "form": _booking_form(request, series=series, initial=initial)}
         )
     form = _booking_form(request, series=series, data=request.POST)
     if not form.is_valid():
-        return _panel(request, template, {**context, "form": form}, status=422)
+        return render(request, template, {**context, "form": form}, status=422)
     proposal = form.proposal((target.pk,))
     try:
         changes = _changes(target, proposal.data, access.partner)
@@ -428,7 +417,7 @@ def event_move(request: HttpRequest, pk: int) -> HttpResponse:
         proposal = _gesture_proposal(request, actor, event)  # the event in the address, not a parameter
     except (SchedulingError, ValueError) as error:
         return HttpResponse(str(getattr(error, "message", error)), status=400)
-    context = {"event": event, "params": params.dict(), "may_book_anyway": access.may_book_anyway}
+    context = {"event": event, "params": params.dict()}
     if request.method == "GET":
         context["clashes"] = booking.clashes(actor, proposal)
         return render(request, "calendar_app/partials/move_panel.html", context)
@@ -440,8 +429,7 @@ def event_move(request: HttpRequest, pk: int) -> HttpResponse:
             on_conflict=OnConflict.BOOK_ANYWAY if anyway else OnConflict.REFUSE,
         )  # fmt: skip
     except ConflictDetected as error:
-        clashes = booking.describe(access.partner, error.conflicts, proposal.resource_ids)
-        context["clashes"] = sorted(clashes, key=lambda c: (c.start, c.event_id))
+        context["clashes"] = booking.describe(access.partner, error.conflicts, proposal.resource_ids)
         return render(request, "calendar_app/partials/move_panel.html", context, status=409)
     except SchedulingError as error:
         return render(
@@ -477,12 +465,9 @@ def event_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _event(access, pk: int) -> ScheduleEvent:
     try:
-        event = scheduling.get_event(access.partner, pk)
+        return scheduling.get_event(access.partner, pk)  # deleted events are not found either
     except NotFound:
         raise Http404("no such event") from None
-    if event.status == EventStatus.DELETED:
-        raise Http404("no such event")
-    return event
 
 
 def _can_edit(access, event: ScheduleEvent) -> bool:
