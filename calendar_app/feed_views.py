@@ -5,7 +5,6 @@ The feeds themselves are served by feeds.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,9 +16,9 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from calendar_app import clock, scheduling
+from calendar_app import clock, feeds, scheduling
 from calendar_app.access import Access, member_required
-from calendar_app.models import FeedToken, Membership, Partner, ResourceStatus, ScheduleResource
+from calendar_app.models import FeedToken, Membership, ResourceStatus, ScheduleResource
 
 
 class MemberRequest(HttpRequest):
@@ -51,28 +50,12 @@ def feeds_page(request: MemberRequest) -> HttpResponse:
     partner, q = request.access.partner, request.GET.get("q", "").strip()
     active = ScheduleResource.objects.for_partner(partner).filter(status=ResourceStatus.ACTIVE)
     resources = list(active.select_related("feed"))
-    ensure_feeds(partner, resources, clock.now())
+    feeds.ensure_tokens(partner, resources, clock.now())
     rows, count = tree(request, resources, q)
     context = {"section": "feeds", "rows": rows, "count": count, "q": q}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "calendar_app/partials/feed_list.html", context)
     return render(request, "calendar_app/feeds.html", context)
-
-
-def ensure_feeds(partner: Partner, resources: list[ScheduleResource], now: datetime) -> None:
-    """Give the resources that have no feed token one, in one INSERT (resources made through the
-    API or admin have none until their feed is first shown)."""
-    missing = {r.pk: r for r in resources if not hasattr(r, "feed")}
-    if missing:
-        FeedToken.objects.bulk_create(
-            [
-                FeedToken(partner=partner, resource=r, created_at=now, rotated_at=now)
-                for r in missing.values()
-            ],
-            ignore_conflicts=True,  # another request gave some of them a token first: read it back
-        )
-        for token in FeedToken.objects.for_partner(partner).filter(resource_id__in=missing):
-            missing[token.resource_id].feed = token
 
 
 def tree(request: HttpRequest, resources: list[ScheduleResource], q: str) -> tuple[list[Row], int]:

@@ -26,6 +26,7 @@ from calendar_app import clock, fragments, ical
 from calendar_app.models import (
     EventStatus,
     FeedToken,
+    Partner,
     RecurrenceType,
     ResourceStatus,
     ScheduleEvent,
@@ -176,3 +177,19 @@ def assemble(key: str, last_modified: datetime, found: FeedToken, span: Window) 
     published = Published(key, tag, last_modified)
     caches["feeds"].set_many({key: published, published.body_key: body}, CACHE_SECONDS)
     return published, body
+
+
+def ensure_tokens(partner: Partner, resources: list[ScheduleResource], now: datetime) -> None:
+    """Give the resources that have no feed token one, in one INSERT (resources made through the
+    API or admin have none until their feed is first shown)."""
+    missing = {r.pk: r for r in resources if not hasattr(r, "feed")}
+    if missing:
+        FeedToken.objects.bulk_create(
+            [
+                FeedToken(partner=partner, resource=r, created_at=now, rotated_at=now)
+                for r in missing.values()
+            ],
+            ignore_conflicts=True,  # another request gave some of them a token first: read it back
+        )
+        for token in FeedToken.objects.for_partner(partner).filter(resource_id__in=missing):
+            missing[token.resource_id].feed = token

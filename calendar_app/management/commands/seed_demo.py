@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from calendar_app import clock, scheduling
+from calendar_app import clock, feeds, scheduling
 from calendar_app.models import (
     AuditEntry,
     Entry,
@@ -128,20 +128,24 @@ class Command(BaseCommand):
             f"  username:   {ADMIN_USERNAME}\n"
             f"  password:   {password}\n"
             f"Kaltura API:  {url.rstrip('/')}/api_v3/  (serviceUrl {url.rstrip('/')})\n"
-            f"iCal feed:    {url.rstrip('/')}/feeds/{ensure_feeds(partner).token}.ics  (the first room; "
+            f"iCal feed:    {url.rstrip('/')}/feeds/{ensure_feeds(partner, now).token}.ics  (the first room; "
             "every room has one, see the Feeds page)\n"
             f"Partner id:   {partner.pk}\n"
             f"Admin secret: {partner.admin_secret}\n"
         )
 
 
-def ensure_feeds(partner: Partner) -> FeedToken:
+def ensure_feeds(partner: Partner, now: datetime) -> FeedToken:
     """A feed token for every room and building (kept across runs); the first room's is returned."""
-    places = ScheduleResource.objects.for_partner(partner).filter(type=ResourceType.LOCATION).order_by("pk")
-    for place in places:
-        FeedToken.objects.get_or_create(resource=place, defaults={"partner": partner})
-    first_room = places.filter(parent__isnull=False).first() or places.first()
-    return FeedToken.objects.get(resource=first_room)
+    places = list(
+        ScheduleResource.objects.for_partner(partner)
+        .filter(type=ResourceType.LOCATION)
+        .order_by("pk")
+        .select_related("feed")
+    )
+    feeds.ensure_tokens(partner, places, now)
+    first_room = next((place for place in places if place.parent_id is not None), places[0])
+    return first_room.feed
 
 
 def ensure_partner(partner_id: int, now: datetime) -> Partner:
