@@ -9,7 +9,7 @@ under one partner (id 9000001), so --reset removes exactly what this script wrot
 
 The shape is the write path's own. Resources go through scheduling.create_resource. Events
 are too many for scheduling.create_event (1M rows would take hours), so they are built in
-memory with the helpers create_event itself uses (fields.clean, _prepare_times,
+memory with the helpers create_event itself uses (input_rules.clean, _prepare_times,
 _new_occurrence) and written with bulk_create, with the links and audit rows create_event,
 cancel_event and update_event would write. Before writing, `verify_shape` creates, cancels and
 moves a series through scheduling.py inside a rolled-back transaction and compares every
@@ -47,7 +47,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
-from calendar_app import fields, scheduling
+from calendar_app import input_rules, scheduling
 from calendar_app.models import (
     AuditEntry,
     Entry,
@@ -259,8 +259,8 @@ def _batch_size(model) -> int:
 
 def build_event(actor: scheduling.Actor, data: dict[str, Any]) -> tuple[ScheduleEvent, list[datetime]]:
     """scheduling.create_event up to event.save(): the same cleaning and the same helpers."""
-    kind = fields.choice(EventType)("type", data["type"])
-    values = fields.clean(fields.EVENT_RULES, data, kind=kind, creating=True)
+    kind = input_rules.choice(EventType)("type", data["type"])
+    values = input_rules.clean(input_rules.EVENT_RULES, data, kind=kind, creating=True)
     values.setdefault("recurrence_type", RecurrenceType.NONE)
     event = ScheduleEvent(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
     scheduling._assign(event, values)

@@ -93,7 +93,7 @@ def child(args: argparse.Namespace) -> int:
     from icalendar import Calendar
 
     from calendar_app import scheduling
-    from calendar_app.ical_import import import_calendar
+    from calendar_app.imports.ical_apply import import_calendar
     from calendar_app.models import AuditEntry, Partner, ResourceType, ScheduleEvent
 
     call_command("migrate", interactive=False, verbosity=0)

@@ -49,7 +49,7 @@ from django.urls import NoReverseMatch, reverse
 from generate import drop
 from run import stats
 
-from calendar_app import grid, scheduling
+from calendar_app import scheduling
 from calendar_app.models import (
     AuditEntry,
     EventStatus,
@@ -60,6 +60,7 @@ from calendar_app.models import (
     ResourceType,
     ScheduleEvent,
 )  # fmt: skip
+from calendar_app.web import grid
 
 PARTNER_ID = 9_000_003
 PARTNER_NAME = "Week view bench"

@@ -25,9 +25,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from calendar_app import bulk_uploads, clock, drop_folders, scheduling
+from calendar_app import clock, scheduling
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
-from calendar_app.fields import EVENT_RULES
+from calendar_app.imports import drop_folders, jobs
+from calendar_app.input_rules import EVENT_RULES
 from calendar_app.models import (
     AppToken,
     AuditEntry,
@@ -839,7 +840,7 @@ class BulkUploadAdmin(ViewOnlyAdmin):
 
     @admin.display(description="results")
     def result_table(self, job: BulkUpload) -> str:
-        results = bulk_uploads.results(job)
+        results = jobs.results(job)
         if not results:
             return self.get_empty_value_display()
         model = ScheduleEvent if job.kind == BulkUpload.Kind.EVENTS_ICAL else ScheduleResource

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from celery import shared_task
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 
 from calendar_app import ical
 from calendar_app.models import EventStatus, RecurrenceType, ScheduleEvent
+from scheduler_site.celery import DATABASE_RETRY
 
 # Rendering this many inside the write costs a few ms; more goes to the background.
 INLINE_LIMIT = 20
@@ -90,10 +92,16 @@ def _version_key(partner_id: int) -> str:
 
 def publish_later(partner_id: int, at: datetime | None = None) -> None:
     """Queue a re-render of the partner's stale fragments (those written at `at`, or all)."""
-    from calendar_app import tasks  # tasks imports this module
-
     stamp = None if at is None else at.isoformat()
-    transaction.on_commit(lambda: tasks.publish_feeds.delay(partner_id, stamp))
+    transaction.on_commit(lambda: publish_feeds.delay(partner_id, stamp))
+
+
+# Task names are pinned: queued messages name the task, and they must survive a module move.
+@shared_task(name="calendar_app.tasks.publish_feeds", acks_late=True, **DATABASE_RETRY)
+def publish_feeds(partner_id: int, changed_at: str | None = None) -> int:
+    """Re-render the stale feed fragments of a partner (those of one write, or all)."""
+    at = None if changed_at is None else datetime.fromisoformat(changed_at)
+    return publish(partner_id, at)
 
 
 def publish(partner_id: int, at: datetime | None = None) -> int:

@@ -22,7 +22,7 @@ from django.db import DatabaseError, IntegrityError, connection, models, transac
 from django.db.models import F, Q
 from django.forms.models import model_to_dict
 
-from calendar_app import conflicts, fields, fragments, recurrence
+from calendar_app import conflicts, fragments, input_rules, recurrence
 from calendar_app.conflicts import Conflict, ConflictType, Window
 from calendar_app.errors import (
     ConflictDetected,
@@ -184,8 +184,8 @@ def _new_event_values(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                 required, "is required", code="PROPERTY_VALIDATION_CANNOT_BE_NULL",
                 args={"PROP_NAME": required},
             )  # fmt: skip
-    kind = fields.choice(EventType)("type", data["type"])
-    values = fields.clean(fields.EVENT_RULES, data, kind=kind, creating=True)
+    kind = input_rules.choice(EventType)("type", data["type"])
+    values = input_rules.clean(input_rules.EVENT_RULES, data, kind=kind, creating=True)
     values.setdefault("recurrence_type", RecurrenceType.NONE)
     if values["recurrence_type"] == RecurrenceType.RECURRENCE:
         raise ValidationFailed(
@@ -212,7 +212,7 @@ def update_event(
     """Partial update. On an occurrence it makes an exception that later series edits keep."""
     with transaction.atomic():
         event = get_event(actor.partner, event_id)
-        values = fields.clean(fields.EVENT_RULES, changes, kind=event.type, creating=False)
+        values = input_rules.clean(input_rules.EVENT_RULES, changes, kind=event.type, creating=False)
         if not values:
             return event  # nothing to change: no new sequence, no audit entry
         _check_recurrence_type_change(event, values)
@@ -534,7 +534,7 @@ def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> 
 def windows_for(actor: Actor, proposal: dict[str, Any]) -> list[Window]:
     """The slots a proposed (unsaved) event would occupy: one, or one per occurrence."""
     kind = proposal.get("type", EventType.RECORD)
-    values = fields.clean(fields.EVENT_RULES, proposal, kind=kind, creating=True)
+    values = input_rules.clean(input_rules.EVENT_RULES, proposal, kind=kind, creating=True)
     start, end = values.get("start"), values.get("end")
     if start is None:
         raise _required("start")
@@ -712,8 +712,8 @@ def create_resource(actor: Actor, data: dict[str, Any]) -> ScheduleResource:
     for required in ("type", "name"):
         if data.get(required) in (None, ""):
             raise _required(required)
-    kind = fields.choice(ResourceType)("type", data["type"])
-    values = fields.clean(fields.RESOURCE_RULES, data, kind=kind, creating=True)
+    kind = input_rules.choice(ResourceType)("type", data["type"])
+    values = input_rules.clean(input_rules.RESOURCE_RULES, data, kind=kind, creating=True)
     if kind == ResourceType.LIVE_ENTRY and not values.get("entry_id"):
         raise _required("entry_id")
     resource = ScheduleResource(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
@@ -722,7 +722,7 @@ def create_resource(actor: Actor, data: dict[str, Any]) -> ScheduleResource:
 
 def update_resource(actor: Actor, resource_id: int, changes: dict[str, Any]) -> ScheduleResource:
     resource = get_resource(actor.partner, resource_id)
-    values = fields.clean(fields.RESOURCE_RULES, changes, kind=resource.type, creating=False)
+    values = input_rules.clean(input_rules.RESOURCE_RULES, changes, kind=resource.type, creating=False)
     if resource.type == ResourceType.LIVE_ENTRY and "entry_id" in values and not values["entry_id"]:
         raise _required("entry_id")
     resource.updated_at = actor.now

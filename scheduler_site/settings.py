@@ -80,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "calendar_app.access.context",
+                "calendar_app.web.access.context",
             ],
         },
     },
@@ -156,6 +156,8 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Each task lives beside the work it does (its name pinned there); a worker imports these.
+CELERY_IMPORTS = ["calendar_app.fragments", "calendar_app.imports.jobs", "calendar_app.imports.drop_folders"]
 # Periodic work, run by `celery -A scheduler_site beat` next to the workers.
 CELERY_BEAT_SCHEDULE = {
     # Each folder keeps its own interval; this only asks which are due.

@@ -10,5 +10,5 @@ urlpatterns = [
     path("feeds/<str:token>.ics", feeds.feed, name="feed"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("calendar_app.urls")),
+    path("", include("calendar_app.web.urls")),
 ]

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
-from calendar_app.bulk_results import RowResult
+from calendar_app.imports.row_results import RowResult
 from calendar_app.models import (
     AppToken,
     AuditEntry,

@@ -19,7 +19,8 @@ import pytest
 import redis
 from django.db import connection
 
-from calendar_app import bulk_uploads, fragments, tasks
+from calendar_app import fragments
+from calendar_app.imports import jobs
 from calendar_app.models import BulkUpload, ScheduleEvent, ScheduleResource
 from scheduler_site.celery import app
 
@@ -107,11 +108,11 @@ CSV = b"*action,name,type,systemName\n1,Hall A,location,hall-a\n1,Hall B,locatio
 
 
 def finished(job: BulkUpload) -> Callable[[], bool]:
-    return lambda: BulkUpload.objects.get(pk=job.pk).status in bulk_uploads.DONE
+    return lambda: BulkUpload.objects.get(pk=job.pk).status in jobs.DONE
 
 
 def test_a_bulk_upload_is_processed_by_the_worker(worker, actor):
-    job = bulk_uploads.submit(actor, BulkUpload.Kind.RESOURCES_CSV, CSV, file_name="rooms.csv")
+    job = jobs.submit(actor, BulkUpload.Kind.RESOURCES_CSV, CSV, file_name="rooms.csv")
     eventually(finished(job), "processing", worker)
     job.refresh_from_db()
     assert (job.status, job.num_rows, job.num_errors) == (BulkUpload.Status.FINISHED, 2, 0)
@@ -126,8 +127,8 @@ def test_a_bulk_upload_is_processed_by_the_worker(worker, actor):
 
 def test_a_task_delivered_twice_processes_the_file_once(worker, actor):
     rows = b"*action,name,type\n1,Unnamed hall,location\n"  # no systemName: a second run would add twice
-    job = bulk_uploads.submit(actor, BulkUpload.Kind.RESOURCES_CSV, rows)
-    tasks.process_bulk_upload.delay(job.pk)
+    job = jobs.submit(actor, BulkUpload.Kind.RESOURCES_CSV, rows)
+    jobs.process_bulk_upload.delay(job.pk)
     eventually(finished(job), "processing", worker)
     eventually(lambda: worker.read_text().count("succeeded") >= 2, "both deliveries", worker)
     assert ScheduleResource.objects.for_partner(actor.partner).filter(name="Unnamed hall").count() == 1

@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
-from calendar_app import bulk_uploads, clock, ical
+from calendar_app import clock, ical
+from calendar_app.imports import jobs
 from calendar_app.kaltura_api import dispatch, params, render, services  # noqa: F401 (registers actions)
 from calendar_app.kaltura_api.errors import ApiError
 
@@ -53,7 +54,7 @@ def _check_size(request: HttpRequest) -> None:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    limit = bulk_uploads.max_bytes() + REQUEST_OVERHEAD
+    limit = jobs.max_bytes() + REQUEST_OVERHEAD
     if length > limit:
         raise ApiError("REQUEST_TOO_LARGE", f"The request is {length} bytes; at most {limit} are accepted")
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from KalturaClient import KalturaClient
 
-from calendar_app.kaltura_api import app_tokens, ks
+from calendar_app.kaltura_api import app_token_sessions, ks
 from calendar_app.kaltura_api.ks import KsError
 
 SECRET = "a" * 32
@@ -225,29 +225,29 @@ def test_it_refuses_to_let_a_privilege_rewrite_session_fields():
 @pytest.mark.parametrize("hash_type", ["MD5", "SHA1", "SHA256", "SHA512"])
 def test_it_hashes_an_app_token_like_kaltura(hash_type):
     expected = hashlib.new(hash_type.lower(), b"widgetkstoken").hexdigest()
-    assert app_tokens.expected_hash(hash_type, "widgetks", "token") == expected
-    assert app_tokens.hash_matches(hash_type, "widgetks", "token", expected.upper())
-    assert not app_tokens.hash_matches(hash_type, "widgetks", "other", expected)
+    assert app_token_sessions.expected_hash(hash_type, "widgetks", "token") == expected
+    assert app_token_sessions.hash_matches(hash_type, "widgetks", "token", expected.upper())
+    assert not app_token_sessions.hash_matches(hash_type, "widgetks", "other", expected)
 
 
 def test_it_refuses_a_non_ascii_hash_without_raising():
-    assert not app_tokens.hash_matches("SHA256", "widgetks", "token", "é" * 64)
+    assert not app_token_sessions.hash_matches("SHA256", "widgetks", "token", "é" * 64)
 
 
 def test_it_keeps_token_privileges_and_drops_a_setrole_override():
-    privileges = app_tokens.session_privileges(
+    privileges = app_token_sessions.session_privileges(
         "0_tok", "setrole:CAPTURE_DEVICE_ROLE", "setrole:ADMIN_ROLE,*,sview:*,note:hi"
     )
     assert privileges == "sessionid:0_tok,apptoken:0_tok,setrole:CAPTURE_DEVICE_ROLE,note:hi"
 
 
 def test_it_lets_a_caller_add_to_a_wildcard_token_privilege():
-    privileges = app_tokens.session_privileges("0_tok", "room:*,floor:1", "room:101,floor:2")
+    privileges = app_token_sessions.session_privileges("0_tok", "room:*,floor:1", "room:101,floor:2")
     assert privileges == "sessionid:0_tok,apptoken:0_tok,room:*/101,floor:1"
 
 
 def test_it_caps_the_session_expiry():
-    assert app_tokens.session_expiry(NOW, None, 86400, None) == NOW + 86400
-    assert app_tokens.session_expiry(NOW, 600, 86400, None) == NOW + 600
-    assert app_tokens.session_expiry(NOW, 10**9, 86400, None) == NOW + 86400
-    assert app_tokens.session_expiry(NOW, 600, 86400, NOW + 60) == NOW + 60
+    assert app_token_sessions.session_expiry(NOW, None, 86400, None) == NOW + 86400
+    assert app_token_sessions.session_expiry(NOW, 600, 86400, None) == NOW + 600
+    assert app_token_sessions.session_expiry(NOW, 10**9, 86400, None) == NOW + 86400
+    assert app_token_sessions.session_expiry(NOW, 600, 86400, NOW + 60) == NOW + 60

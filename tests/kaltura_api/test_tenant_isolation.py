@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import calendar_app.kaltura_api.views  # noqa: F401 (registers the services' actions)
-from calendar_app import bulk_uploads
-from calendar_app.kaltura_api import app_tokens, dispatch
+from calendar_app.imports import jobs
+from calendar_app.kaltura_api import app_token_sessions, dispatch
 from calendar_app.models import (
     AppToken,
     AuditEntry,
@@ -93,7 +93,7 @@ def world(
         charlie_widget_ks=widget_ks(client, outsider_partner.pk),
         charlie_room=charlie_room.pk,
         charlie_event=make_event("2026-09-08 09:00", who=outsider, resources=[charlie_room]).pk,
-        job=bulk_uploads.submit(actor, BulkUpload.Kind.RESOURCES_CSV, b"*name\nAlice hall\n").pk,
+        job=jobs.submit(actor, BulkUpload.Kind.RESOURCES_CSV, b"*name\nAlice hall\n").pk,
     )
 
 
@@ -172,7 +172,11 @@ def conflicts_on(resource_ids: str, conflict_type: str) -> dict[str, Any]:
 def token_session(world: World) -> dict[str, Any]:
     """Charlie's widget KS with Alice's token id and even the right hash (as if the token leaked)."""
     ks, token = world.charlie_widget_ks, world.token
-    return {"ks": ks, "id": token.pk, "tokenHash": app_tokens.expected_hash(token.hash_type, ks, token.token)}
+    return {
+        "ks": ks,
+        "id": token.pk,
+        "tokenHash": app_token_sessions.expected_hash(token.hash_type, ks, token.token),
+    }
 
 
 def widget_ks(client, partner_id: int) -> str:
@@ -205,8 +209,8 @@ TARGETS = ("event", "series", "occurrence", "blackout")
 
 def charlies_job_finds_no_alice_room(client, world: World) -> None:
     job = BulkUpload.objects.get(partner_id=202)
-    bulk_uploads.process(job.pk, job.created_at)  # what the worker does after commit
-    [row] = bulk_uploads.results(BulkUpload.objects.get(pk=job.pk))
+    jobs.process(job.pk, job.created_at)  # what the worker does after commit
+    [row] = jobs.results(BulkUpload.objects.get(pk=job.pk))
     assert (row.status, row.object_id) == ("error", None) and "alice-room" in row.reason
 
 
@@ -231,8 +235,8 @@ def alice_vevents(world: World) -> bytes:
 
 def charlies_import_touches_nothing_of_alice(client, world: World) -> None:
     job = BulkUpload.objects.get(partner_id=202)
-    bulk_uploads.process(job.pk, job.created_at)  # what the worker does after commit
-    taken, cancelled, booked = bulk_uploads.results(BulkUpload.objects.get(pk=job.pk))
+    jobs.process(job.pk, job.created_at)  # what the worker does after commit
+    taken, cancelled, booked = jobs.results(BulkUpload.objects.get(pk=job.pk))
     assert taken.status == "ok" and ScheduleEvent.objects.get(pk=taken.object_id).partner_id == 202
     assert (cancelled.status, cancelled.object_id) == ("ok", None)  # nothing of Charlie's to cancel
     assert (booked.status, booked.object_id) == ("error", None)

@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from calendar_app import clock
-from calendar_app.kaltura_api import app_tokens, ks, listing
+from calendar_app.kaltura_api import app_token_sessions, ks, listing
 from calendar_app.kaltura_api.auth import Access
 from calendar_app.kaltura_api.catalog import INT, SESSION_TYPE, STR
 from calendar_app.kaltura_api.dispatch import Call, Param, action
@@ -142,16 +142,16 @@ def start_session(call: Call, id, tokenHash, userId, type, expiry, sessionPrivil
     token_expiry = clock.to_unix(token.expiry)
     if token_expiry is not None and token_expiry <= now:
         raise ApiError("APP_TOKEN_EXPIRED", f"Application token id [{id}] has expired", ID=id)
-    if not app_tokens.hash_matches(token.hash_type, call.session.data.raw, token.token, tokenHash):
+    if not app_token_sessions.hash_matches(token.hash_type, call.session.data.raw, token.token, tokenHash):
         raise ApiError("INVALID_APP_TOKEN_HASH", "Invalid application token hash")
-    privileges = app_tokens.session_privileges(token.pk, token.session_privileges, sessionPrivileges)
+    privileges = app_token_sessions.session_privileges(token.pk, token.session_privileges, sessionPrivileges)
     new_ks = ks.issue(
         call.partner.pk,
         call.partner.admin_secret,
         # The token decides who the session is; a caller cannot raise its own rights.
         session_type=token.session_type,
         user_id=token.session_user_id or userId or "",
-        expiry=app_tokens.session_expiry(now, expiry, token.session_duration, token_expiry),
+        expiry=app_token_sessions.session_expiry(now, expiry, token.session_duration, token_expiry),
         privileges=privileges,
     )
     return session_info(new_ks, ks.validate(new_ks, [call.partner.admin_secret], now))

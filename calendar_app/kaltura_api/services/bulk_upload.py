@@ -2,7 +2,7 @@
 their `scheduleBulkUpload_scheduleBulk` aliases, and the jobs' get / list / abort on
 `bulkupload_bulk` and `bulkupload`.
 
-An upload answers at once with the QUEUED job; a Celery task processes it (bulk_uploads.py).
+An upload answers at once with the QUEUED job; a Celery task processes it (jobs.py).
 `get` carries the per-row results; `list` leaves them out, since a job may have 20,000 rows.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 
-from calendar_app import bulk_uploads
-from calendar_app.bulk_results import RowResult
+from calendar_app.imports import jobs
+from calendar_app.imports.row_results import RowResult
 from calendar_app.kaltura_api import listing
 from calendar_app.kaltura_api.auth import Access
 from calendar_app.kaltura_api.catalog import INT
@@ -37,12 +37,12 @@ class Upload(Kind):
     def parse(self, name, raw, now):
         if not isinstance(raw, UploadedFile):
             raise bad_value(name, "a text value", "an uploaded file (a multipart file part)")
-        if raw.size > bulk_uploads.max_bytes():
+        if raw.size > jobs.max_bytes():
             raise ApiError(
                 "BULK_UPLOAD_FILE_TOO_LARGE",
-                f"The file is {raw.size} bytes; at most {bulk_uploads.max_bytes()} are accepted",
+                f"The file is {raw.size} bytes; at most {jobs.max_bytes()} are accepted",
                 SIZE=raw.size,
-                MAX=bulk_uploads.max_bytes(),
+                MAX=jobs.max_bytes(),
             )
         return raw
 
@@ -80,7 +80,7 @@ ERROR_TYPE_APP = 0  # KalturaBatchJobErrorTypes.APP: the file or the row, not th
 
 def _submit(call: Call, kind: str, upload: UploadedFile, job_data: Parsed | None, **extra) -> dict[str, Any]:
     values = job_data.values if job_data else {}
-    job = bulk_uploads.submit(
+    job = jobs.submit(
         call.actor, kind, upload.read(), file_name=values.get("file_name") or upload.name or "", **extra
     )
     return render_job(job, with_results=False)
@@ -119,11 +119,11 @@ for _service, _name, _handler, _data in (
 
 
 def _get(call: Call, id: int):
-    return render_job(bulk_uploads.get(call.partner, id), with_results=True)
+    return render_job(jobs.get(call.partner, id), with_results=True)
 
 
 def _abort(call: Call, id: int):
-    return render_job(bulk_uploads.abort(call.actor, id), with_results=False)
+    return render_job(jobs.abort(call.actor, id), with_results=False)
 
 
 JOBS = Table(
@@ -168,7 +168,7 @@ action("bulkupload", "list", _pager)(lambda call, pager: _list(call, None, pager
 
 def render_job(job: BulkUpload, *, with_results: bool) -> dict[str, Any]:
     wire = WIRE[job.kind]
-    results = bulk_uploads.results(job) if with_results else []
+    results = jobs.results(job) if with_results else []
     return render(
         "KalturaBulkUpload",
         {

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from calendar_app import scheduling
-from calendar_app.grid import NowLine, Query, build
 from calendar_app.models import EventStatus, EventType, ResourceType
+from calendar_app.web.grid import NowLine, Query, build
 from tests.conftest import at
 
 BERLIN = "Europe/Berlin"

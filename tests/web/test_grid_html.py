@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from calendar_app import grid, grid_html, scheduling
+from calendar_app import scheduling
 from calendar_app.models import EventType, ResourceType
+from calendar_app.web import grid, grid_html
 from tests.conftest import NOW
 
 

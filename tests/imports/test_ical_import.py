@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calendar_app import ical, scheduling
-from calendar_app.bulk_results import FileRefused
-from calendar_app.ical_import import import_calendar
+from calendar_app.imports.ical_apply import import_calendar
+from calendar_app.imports.row_results import FileRefused
 from calendar_app.models import (
     AuditEntry,
     ClassificationType,

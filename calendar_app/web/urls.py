@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from calendar_app import account_views, feed_views, views
+from calendar_app.web import accounts, feed_page, views
 
 app_name = "calendar"
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path("calendar/events/<int:pk>/edit/", views.event_edit, name="edit"),
     path("calendar/events/<int:pk>/move/", views.event_move, name="move"),
     path("calendar/events/<int:pk>/cancel/", views.event_cancel, name="cancel"),
-    path("switch-partner/", account_views.switch_partner, name="switch_partner"),
-    path("feeds/", feed_views.feeds_page, name="feeds"),
-    path("feeds/<int:resource_id>/rotate/", feed_views.rotate_feed, name="rotate_feed"),
+    path("switch-partner/", accounts.switch_partner, name="switch_partner"),
+    path("feeds/", feed_page.feeds_page, name="feeds"),
+    path("feeds/<int:resource_id>/rotate/", feed_page.rotate_feed, name="rotate_feed"),
 ]

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from calendar_app import scheduling
 from calendar_app.models import EventStatus, RecurrenceType, ScheduleEvent
-from tests.browser import calendar_page as cal
-from tests.browser.accounts import signed_in
 from tests.conftest import at
+from tests.web.browser import calendar_page as cal
+from tests.web.browser.accounts import signed_in
 
 pytestmark = pytest.mark.usefixtures("now")
 

@@ -1,5 +1,5 @@
 """The booking panel's form: what staff type (local dates and times in the partner's zone) in,
-a booking.Proposal out. The same form serves a new booking, a whole series and one occurrence,
+a conflict_warnings.Proposal out. The same form serves a new booking, a whole series and one occurrence,
 and is the keyboard path for every drag gesture (move = change day/times, resize = end time)."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from calendar_app import booking
 from calendar_app.models import (
     Entry,
     EntryType,
@@ -22,6 +21,7 @@ from calendar_app.models import (
     ScheduleResource,
 )
 from calendar_app.recurrence import WEEKDAYS
+from calendar_app.web import conflict_warnings
 
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
 MAX_COUNT = 500  # occurrences a booking form may ask for; the series cap still applies
@@ -31,7 +31,7 @@ STAFF_TYPES = [
     (EventType.MEETING, "Meeting"),
 ]
 BLACKOUT_TYPE = (EventType.BLACKOUT, "Blackout")
-DATES = [MinValueValidator(booking.FIRST_DATE), MaxValueValidator(booking.LAST_DATE)]
+DATES = [MinValueValidator(conflict_warnings.FIRST_DATE), MaxValueValidator(conflict_warnings.LAST_DATE)]
 
 
 class BookingForm(forms.Form):
@@ -61,7 +61,7 @@ class BookingForm(forms.Form):
     def __init__(self, *args, partner: Partner, allow_blackout: bool = False, series: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.partner = partner
-        self.zone = booking.zone_of(partner)
+        self.zone = conflict_warnings.zone_of(partner)
         self.fields["type"].choices = STAFF_TYPES + ([BLACKOUT_TYPE] if allow_blackout else [])
         self.fields["resources"].choices = resource_choices(partner)
         entries = Entry.objects.for_partner(partner).filter(type=EntryType.MEDIA).order_by("name")
@@ -90,12 +90,12 @@ class BookingForm(forms.Form):
                 self.add_error("until", "Give an end date or a number of times (one of them).")
         return data
 
-    def proposal(self, ignore_ids: tuple[int, ...] = ()) -> booking.Proposal:
+    def proposal(self, ignore_ids: tuple[int, ...] = ()) -> conflict_warnings.Proposal:
         """The cleaned form as scheduling.create_event's data. Call after is_valid()."""
         data = self.cleaned_data
-        start = booking.local_to_utc(data["day"], data["start_time"], self.zone)
+        start = conflict_warnings.local_to_utc(data["day"], data["start_time"], self.zone)
         end_day = data["day"] + timedelta(days=1) if data["end_time"] == time(0) else data["day"]
-        end = booking.local_to_utc(end_day, data["end_time"], self.zone)
+        end = conflict_warnings.local_to_utc(end_day, data["end_time"], self.zone)
         event: dict[str, Any] = {
             "type": data["type"],
             "summary": data["summary"],
@@ -108,7 +108,7 @@ class BookingForm(forms.Form):
         if data.get("repeat"):
             event["recurrence_type"] = RecurrenceType.RECURRING
             event["recurrence"] = self._rule()
-        return booking.Proposal(event, tuple(data["resources"]), ignore_ids)
+        return conflict_warnings.Proposal(event, tuple(data["resources"]), ignore_ids)
 
     def _rule(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -120,7 +120,7 @@ class BookingForm(forms.Form):
         if data.get("count"):
             rule["count"] = data["count"]
         else:  # through the end of that day, in the partner's zone
-            last = booking.local_to_utc(data["until"] + timedelta(days=1), time(0), self.zone)
+            last = conflict_warnings.local_to_utc(data["until"] + timedelta(days=1), time(0), self.zone)
             rule["until"] = int(last.timestamp()) - 1
         return rule
 

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.accounts import LOGIN_PATH, signed_in
+from tests.web.browser.accounts import LOGIN_PATH, signed_in
 
 
 def test_it_renders_the_login_page(page, screenshot):

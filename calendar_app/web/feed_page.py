@@ -17,8 +17,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from calendar_app import clock, feeds, scheduling
-from calendar_app.access import Access, member_required
 from calendar_app.models import FeedToken, Membership, ResourceStatus, ScheduleResource
+from calendar_app.web.access import Access, member_required
 
 
 class MemberRequest(HttpRequest):

@@ -16,8 +16,8 @@ from typing import Any
 from django.db import transaction
 
 from calendar_app import scheduling
-from calendar_app.bulk_results import FileRefused, RowResult, read_text
 from calendar_app.errors import NotFound, SchedulingError, ValidationFailed
+from calendar_app.imports.row_results import FileRefused, RowResult, read_text
 from calendar_app.models import Partner, ResourceStatus, ResourceType, ScheduleResource
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
+from calendar_app.imports.resource_csv import CsvRefused, import_resources
 from calendar_app.models import AuditEntry, ResourceStatus, ResourceType, ScheduleResource
-from calendar_app.resource_csv import CsvRefused, import_resources
 
 COLUMNS = "action,resourceId,name,type,systemName,description,tags,parentType,parentSystemName"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from calendar_app.grid import Band, Column, Day, Grid, Group, Placed
+from calendar_app.web.grid import Band, Column, Day, Grid, Group, Placed
 
 
 def days(grid: Grid, day_url: str) -> str:

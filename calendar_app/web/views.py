@@ -1,7 +1,7 @@
 """The staff web calendar (issue #5): the week and day pages and the HTMX partials they swap.
 
 Views read the request and render; what a booking means lives in scheduling.py (the one write
-path), booking.py (conflicts in words) and grid.py (the page's layout). Every page is scoped to
+path), conflict_warnings.py (conflicts in words) and grid.py (the page's layout). Every page is scoped to
 the session's partner through `request.access` (access.py).
 """
 
@@ -19,13 +19,14 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app import booking, grid, grid_html, recurrence, scheduling
-from calendar_app.access import Role, member_required
+from calendar_app import recurrence, scheduling
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
-from calendar_app.forms import BLACKOUT_TYPE, STAFF_TYPES, BookingForm, initial_for
 from calendar_app.models import EventStatus, EventType, ResourceType, ScheduleEvent
 from calendar_app.recurrence import WEEKDAYS
 from calendar_app.scheduling import OnConflict
+from calendar_app.web import conflict_warnings, grid, grid_html
+from calendar_app.web.access import Role, member_required
+from calendar_app.web.forms import BLACKOUT_TYPE, STAFF_TYPES, BookingForm, initial_for
 
 CHANGED = "calendar-changed"  # the event the grid listens for to reload itself
 DAY_MINUTES = 24 * 60
@@ -74,14 +75,16 @@ def _day_param(request: HttpRequest, access) -> date:
     try:
         return _date(request.GET.get("date"))
     except ValueError:
-        return _now(access, request).astimezone(booking.zone_of(access.partner)).date()
+        return _now(access, request).astimezone(conflict_warnings.zone_of(access.partner)).date()
 
 
 def _date(value: str | None) -> date:
-    """An ISO date the calendar takes (booking.FIRST_DATE to LAST_DATE); ValueError otherwise."""
+    """An ISO date the calendar takes (conflict_warnings.FIRST_DATE to LAST_DATE); ValueError otherwise."""
     day = date.fromisoformat(value or "")
-    if not booking.FIRST_DATE <= day <= booking.LAST_DATE:
-        raise ValueError(f"the date must be between {booking.FIRST_DATE} and {booking.LAST_DATE}")
+    if not conflict_warnings.FIRST_DATE <= day <= conflict_warnings.LAST_DATE:
+        raise ValueError(
+            f"the date must be between {conflict_warnings.FIRST_DATE} and {conflict_warnings.LAST_DATE}"
+        )
     return day
 
 
@@ -137,14 +140,14 @@ def check(request: HttpRequest) -> HttpResponse:
     event = None if event_id is None else _event(access, event_id)
     try:
         proposal = _gesture_proposal(request, actor, event)
-        found = booking.clashes(actor, proposal)
+        found = conflict_warnings.clashes(actor, proposal)
     except (SchedulingError, ValueError) as error:
         return _conflict_partial(request, [], str(getattr(error, "message", error)))
     return _conflict_partial(request, found, "")
 
 
 def _conflict_partial(
-    request: HttpRequest, found: list[booking.Clash], error: str, checked: bool = True
+    request: HttpRequest, found: list[conflict_warnings.Clash], error: str, checked: bool = True
 ) -> HttpResponse:
     context = {"clashes": found, "error": error, "checked": checked}
     response = render(request, "calendar_app/partials/conflicts.html", context)
@@ -154,18 +157,20 @@ def _conflict_partial(
 
 def _gesture_proposal(
     request: HttpRequest, actor: scheduling.Actor, event: ScheduleEvent | None
-) -> booking.Proposal:
+) -> conflict_warnings.Proposal:
     """A drag as a proposal: a new slot in some columns (`resources`), or `event` moved or
     resized (`from`/`to` when it changes column)."""
     params = request.GET if request.method == "GET" else request.POST
-    zone = booking.zone_of(actor.partner)
+    zone = conflict_warnings.zone_of(actor.partner)
     day = _date(params.get("day"))
     start, end = _wall(day, _minute(params, "start"), zone), _wall(day, _minute(params, "end"), zone)
     if event is None:
         resources = tuple(r for r in (_int(v) for v in params.getlist("resources")) if r is not None)
-        return booking.Proposal({"type": EventType.RECORD, "start": start, "end": end}, resources)
+        return conflict_warnings.Proposal({"type": EventType.RECORD, "start": start, "end": end}, resources)
     resources = _moved_resources(event, _int(params.get("from")), _int(params.get("to")))
-    return booking.Proposal({"type": event.type, "start": start, "end": end}, resources, (event.pk,))
+    return conflict_warnings.Proposal(
+        {"type": event.type, "start": start, "end": end}, resources, (event.pk,)
+    )
 
 
 def _moved_resources(event: ScheduleEvent, source: int | None, target: int | None) -> tuple[int, ...]:
@@ -184,7 +189,7 @@ def _minute(params: QueryDict, name: str) -> int:
 
 def _wall(day: date, minute: int, zone) -> datetime:
     """Minutes from local midnight on the grid (wall-clock, as grid.py places events) as UTC."""
-    return booking.local_to_utc(day + timedelta(days=minute // DAY_MINUTES), _clock(minute), zone)
+    return conflict_warnings.local_to_utc(day + timedelta(days=minute // DAY_MINUTES), _clock(minute), zone)
 
 
 def _clock(minute: int) -> time:
@@ -228,7 +233,7 @@ def preview(request: HttpRequest) -> HttpResponse:
         return render(request, "calendar_app/partials/occurrences.html", {"form": form, "checks": None})
     proposal = form.proposal(_ignored(request))
     try:
-        checks = booking.occurrences(access.actor(request), proposal)
+        checks = conflict_warnings.occurrences(access.actor(request), proposal)
     except SchedulingError as error:
         return render(
             request, "calendar_app/partials/occurrences.html", {"form": form, "error": error.message}
@@ -251,7 +256,9 @@ def form_check(request: HttpRequest) -> HttpResponse:
         return _conflict_partial(request, [], "", checked=False)
     proposal = form.proposal(_ignored(request))
     try:
-        found = booking.clashes(access.actor(request), proposal, form.cleaned_data.get("skip") or ())
+        found = conflict_warnings.clashes(
+            access.actor(request), proposal, form.cleaned_data.get("skip") or ()
+        )
     except SchedulingError as error:
         return _conflict_partial(request, [], error.message)
     return _conflict_partial(request, found, "")
@@ -269,7 +276,7 @@ def _booking_form(request: HttpRequest, *, series: bool = True, **kwargs) -> Boo
 
 
 def _drag_initial(request: HttpRequest, access) -> dict[str, Any]:
-    zone = booking.zone_of(access.partner)
+    zone = conflict_warnings.zone_of(access.partner)
     try:
         day = _date(request.GET.get("day"))
     except ValueError:
@@ -304,7 +311,7 @@ def _refused(request: HttpRequest, form: BookingForm, error: SchedulingError, te
     """The panel again, with the error: conflicts as warning lines, bad fields on the field."""
     if isinstance(error, ConflictDetected):
         resources = form.cleaned_data.get("resources", [])
-        context["clashes"] = booking.describe(request.access.partner, error.conflicts, resources)
+        context["clashes"] = conflict_warnings.describe(request.access.partner, error.conflicts, resources)
     elif isinstance(error, ValidationFailed) and error.field in form.fields:
         form.add_error(error.field, error.message)
     else:
@@ -328,24 +335,26 @@ def _saved(request: HttpRequest, message: str, event: ScheduleEvent | None = Non
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = request.access
     event = _event(access, pk)
-    zone = booking.zone_of(access.partner)
+    zone = conflict_warnings.zone_of(access.partner)
     context = {
         "event": event,
         "start": event.start.astimezone(zone),
         "end": event.end.astimezone(zone),
         "series": event.parent if event.is_occurrence else None,
         "type_label": TYPE_NAMES.get(event.type, ""),
-        "resources": booking.resource_names(access.partner, scheduling.resource_ids_of(event)),
+        "resources": conflict_warnings.resource_names(access.partner, scheduling.resource_ids_of(event)),
         "clashes": _current_clashes(access, event),
         "can_edit": _can_edit(access, event),
     }
     return render(request, "calendar_app/partials/event_detail.html", context)
 
 
-def _current_clashes(access, event: ScheduleEvent) -> list[booking.Clash]:
+def _current_clashes(access, event: ScheduleEvent) -> list[conflict_warnings.Clash]:
     if event.status != EventStatus.ACTIVE or event.type == EventType.BLACKOUT:
         return []
-    return booking.describe(access.partner, scheduling.conflicts_of(event), scheduling.resource_ids_of(event))
+    return conflict_warnings.describe(
+        access.partner, scheduling.conflicts_of(event), scheduling.resource_ids_of(event)
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -358,7 +367,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scope = "series" if request.GET.get("scope", request.POST.get("scope")) == "series" else "occurrence"
     target = event.parent if scope == "series" and event.is_occurrence else event
     series = target.is_series
-    zone = booking.zone_of(access.partner)
+    zone = conflict_warnings.zone_of(access.partner)
     template = "calendar_app/partials/edit_panel.html"
     context = {"event": target, "scope": scope, "series": series}
     if request.method == "GET":
@@ -419,7 +428,7 @@ def event_move(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse(str(getattr(error, "message", error)), status=400)
     context = {"event": event, "params": params.dict()}
     if request.method == "GET":
-        context["clashes"] = booking.clashes(actor, proposal)
+        context["clashes"] = conflict_warnings.clashes(actor, proposal)
         return render(request, "calendar_app/partials/move_panel.html", context)
     anyway = params.get("book_anyway") == "1" and access.may_book_anyway
     changes = {"start": proposal.data["start"], "end": proposal.data["end"]}
@@ -429,7 +438,9 @@ def event_move(request: HttpRequest, pk: int) -> HttpResponse:
             on_conflict=OnConflict.BOOK_ANYWAY if anyway else OnConflict.REFUSE,
         )  # fmt: skip
     except ConflictDetected as error:
-        context["clashes"] = booking.describe(access.partner, error.conflicts, proposal.resource_ids)
+        context["clashes"] = conflict_warnings.describe(
+            access.partner, error.conflicts, proposal.resource_ids
+        )
         return render(request, "calendar_app/partials/move_panel.html", context, status=409)
     except SchedulingError as error:
         return render(

@@ -31,9 +31,11 @@ import boto3
 import paramiko
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from celery import shared_task
 from django.db import transaction
 
-from calendar_app import bulk_uploads, scheduling
+from calendar_app import clock, scheduling
+from calendar_app.imports import jobs
 from calendar_app.models import AuditEntry, BulkUpload, DropFolder, DropFolderFile
 
 logger = logging.getLogger(__name__)
@@ -487,7 +489,7 @@ def _release(row: DropFolderFile) -> None:
 
 def _read(source: Source, row: DropFolderFile) -> bytes | None:
     """The file's bytes; None when it no longer has the size it was listed with."""
-    cap = bulk_uploads.max_bytes()
+    cap = jobs.max_bytes()
     if row.size > cap:
         raise Unusable(_too_large(row.size, cap))
     try:
@@ -511,7 +513,7 @@ def _submit(folder: DropFolder, row: DropFolderFile, data: bytes, now: datetime)
         partner=folder.partner, now=now, user_id=UPLOADED_BY, source=AuditEntry.Source.IMPORT
     )
     with transaction.atomic():
-        job = bulk_uploads.submit(
+        job = jobs.submit(
             actor, kind, data, file_name=row.name, description=f"drop folder {folder.name}",
             events_type=folder.events_type if kind == BulkUpload.Kind.EVENTS_ICAL else None,
             source=BulkUpload.Source.DROP_FOLDER,
@@ -559,3 +561,10 @@ def settle(folder: DropFolder, now: datetime) -> None:
         taken.filter(bulk_upload__status__in=job_statuses).update(status=outcome, handled_at=now)
     lost = taken.filter(bulk_upload=None, claimed_at__lt=now - LOST_AFTER)
     lost.update(status=File.DETECTED, claimed_at=None)
+
+
+# The name is pinned: the beat schedule names it.
+@shared_task(name="calendar_app.tasks.poll_drop_folders")
+def poll_drop_folders() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE): poll the folders that are due. Returns how many."""
+    return len(poll_due(clock.now()))

@@ -45,9 +45,9 @@ from icalendar import Calendar, Component
 from icalendar.prop import vDDDTypes
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from calendar_app import fields, recurrence, scheduling
-from calendar_app.bulk_results import FileRefused, RowResult, read_text
+from calendar_app import input_rules, recurrence, scheduling
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
+from calendar_app.imports.row_results import FileRefused, RowResult, read_text
 from calendar_app.models import (
     ClassificationType,
     EventStatus,
@@ -874,7 +874,7 @@ class _Import:
                 "EVENT_TYPE_CANT_CHANGE",
                 f"Event {event.pk} is of type {event.type}: X-KALTURA-TYPE {item.type} cannot change it.",
             )
-        cleaned = fields.clean(fields.EVENT_RULES, item.values, kind=event.type, creating=False)
+        cleaned = input_rules.clean(input_rules.EVENT_RULES, item.values, kind=event.type, creating=False)
         changes = {k: v for k, v in cleaned.items() if not _same(k, getattr(event, k), v)}
         changes.update(self._time_changes(item, event))
         resources = item.resource_ids

@@ -21,7 +21,7 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SSHD = "/usr/sbin/sshd"
 FTP_USERS = {"drop": ("drop-secret", "elradfmw"), "blind": ("blind-secret", "elfmw")}  # blind: no read
 

@@ -15,7 +15,8 @@ import boto3
 import pytest
 from django.db import connection
 
-from calendar_app import clock, drop_folders, tasks
+from calendar_app import clock
+from calendar_app.imports import drop_folders
 from calendar_app.models import (
     BulkUpload,
     DropFolder,
@@ -24,8 +25,8 @@ from calendar_app.models import (
     ScheduleResource,
 )
 from scheduler_site.celery import app as celery_app
-from tests import drop_servers
 from tests.conftest import NOW
+from tests.imports import drop_servers
 
 KINDS = ["local", "sftp", "ftp", "s3"]
 ROOMS = b"*name,systemName\nHall A,hall-a\nHall B,hall-b\n"
@@ -371,7 +372,7 @@ def test_a_failing_folder_does_not_stop_the_others(make_drop, tmp_path, partner)
 def test_the_periodic_task_polls_the_due_folders(make_drop):
     make_drop("local")
     with clock.pinned(NOW):
-        assert tasks.poll_drop_folders.delay().get() == 1
+        assert drop_folders.poll_drop_folders.delay().get() == 1
 
 
 def test_the_beat_schedule_runs_registered_tasks(settings):

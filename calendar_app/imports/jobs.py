@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from calendar_app import fragments, resource_csv, scheduling
-from calendar_app.bulk_results import FileRefused, RowResult
+from calendar_app import clock, fragments, scheduling
 from calendar_app.errors import NotFound, ValidationFailed
+from calendar_app.imports import ical_apply, resource_csv
+from calendar_app.imports.row_results import FileRefused, RowResult
 from calendar_app.models import AuditEntry, BulkUpload, EventType
+from scheduler_site.celery import DATABASE_RETRY
 
 Status = BulkUpload.Status
 WAITING = (Status.PENDING, Status.QUEUED)
@@ -63,9 +66,7 @@ def submit(
 
 
 def _dispatch(job_id: int) -> None:
-    from calendar_app import tasks  # tasks imports this module
-
-    tasks.process_bulk_upload.delay(job_id)
+    process_bulk_upload.delay(job_id)
 
 
 class BulkUploadNotFound(NotFound):
@@ -116,9 +117,7 @@ def process(job_id: int, now: datetime) -> BulkUpload | None:
 
 
 def _import_events(actor: scheduling.Actor, job: BulkUpload) -> list[RowResult]:
-    from calendar_app import ical_import
-
-    return ical_import.import_calendar(
+    return ical_apply.import_calendar(
         actor, bytes(job.file_data), default_type=job.events_type or EventType.RECORD
     )
 
@@ -168,3 +167,15 @@ def recover(now: datetime) -> tuple[int, int]:
 
 def results(job: BulkUpload) -> list[RowResult]:
     return [RowResult.from_dict(r) for r in job.results]
+
+
+# Task names are pinned: queued messages and the beat schedule name them.
+@shared_task(name="calendar_app.tasks.process_bulk_upload", acks_late=True, **DATABASE_RETRY)
+def process_bulk_upload(job_id: int) -> int | None:
+    job = process(job_id, clock.now())
+    return None if job is None else job.status
+
+
+@shared_task(name="calendar_app.tasks.recover_bulk_uploads")
+def recover_bulk_uploads() -> tuple[int, int]:
+    return recover(clock.now())
