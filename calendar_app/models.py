@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,6 +40,11 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.pk})"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone the partner's people see times in, and a series without a zone repeats in."""
+        return ZoneInfo(self.time_zone or "UTC")
 
     @staticmethod
     def new_secret() -> str:

@@ -350,7 +350,7 @@ def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -
 
 def _default_zone(partner: Partner) -> str:
     """The zone a series is expanded in when its recurrence names none."""
-    return partner.time_zone or "UTC"
+    return partner.zone.key
 
 
 def _check_span(kind: int, start: datetime, end: datetime, field: str) -> None:
@@ -1216,16 +1216,18 @@ def replace_resources(
 def edit_booking(
     actor: Actor,
     event_id: int,
-    changes: dict[str, Any],
+    wanted: dict[str, Any],
     resource_ids: Collection[int] | None = None,
     *,
     on_conflict: OnConflict = OnConflict.PARTNER,
 ) -> ScheduleEvent:
-    """update_event and replace_resources as one write, checked once, as it ends: dragging a
-    booking to another room's column both moves it and changes its room, and only the result
-    may collide. Each step is audited as on its own."""
+    """Make the booking look like `wanted` (fields as create_event takes them, all or some) with
+    `resource_ids`: update_event and replace_resources as one write, checked once, as it ends.
+    Dragging a booking to another room's column both moves it and changes its room, and only
+    the result may collide. Each step is audited as on its own."""
     with transaction.atomic():
         event = get_event(actor.partner, event_id)
+        changes = _booking_changes(actor.partner, event, wanted)
         touched = set(_resource_ids_touched(event)) | set(resource_ids or ())
         _lock(actor, touched, event.type, on_conflict)
         if resource_ids is not None:
@@ -1234,6 +1236,26 @@ def edit_booking(
         event = get_event(actor.partner, event_id)
         _enforce(actor, event, on_conflict)
     return event
+
+
+def _booking_changes(partner: Partner, event: ScheduleEvent, wanted: dict[str, Any]) -> dict[str, Any]:
+    """Only what differs: an unchanged field must not make an occurrence an exception for it."""
+    if "type" in wanted and wanted["type"] != event.type:
+        raise ValidationFailed("type", "a booking keeps its type; cancel it and book a new one")
+    data = dict(wanted)
+    if data.get("recurrence"):  # compared as stored: parse fills in the defaults
+        data["recurrence"] = recurrence.parse(
+            data["recurrence"], default_zone=_default_zone(partner)
+        ).as_dict()
+    changes = {
+        k: v for k, v in data.items() if k not in ("type", "recurrence_type") and getattr(event, k) != v
+    }
+    if event.is_series and {"start", "end"} <= data.keys() and changes.keys() & {"start", "end"}:
+        # A series keeps a duration, not an end: moving only the start must not keep its length.
+        changes.pop("end", None)
+        changes["start"] = data["start"]
+        changes["duration"] = int((data["end"] - data["start"]).total_seconds())
+    return changes
 
 
 def set_ical_uid(actor: Actor, event_id: int, ical_uid: str) -> ScheduleEvent:

@@ -232,7 +232,7 @@ class _Reader:
     """Reads VEVENTs into _Items: times in UTC, properties as domain fields."""
 
     def __init__(self, partner: Partner, calendars: list[Calendar]):
-        self.zones = _Zones(partner.time_zone or "UTC", calendars)
+        self.zones = _Zones(partner.zone.key, calendars)
 
     def item(self, line: int, component: Component, cancel: bool) -> _Item:
         # A plain dict of the properties (name -> value, or list of values when repeated):

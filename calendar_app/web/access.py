@@ -107,7 +107,7 @@ def member_required(role: str = Role.VIEWER) -> Callable:
             if not access.allows(role):
                 raise PermissionDenied(f"needs the {role} role")
             request.access = access
-            with timezone.override(access.partner.time_zone or "UTC"):
+            with timezone.override(access.partner.zone):
                 return view(request, *args, **kwargs)
 
         return wrapped

@@ -55,10 +55,6 @@ class OccurrenceCheck(NamedTuple):
     clashes: list[Clash]
 
 
-def zone_of(partner: Partner) -> ZoneInfo:
-    return ZoneInfo(partner.time_zone or "UTC")
-
-
 def local_to_utc(day: date, clock_time: time, zone: ZoneInfo) -> datetime:
     """A wall time in the partner's zone as a UTC instant (recurrence.to_utc's DST rule)."""
     return recurrence.to_utc(datetime.combine(day, clock_time), zone)
@@ -83,7 +79,7 @@ def occurrences(actor: scheduling.Actor, proposal: Proposal) -> list[OccurrenceC
     per_window: dict[Any, list[Clash]] = defaultdict(list)
     for conflict in found:
         per_window[conflict.window].append(lines[conflict.event.pk])
-    zone = zone_of(actor.partner)
+    zone = actor.partner.zone
     checks = []
     for window in windows:
         hits = per_window.get(window, [])
@@ -110,7 +106,7 @@ def describe(partner: Partner, found: Collection[Conflict], resource_ids: Collec
     )
     for event_id, name in links:
         shared[event_id].append(name)
-    zone = zone_of(partner)
+    zone = partner.zone
     lines = {}
     for conflict in found:
         event = conflict.event

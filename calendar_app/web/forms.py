@@ -61,7 +61,7 @@ class BookingForm(forms.Form):
     def __init__(self, *args, partner: Partner, allow_blackout: bool = False, series: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.partner = partner
-        self.zone = conflict_warnings.zone_of(partner)
+        self.zone = partner.zone
         self.fields["type"].choices = STAFF_TYPES + ([BLACKOUT_TYPE] if allow_blackout else [])
         self.fields["resources"].choices = resource_choices(partner)
         entries = Entry.objects.for_partner(partner).filter(type=EntryType.MEDIA).order_by("name")

@@ -198,7 +198,7 @@ class Grid:
 
 
 def build(query: Query) -> Grid:
-    zone = ZoneInfo(query.partner.time_zone or "UTC")
+    zone = query.partner.zone
     days = _days(query, zone)
     start, end = days[0].start, days[-1].end
     resources = _resources(query.partner)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app import recurrence, scheduling
+from calendar_app import scheduling
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
 from calendar_app.models import EventStatus, EventType, ResourceType, ScheduleEvent
 from calendar_app.recurrence import WEEKDAYS
@@ -75,7 +75,7 @@ def _day_param(request: HttpRequest, access) -> date:
     try:
         return _date(request.GET.get("date"))
     except ValueError:
-        return _now(access, request).astimezone(conflict_warnings.zone_of(access.partner)).date()
+        return _now(access, request).astimezone(access.partner.zone).date()
 
 
 def _date(value: str | None) -> date:
@@ -161,7 +161,7 @@ def _gesture_proposal(
     """A drag as a proposal: a new slot in some columns (`resources`), or `event` moved or
     resized (`from`/`to` when it changes column)."""
     params = request.GET if request.method == "GET" else request.POST
-    zone = conflict_warnings.zone_of(actor.partner)
+    zone = actor.partner.zone
     day = _date(params.get("day"))
     start, end = _wall(day, _minute(params, "start"), zone), _wall(day, _minute(params, "end"), zone)
     if event is None:
@@ -276,7 +276,7 @@ def _booking_form(request: HttpRequest, *, series: bool = True, **kwargs) -> Boo
 
 
 def _drag_initial(request: HttpRequest, access) -> dict[str, Any]:
-    zone = conflict_warnings.zone_of(access.partner)
+    zone = access.partner.zone
     try:
         day = _date(request.GET.get("day"))
     except ValueError:
@@ -335,7 +335,7 @@ def _saved(request: HttpRequest, message: str, event: ScheduleEvent | None = Non
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = request.access
     event = _event(access, pk)
-    zone = conflict_warnings.zone_of(access.partner)
+    zone = access.partner.zone
     context = {
         "event": event,
         "start": event.start.astimezone(zone),
@@ -367,7 +367,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scope = "series" if request.GET.get("scope", request.POST.get("scope")) == "series" else "occurrence"
     target = event.parent if scope == "series" and event.is_occurrence else event
     series = target.is_series
-    zone = conflict_warnings.zone_of(access.partner)
+    zone = access.partner.zone
     template = "calendar_app/partials/edit_panel.html"
     context = {"event": target, "scope": scope, "series": series}
     if request.method == "GET":
@@ -380,11 +380,10 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, template, {**context, "form": form}, status=422)
     proposal = form.proposal((target.pk,))
     try:
-        changes = _changes(target, proposal.data, access.partner)
         edited = scheduling.edit_booking(
             access.actor(request),
             target.pk,
-            changes,
+            proposal.data,
             proposal.resource_ids,
             on_conflict=_policy(request, form),
         )
@@ -392,24 +391,6 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, form, error, template, **context)
     what = "the whole series" if series else "this occurrence" if target.is_occurrence else "the booking"
     return _saved(request, f"Saved {what}: “{edited.summary}”.", edited)
-
-
-def _changes(event: ScheduleEvent, data: dict[str, Any], partner) -> dict[str, Any]:
-    """Only what differs: an unchanged field must not make an occurrence an exception for it."""
-    if event.type != data["type"]:
-        raise ValidationFailed("type", "a booking keeps its type; cancel it and book a new one")
-    data = dict(data)
-    if "recurrence" in data:  # compared as stored: parse fills in the defaults
-        data["recurrence"] = recurrence.parse(data["recurrence"], default_zone=partner.time_zone).as_dict()
-    changes = {
-        k: v for k, v in data.items() if k not in ("type", "recurrence_type") and getattr(event, k) != v
-    }
-    if event.is_series and changes.keys() & {"start", "end"}:
-        # A series keeps a duration, not an end: moving only the start must not keep its length.
-        changes.pop("end", None)
-        changes["start"] = data["start"]
-        changes["duration"] = int((data["end"] - data["start"]).total_seconds())
-    return changes
 
 
 @require_http_methods(["GET", "POST"])
@@ -434,7 +415,7 @@ def event_move(request: HttpRequest, pk: int) -> HttpResponse:
     changes = {"start": proposal.data["start"], "end": proposal.data["end"]}
     try:
         scheduling.edit_booking(
-            actor, event.pk, _changes_only(event, changes), proposal.resource_ids,
+            actor, event.pk, changes, proposal.resource_ids,
             on_conflict=OnConflict.BOOK_ANYWAY if anyway else OnConflict.REFUSE,
         )  # fmt: skip
     except ConflictDetected as error:
@@ -447,10 +428,6 @@ def event_move(request: HttpRequest, pk: int) -> HttpResponse:
             request, "calendar_app/partials/move_panel.html", {**context, "error": error.message}, status=422
         )
     return _saved(request, f"Moved “{event.summary}”.", event)
-
-
-def _changes_only(event: ScheduleEvent, changes: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in changes.items() if getattr(event, k) != v}
 
 
 @require_POST

@@ -111,7 +111,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo data for partner {partner.pk} already present: nothing to create.")
         else:
             if today is None:
-                today = now.astimezone(ZoneInfo(partner.time_zone or "UTC")).date()
+                today = now.astimezone(partner.zone).date()
             actor = scheduling.Actor(
                 partner=partner, now=now, user_id="seed_demo", source=AuditEntry.Source.SYSTEM
             )
@@ -180,7 +180,7 @@ def ensure_admin(partner: Partner) -> str:
 def seed(actor: scheduling.Actor, today: date) -> Summary:
     """Everything or nothing: a half-seeded partner would be skipped by the next run."""
     summary = Summary()
-    zone = ZoneInfo(actor.partner.time_zone or "UTC")
+    zone = actor.partner.zone
     rooms = build_campus(actor, summary)
     templates = build_entries(actor, rooms, summary)
     monday = today - timedelta(days=today.weekday()) - timedelta(weeks=WEEKS_BEFORE_TODAY)
