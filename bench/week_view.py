@@ -49,7 +49,7 @@ from django.urls import NoReverseMatch, reverse
 from generate import drop
 from run import stats
 
-from calendar_app import scheduling
+from calendar_app import batch_scheduling, scheduling
 from calendar_app.models import (
     AuditEntry,
     EventStatus,
@@ -188,8 +188,8 @@ def make_singles(actor: scheduling.Actor, equipment: list, count: int, rng: rand
             "start": start,
             "end": start + timedelta(minutes=minutes),
         }
-        rows.append(scheduling.NewEvent(data, resources))
-    for result in scheduling.create_events(actor, rows):
+        rows.append(batch_scheduling.NewEvent(data, resources))
+    for result in batch_scheduling.create_events(actor, rows):
         if not isinstance(result, int):
             raise SystemExit(f"a single event was refused: {result}")
 

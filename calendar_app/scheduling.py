@@ -1,38 +1,34 @@
-"""THE write path (design.md): every change to events, series, resources and links goes through
-these functions, so validation, occurrence expansion, conflict enforcement and the audit trail
-happen in exactly one place. No HTTP here; callers pass an `Actor` read at the edge.
+"""THE write path: every single change to events, series, occurrences, resources and links goes
+through these functions, so validation, occurrence expansion, conflict enforcement and the audit
+trail happen in exactly one place. No HTTP here; callers pass an `Actor` read at the edge.
 
-Each public function runs in one transaction: it either applies completely or not at all.
+Each public function runs in one write envelope (writes.py): it applies completely or not at
+all, and stamps, audits and refreshes the feeds on its way out. Many new events at once (an
+import) go through batch_scheduling.py, which applies these same rules a chunk at a time.
 """
 
 from __future__ import annotations
 
 import enum
-import functools
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.forms.models import model_to_dict
 
-from calendar_app import conflicts, fragments, input_rules, recurrence
+from calendar_app import conflicts, input_rules, recurrence, writes
 from calendar_app.conflicts import Conflict, ConflictType, Window
 from calendar_app.errors import (
     ConflictDetected,
-    DatabaseRefused,
     NotFound,
-    SchedulingError,
     ValidationFailed,
 )
 from calendar_app.models import (
-    AuditEntry,
     EventStatus,
     EventType,
     Partner,
@@ -43,6 +39,7 @@ from calendar_app.models import (
     ScheduleEventResource,
     ScheduleResource,
 )
+from calendar_app.writes import STAMP_FIELDS, Actor
 
 DAY = timedelta(days=1)
 # Longest single booking per type (Kaltura: 24 h, meetings 3 days). Blackouts may cover a whole
@@ -65,16 +62,6 @@ NOT_INHERITED = frozenset(
 INHERITED = tuple(f.name for f in ScheduleEvent._meta.concrete_fields if f.name not in NOT_INHERITED)
 TIMES = "times"  # pseudo-field in overridden_fields: the occurrence was moved or resized
 RESOURCES = "resources"  # pseudo-field: the occurrence's resources were changed on their own
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who writes, for which partner, and the moment the edge read the clock."""
-
-    partner: Partner
-    now: datetime
-    user_id: str = ""
-    source: str = AuditEntry.Source.SYSTEM
 
 
 class OnConflict(enum.Enum):
@@ -156,8 +143,8 @@ def create_event(
     `ical_uid` keeps the UID an imported VEVENT came with (else a new one is made). `skip`
     names occurrence starts of a new series to cancel at once (a booking that leaves out the
     dates it would collide on); they are checked against what the rule generates."""
-    kind, values = _new_event_values(data)
-    with transaction.atomic():
+    kind, values = clean_new_event(data)
+    with writes.envelope(actor):
         resources = _resources(actor.partner, resource_ids)
         _lock(actor, [r.pk for r in resources], kind, on_conflict)
         event = _new_event(actor, values, ical_uid)
@@ -170,12 +157,11 @@ def create_event(
         elif skip:
             raise ValidationFailed("skip", "only a series has occurrences to skip")
         _enforce(actor, event, on_conflict)
-        _audit(actor, "create", event, None)
-        fragments.changed(actor.partner.pk, actor.now)
+        writes.audit(actor, "create", event, None)
     return event
 
 
-def _new_event_values(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def clean_new_event(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """The type and cleaned fields of a new event: everything create_event checks before it
     touches the database (create_events checks the same)."""
     for required in ("type", "summary", "start"):
@@ -210,52 +196,49 @@ def update_event(
     actor: Actor, event_id: int, changes: dict[str, Any], *, on_conflict: OnConflict = OnConflict.PARTNER
 ) -> ScheduleEvent:
     """Partial update. On an occurrence it makes an exception that later series edits keep."""
-    with transaction.atomic():
+    with writes.envelope(actor):
         event = get_event(actor.partner, event_id)
         values = input_rules.clean(input_rules.EVENT_RULES, changes, kind=event.type, creating=False)
         if not values:
             return event  # nothing to change: no new sequence, no audit entry
         _check_recurrence_type_change(event, values)
         _lock(actor, _resource_ids_touched(event), event.type, on_conflict)
-        before = _snapshot(event)
+        before = writes.snapshot(event)
         if event.is_occurrence:
             _update_occurrence(actor, event, values)
         else:
             _update_event_or_series(actor, event, values)
         _enforce(actor, event, on_conflict)
-        _audit(actor, "update", event, before)
-        fragments.changed(actor.partner.pk, actor.now)
+        writes.audit(actor, "update", event, before)
     return event
 
 
 def cancel_event(actor: Actor, event_id: int) -> ScheduleEvent:
     """Cancel an event; a series cancels all its occurrences; an occurrence becomes an EXDATE."""
-    with transaction.atomic():
+    with writes.envelope(actor):
         event = get_event(actor.partner, event_id)
-        before = _snapshot(event)
+        before = writes.snapshot(event)
         if event.status != EventStatus.CANCELLED:
             _set_status(actor, event, EventStatus.CANCELLED)
             if event.is_occurrence:
                 _mark_exception(event, ["status"])
                 event.save(update_fields=["is_exception", "overridden_fields"])
-        _audit(actor, "cancel", event, before)
-        fragments.changed(actor.partner.pk, actor.now)
+        writes.audit(actor, "cancel", event, before)
     return event
 
 
 def delete_event(actor: Actor, event_id: int) -> ScheduleEvent:
     """Soft-delete an event or a whole series. A single occurrence is cancelled, not deleted."""
-    with transaction.atomic():
+    with writes.envelope(actor):
         event = get_event(actor.partner, event_id)
         if event.is_occurrence:
             raise ValidationFailed(
                 "id", f"occurrence {event.pk} cannot be deleted: cancel it, or delete its series",
                 code="RECURRENCE_CANT_BE_DELETE", args={"ID": event.pk, "PARENT_ID": event.parent_id},
             )  # fmt: skip
-        before = _snapshot(event)
+        before = writes.snapshot(event)
         _set_status(actor, event, EventStatus.DELETED)
-        _audit(actor, "delete", event, before)
-        fragments.changed(actor.partner.pk, actor.now)
+        writes.audit(actor, "delete", event, before)
     return event
 
 
@@ -282,7 +265,7 @@ def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str
     sequence = _updated_sequence(event.sequence, values)
     _assign(event, values)
     event.sequence = sequence
-    _stamp(event, actor)
+    writes.stamp(actor, event)
     if not event.is_series:
         event.recurrence = None
         _prepare_times(actor, event, values)
@@ -314,11 +297,11 @@ def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any
     if TIME_FIELDS & set(changed):
         if "duration" in values and "end" not in values:
             event.end = event.start + timedelta(seconds=values["duration"])
-        _check_span(event.type, event.start, event.end, "end")
+        check_span(event.type, event.start, event.end, "end")
         event.duration = int((event.end - event.start).total_seconds())
     _mark_exception(event, [TIMES if k in TIME_FIELDS else k for k in changed])
     event.sequence = _updated_sequence(sequence, values)
-    _stamp(event, actor)
+    writes.stamp(actor, event)
     event.save()
 
 
@@ -327,9 +310,9 @@ def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -
     if event.is_series:
         if "duration" not in values and "end" in values or not event.duration:
             if event.end is None:
-                raise _required("end")
+                raise required_error("end")
             event.duration = int((event.end - event.start).total_seconds())
-        _check_span(event.type, event.start, event.start + timedelta(seconds=event.duration), "end")
+        check_span(event.type, event.start, event.start + timedelta(seconds=event.duration), "end")
         if not event.duration:
             raise ValidationFailed("duration", "a series needs a duration of at least a second")
         rule = recurrence.parse(event.recurrence or {}, default_zone=_default_zone(actor.partner))
@@ -342,8 +325,8 @@ def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -
     if "duration" in values and "end" not in values:
         event.end = event.start + timedelta(seconds=values["duration"])
     if event.end is None:
-        raise _required("end")
-    _check_span(event.type, event.start, event.end, "end")
+        raise required_error("end")
+    check_span(event.type, event.start, event.end, "end")
     event.duration = int((event.end - event.start).total_seconds())
     return []
 
@@ -353,7 +336,7 @@ def _default_zone(partner: Partner) -> str:
     return partner.zone.key
 
 
-def _check_span(kind: int, start: datetime, end: datetime, field: str) -> None:
+def check_span(kind: int, start: datetime, end: datetime, field: str) -> None:
     if end < start:
         raise ValidationFailed(
             field, "must not be before the start", code="INVALID_SCHEDULE_END_BEFORE_START",
@@ -367,7 +350,7 @@ def _check_span(kind: int, start: datetime, end: datetime, field: str) -> None:
         )  # fmt: skip
 
 
-def _required(name: str) -> ValidationFailed:
+def required_error(name: str) -> ValidationFailed:
     return ValidationFailed(
         name, "is required", code="PROPERTY_VALIDATION_CANNOT_BE_NULL", args={"PROP_NAME": name}
     )
@@ -378,20 +361,6 @@ def _assign(obj: Any, values: dict[str, Any]) -> None:
         setattr(obj, name, value)
 
 
-# Every event write stamps the row and makes its feed fragment stale (fragments.py). The stamp
-# alone is not enough: two writes may share one `actor.now` (an import, a pinned clock).
-STAMP_FIELDS = ("updated_at", "ical_fragment_of")
-
-
-def _stamped(actor: Actor) -> dict[str, Any]:
-    return {"updated_at": actor.now, "ical_fragment_of": None}
-
-
-def _stamp(event: ScheduleEvent, actor: Actor) -> None:
-    for name, value in _stamped(actor).items():
-        setattr(event, name, value)
-
-
 def _mark_exception(event: ScheduleEvent, overridden: Iterable[str]) -> None:
     event.is_exception = True
     event.overridden_fields = sorted(set(event.overridden_fields) | set(overridden))
@@ -400,12 +369,12 @@ def _mark_exception(event: ScheduleEvent, overridden: Iterable[str]) -> None:
 def _set_status(actor: Actor, event: ScheduleEvent, status: int) -> None:
     event.status = status
     event.sequence = next_sequence(event.sequence)
-    _stamp(event, actor)
+    writes.stamp(actor, event)
     event.save(update_fields=["status", "sequence", *STAMP_FIELDS])
     if event.is_series:
         # Occurrences already deleted stay deleted; a cancelled series keeps nothing active.
         event.occurrences.exclude(status=EventStatus.DELETED).update(
-            status=status, sequence=NEXT_SEQUENCE, **_stamped(actor)
+            status=status, sequence=NEXT_SEQUENCE, **writes.stamped(actor)
         )
 
 
@@ -471,7 +440,7 @@ def _skip_occurrences(actor: Actor, series: ScheduleEvent, starts: Collection[da
     if skipped.count() != len(set(starts)):
         raise ValidationFailed("skip", "names a date the series does not have; check the dates again")
     skipped.update(
-        status=EventStatus.CANCELLED, is_exception=True, overridden_fields=["status"], **_stamped(actor)
+        status=EventStatus.CANCELLED, is_exception=True, overridden_fields=["status"], **writes.stamped(actor)
     )
 
 
@@ -504,7 +473,7 @@ def _move_occurrences(actor: Actor, moved: list[tuple[ScheduleEvent, datetime]],
             occurrence.start, occurrence.end = start, start + length
             occurrence.duration = int(length.total_seconds())
         occurrence.sequence = next_sequence(occurrence.sequence)
-        _stamp(occurrence, actor)
+        writes.stamp(actor, occurrence)
     ScheduleEvent.objects.bulk_update(
         [o for o, _ in moved],
         ["original_start", "start", "end", "duration", "sequence", *STAMP_FIELDS],
@@ -516,7 +485,7 @@ def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> 
     """Copy changed series fields to occurrences, except what an exception set itself."""
     if not content:
         return
-    bump = {"sequence": NEXT_SEQUENCE, **_stamped(actor)}
+    bump = {"sequence": NEXT_SEQUENCE, **writes.stamped(actor)}
     occurrences = series.occurrences.exclude(status=EventStatus.DELETED)
     occurrences.filter(is_exception=False).update(**content, **bump)
     for occurrence in occurrences.filter(is_exception=True):
@@ -524,7 +493,7 @@ def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> 
         if own:
             _assign(occurrence, own)
             occurrence.sequence = next_sequence(occurrence.sequence)
-            _stamp(occurrence, actor)
+            writes.stamp(actor, occurrence)
             occurrence.save()
 
 
@@ -537,16 +506,16 @@ def windows_for(actor: Actor, proposal: dict[str, Any]) -> list[Window]:
     values = input_rules.clean(input_rules.EVENT_RULES, proposal, kind=kind, creating=True)
     start, end = values.get("start"), values.get("end")
     if start is None:
-        raise _required("start")
+        raise required_error("start")
     if values.get("recurrence_type") != RecurrenceType.RECURRING:
         if end is None:
-            raise _required("end")
-        _check_span(kind, start, end, "end")
+            raise required_error("end")
+        check_span(kind, start, end, "end")
         return [Window(start, end)]
     length = timedelta(seconds=values.get("duration") or 0)
     if not length and end is not None:
         length = end - start
-    _check_span(kind, start, start + length, "end")
+    check_span(kind, start, start + length, "end")
     rule = recurrence.parse(values.get("recurrence") or {}, default_zone=_default_zone(actor.partner))
     return [Window(s, s + length) for s in recurrence.expand(rule, start, limits())]
 
@@ -602,7 +571,7 @@ def _enforce(actor: Actor, event: ScheduleEvent, on_conflict: OnConflict) -> Non
     if refuses:
         raise ConflictDetected(found)
     colliding = sorted({c.event.pk for c in found})
-    _audit(actor, "book_anyway", event, None, after={"conflicts_with": colliding})
+    writes.audit(actor, "book_anyway", event, None, after={"conflicts_with": colliding})
 
 
 # ---------------------------------------------------------------- links
@@ -612,7 +581,7 @@ def link_resource(
     actor: Actor, event_id: int, resource_id: int, *, on_conflict: OnConflict = OnConflict.PARTNER
 ) -> ScheduleEventResource:
     """Link a resource to an event; linking a series links every occurrence that follows it."""
-    with transaction.atomic():
+    with writes.envelope(actor):
         event = get_event(actor.partner, event_id)
         resource = get_resource(actor.partner, resource_id)
         if ScheduleEventResource.objects.filter(event=event, resource=resource).exists():
@@ -626,22 +595,20 @@ def link_resource(
         _touch_for_links(actor, event)
         _enforce(actor, event, on_conflict)
         link = ScheduleEventResource.objects.get(event=event, resource=resource)
-        _audit(actor, "link", link, None)
-        fragments.changed(actor.partner.pk, actor.now)
+        writes.audit(actor, "link", link, None)
     return link
 
 
 def unlink_resource(actor: Actor, event_id: int, resource_id: int) -> None:
-    with transaction.atomic():
+    with writes.envelope(actor):
         link = get_link(actor.partner, event_id, resource_id)
-        before = _snapshot(link)
+        before = writes.snapshot(link)
         event = link.event
         ScheduleEventResource.objects.filter(
             event__in=[event, *_followers(event)], resource_id=resource_id
         ).delete()
         _touch_for_links(actor, event)
-        _audit(actor, "unlink", link, before, after=None)
-        fragments.changed(actor.partner.pk, actor.now)
+        writes.audit(actor, "unlink", link, before, after=None)
 
 
 def get_link(partner: Partner, event_id: int, resource_id: int) -> ScheduleEventResource:
@@ -671,7 +638,7 @@ def _followers(event: ScheduleEvent) -> list[ScheduleEvent]:
 def _touch_for_links(actor: Actor, event: ScheduleEvent) -> None:
     if event.is_occurrence:
         _mark_exception(event, [RESOURCES])
-    _stamp(event, actor)
+    writes.stamp(actor, event)
     event.save(update_fields=["is_exception", "overridden_fields", *STAMP_FIELDS])
 
 
@@ -711,11 +678,11 @@ def _resources(partner: Partner, resource_ids: Collection[int]) -> list[Schedule
 def create_resource(actor: Actor, data: dict[str, Any]) -> ScheduleResource:
     for required in ("type", "name"):
         if data.get(required) in (None, ""):
-            raise _required(required)
+            raise required_error(required)
     kind = input_rules.choice(ResourceType)("type", data["type"])
     values = input_rules.clean(input_rules.RESOURCE_RULES, data, kind=kind, creating=True)
     if kind == ResourceType.LIVE_ENTRY and not values.get("entry_id"):
-        raise _required("entry_id")
+        raise required_error("entry_id")
     resource = ScheduleResource(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
     return _save_resource(actor, resource, values, "create")
 
@@ -724,26 +691,25 @@ def update_resource(actor: Actor, resource_id: int, changes: dict[str, Any]) -> 
     resource = get_resource(actor.partner, resource_id)
     values = input_rules.clean(input_rules.RESOURCE_RULES, changes, kind=resource.type, creating=False)
     if resource.type == ResourceType.LIVE_ENTRY and "entry_id" in values and not values["entry_id"]:
-        raise _required("entry_id")
+        raise required_error("entry_id")
     resource.updated_at = actor.now
     return _save_resource(actor, resource, values, "update")
 
 
 def delete_resource(actor: Actor, resource_id: int) -> ScheduleResource:
-    with transaction.atomic():
+    with writes.envelope(actor):
         resource = get_resource(actor.partner, resource_id)
-        before = _snapshot(resource)
+        before = writes.snapshot(resource)
         resource.status = ResourceStatus.DELETED
         resource.updated_at = actor.now
         resource.save(update_fields=["status", "updated_at"])
-        _audit(actor, "delete", resource, before)
-        fragments.changed(actor.partner.pk, actor.now)
+        writes.audit(actor, "delete", resource, before)
     return resource
 
 
 def _save_resource(actor: Actor, resource: ScheduleResource, values, action: str) -> ScheduleResource:
-    with transaction.atomic():
-        before = _snapshot(resource) if resource.pk else None
+    with writes.envelope(actor):
+        before = writes.snapshot(resource) if resource.pk else None
         if values.get("parent_id") == 0:
             values["parent_id"] = None
         if values.get("parent_id") is not None:
@@ -755,8 +721,7 @@ def _save_resource(actor: Actor, resource: ScheduleResource, values, action: str
                 resource.save()
         except IntegrityError:  # lost a race for the name
             raise _system_name_taken(resource.system_name) from None
-        _audit(actor, action, resource, before)
-        fragments.changed(actor.partner.pk, actor.now)
+        writes.audit(actor, action, resource, before)
     return resource
 
 
@@ -800,398 +765,7 @@ def _system_name_taken(name: str | None) -> ValidationFailed:
     )  # fmt: skip
 
 
-# ---------------------------------------------------------------- audit
-
-
-# Derived caches, not what anyone changed: kept out of the audit trail.
-NOT_AUDITED = ("ical_fragment", "ical_fragment_of")
-
-
-def _snapshot(obj: Any) -> dict[str, Any]:
-    return model_to_dict(obj, exclude=NOT_AUDITED)
-
-
-def _audit(actor: Actor, action: str, obj: Any, before, *, after: Any = ...) -> None:
-    audit_entry(actor, action, obj, before, _snapshot(obj) if after is ... else after).save()
-
-
-def audit_entry(actor: Actor, action: str, obj: Any, before, after) -> AuditEntry:
-    """The (unsaved) audit row for `action` on `obj`; bench/ builds its dataset with it too."""
-    return AuditEntry(
-        partner=actor.partner,
-        at=actor.now,
-        actor=actor.user_id,
-        source=actor.source,
-        action=action,
-        object_type=type(obj).__name__,
-        object_id=str(obj.pk),
-        before=before,
-        after=after,
-    )
-
-
-# ---------------------------------------------------------------- batched writes (bulk imports)
-#
-# create_event spends a transaction, an audit row and several queries on each event: right for
-# the API, far too slow for a 10,000-event iCal import (bench/ical_import.py). create_events
-# applies the same rules to many new single events and writes them a chunk at a time, one
-# transaction per chunk. Series still go through create_event: their occurrences make each one
-# a batch of its own.
-#
-# The rows go in as plain multi-row INSERTs (COPY on PostgreSQL), not bulk_create: for a
-# 45-column event row bulk_create spends ~90 µs preparing and compiling the values, three times
-# what the whole INSERT costs here (bench/README.md). Each row is a dict of column values built
-# once; only the columns whose type needs it (times, JSON) go through the field's conversion.
-
-CREATE_CHUNK = 500
-
-
-@dataclass(frozen=True)
-class NewEvent:
-    """One event to create: create_event's arguments."""
-
-    data: dict[str, Any]
-    resource_ids: tuple[int, ...] = ()
-    ical_uid: str = ""
-
-
-def create_events(
-    actor: Actor, rows: Sequence[NewEvent], *, on_conflict: OnConflict = OnConflict.PARTNER
-) -> list[int | SchedulingError]:
-    """create_event for each row, in order: the new event's id, or the error that refused it.
-
-    The rows written (the event, its links, its audit entry) are create_event's, and the rows
-    are checked as if created one after the other: a row may conflict with an earlier one.
-    Each chunk of single events is one transaction; should the database refuse a chunk anyway,
-    its rows are retried one by one, so a bad row never takes the others with it.
-    """
-    results: list[int | SchedulingError | None] = [None] * len(rows)
-    pending: dict[int, tuple[NewEvent, dict[str, Any]]] = {}
-    for index, row in enumerate(rows):
-        try:
-            _, values = _new_event_values(row.data)
-        except SchedulingError as error:
-            results[index] = error
-            continue
-        if values["recurrence_type"] == RecurrenceType.RECURRING:
-            _flush(actor, pending, results, on_conflict)
-            results[index] = _create_one(actor, row, on_conflict)
-            continue
-        pending[index] = (row, values)
-        if len(pending) == CREATE_CHUNK:
-            _flush(actor, pending, results, on_conflict)
-    _flush(actor, pending, results, on_conflict)
-    return results  # type: ignore[return-value]  # every slot is filled by now
-
-
-def _flush(actor: Actor, pending: dict, results: list, on_conflict: OnConflict) -> None:
-    if not pending:
-        return
-    chunk = dict(pending)
-    pending.clear()
-    try:
-        done = _create_chunk(actor, chunk, on_conflict)
-    except DatabaseError:
-        # The chunk's transaction is rolled back: nothing of it was written.
-        done = {index: _create_one(actor, row, on_conflict) for index, (row, _) in chunk.items()}
-    for index, result in done.items():
-        results[index] = result
-
-
-def _create_one(actor: Actor, row: NewEvent, on_conflict: OnConflict) -> int | SchedulingError:
-    try:
-        return create_event(
-            actor, row.data, resource_ids=row.resource_ids, on_conflict=on_conflict,
-            ical_uid=row.ical_uid,
-        ).pk  # fmt: skip
-    except SchedulingError as error:
-        return error
-    except DatabaseError as error:
-        return DatabaseRefused(str(error))
-
-
-@dataclass
-class _Pending:
-    """A checked new single event: its columns by attname, and its resources."""
-
-    columns: dict[str, Any]
-    resource_ids: list[int]
-
-    @property
-    def window(self) -> Window:
-        return Window(self.columns["start"], self.columns["end"])
-
-    @property
-    def is_blackout(self) -> bool:
-        return self.columns["type"] == EventType.BLACKOUT
-
-
-def _create_chunk(
-    actor: Actor, chunk: dict[int, tuple[NewEvent, dict[str, Any]]], on_conflict: OnConflict
-) -> dict[int, int | SchedulingError]:
-    """create_event's steps for single events, each done once for the chunk, in its order:
-    resources, times, lock, the rows, then (as _enforce does) their conflicts, which take the
-    refused rows out again before the transaction commits, and the audit entries."""
-    results: dict[int, int | SchedulingError] = {}
-    clashes: dict[int, list[int]] = {}
-    with transaction.atomic():
-        wanted = {pk for row, _ in chunk.values() for pk in row.resource_ids}
-        live = set(_live_resources(actor.partner, wanted).values_list("pk", flat=True))
-        accepted: dict[int, _Pending] = {}
-        for index, (row, values) in chunk.items():
-            try:
-                accepted[index] = _pending(actor, row, values, live)
-            except SchedulingError as error:
-                results[index] = error
-        enforce = accepted and on_conflict.refuses(actor.partner)
-        if enforce:
-            blackout = any(p.is_blackout for p in accepted.values())
-            linked = {pk for p in accepted.values() for pk in p.resource_ids}
-            conflicts.lock_for_write(actor.partner, linked, blackout=blackout)
-        _insert_rows(actor, list(accepted.values()))
-        if enforce:
-            clashes = _chunk_conflicts(actor.partner, accepted)
-            refused = {index: accepted.pop(index) for index in clashes}
-            gone = [p.columns["id"] for p in refused.values()]
-            ScheduleEventResource.objects.filter(event_id__in=gone).delete()
-            ScheduleEvent.objects.filter(pk__in=gone).delete()
-            results.update(_conflict_errors(actor.partner, refused, clashes))
-        _insert_audit(actor, list(accepted.values()))
-        # Their fragments are left stale for the caller's publish_later (an import renders
-        # once, after its last chunk); cached feeds must still see the new rows.
-        fragments.touched(actor.partner.pk)
-    results.update({index: p.columns["id"] for index, p in accepted.items()})
-    return results
-
-
-def _pending(actor: Actor, row: NewEvent, values: dict[str, Any], live: set[int]) -> _Pending:
-    """The new row create_event would save, as columns; refused as create_event refuses it."""
-    missing = set(row.resource_ids) - live
-    if missing:
-        raise NotFound("resource", min(missing))
-    # A new single event's times, as _prepare_times settles them.
-    start, end = values["start"], values.get("end")
-    if "duration" in values and "end" not in values:
-        end = start + timedelta(seconds=values["duration"])
-    if end is None:
-        raise _required("end")
-    _check_span(values["type"], start, end, "end")
-    columns = _new_columns(actor, row.ical_uid)
-    columns.update((_ATTNAMES.get(name, name), value) for name, value in values.items())
-    columns.update(end=end, duration=int((end - start).total_seconds()))
-    return _Pending(columns, sorted(set(row.resource_ids)))
-
-
-# Field name -> column attribute, for the foreign keys a value may name (parent, linked_to).
-_ATTNAMES = {f.name: f.attname for f in ScheduleEvent._meta.concrete_fields if f.name != f.attname}
-
-
-@functools.cache
-def _event_defaults() -> tuple[dict[str, Any], tuple[models.Field, ...]]:
-    """A new event's column defaults: the constant ones, and the fields whose default is made
-    per row (a new UID, an empty list)."""
-    fields_ = [f for f in ScheduleEvent._meta.concrete_fields if not f.primary_key]
-    constant = {f.attname: f.get_default() for f in fields_ if not callable(f.default)}
-    return constant, tuple(f for f in fields_ if callable(f.default))
-
-
-def _new_columns(actor: Actor, ical_uid: str) -> dict[str, Any]:
-    constant, per_row = _event_defaults()
-    columns = dict(constant)
-    given = {
-        "partner_id": actor.partner.pk,
-        "sequence": next_sequence(1),  # rows start at 1; Kaltura bumps on insert
-        "created_at": actor.now,
-        "updated_at": actor.now,
-    }
-    if ical_uid:
-        given["ical_uid"] = ical_uid
-    for field in per_row:
-        if field.attname not in given:
-            columns[field.attname] = field.get_default()
-    columns.update(given)
-    return columns
-
-
-def _insert_rows(actor: Actor, accepted: list[_Pending]) -> None:
-    ids = _insert(ScheduleEvent, [p.columns for p in accepted], returning=True)
-    for pending, pk in zip(accepted, ids, strict=True):
-        pending.columns["id"] = pk
-    _insert(
-        ScheduleEventResource,
-        [
-            {
-                "partner_id": actor.partner.pk,
-                "event_id": p.columns["id"],
-                "resource_id": resource_id,
-                "created_at": actor.now,
-                "updated_at": actor.now,
-            }
-            for p in accepted
-            for resource_id in p.resource_ids
-        ],
-    )
-
-
-def _insert_audit(actor: Actor, accepted: list[_Pending]) -> None:
-    audited = [f for f in ScheduleEvent._meta.concrete_fields if f.editable and f.name not in NOT_AUDITED]
-    _insert(
-        AuditEntry,
-        [
-            # audit_entry()'s row, with _snapshot()'s "after" read from the columns.
-            {
-                "partner_id": actor.partner.pk,
-                "at": actor.now,
-                "actor": actor.user_id,
-                "source": actor.source,
-                "action": "create",
-                "object_type": ScheduleEvent.__name__,
-                "object_id": str(p.columns["id"]),
-                "before": None,
-                "after": {f.name: p.columns[f.attname] for f in audited},
-            }
-            for p in accepted
-        ],
-    )
-
-
-# Column types whose Python value is what the database driver takes.
-_PLAIN_TYPES = frozenset(
-    {
-        "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "FloatField",
-        "ForeignKey", "IntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
-        "SmallIntegerField", "TextField",
-    }
-)  # fmt: skip
-
-
-def _converter(field: models.Field):
-    """How a value of this column becomes what the driver takes; None: as it is. A chunk's
-    rows share most of their times (created_at, updated_at): each is converted once."""
-    if field.get_internal_type() in _PLAIN_TYPES:
-        return None
-    memo: dict[tuple[type, Any], Any] = {}
-
-    def convert(value: Any) -> Any:
-        key = (type(value), value)  # the type too: True == 1, but not as JSON
-        try:
-            return memo[key]
-        except KeyError:
-            memo[key] = converted = field.get_db_prep_save(value, connection)
-            return converted
-        except TypeError:  # unhashable: a JSON list or dict
-            return field.get_db_prep_save(value, connection)
-
-    return convert
-
-
-def _insert(model: type[models.Model], rows: list[dict[str, Any]], *, returning: bool = False) -> list[int]:
-    """INSERT `rows` (column values by attname); with `returning`, the new ids in row order."""
-    if not rows:
-        return []
-    if connection.vendor == "postgresql":
-        return _copy(model, rows, returning)
-    fields_ = [f for f in model._meta.concrete_fields if not f.primary_key]
-    # Multi-row VALUES with RETURNING, as bulk_create does on SQLite (3.35+), whose driver takes
-    # at most 999 parameters a statement.
-    quote = connection.ops.quote_name
-    head = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields_)}) VALUES "
-    )
-    tail = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
-    placeholders = "(" + ", ".join(["%s"] * len(fields_)) + ")"
-    per_statement = (connection.features.max_query_params or 999) // len(fields_)
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for first in range(0, len(rows), per_statement):
-            batch = rows[first : first + per_statement]
-            cursor.execute(head + ", ".join([placeholders] * len(batch)) + tail, _params(fields_, batch))
-            if returning:
-                ids += [pk for (pk,) in cursor.fetchall()]
-    return ids
-
-
-def _copy(model: type[models.Model], rows: list[dict[str, Any]], returning: bool) -> list[int]:
-    """PostgreSQL: COPY, its bulk-loading path (constraints and triggers apply as to INSERT).
-    A multi-row INSERT is slow there: psycopg binds parameters client-side, quoting each one
-    into the statement, and parses the statement anew past 50 parameters (45 ms for 500 rows).
-    The ids are drawn from the table's sequence beforehand."""
-    fields_ = [f for f in model._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    ids: list[int] = []
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        if returning:
-            pk = model._meta.pk
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, pk.column, len(rows)],
-            )
-            ids = [new for (new,) in cursor.fetchall()]
-            rows = [{**row, pk.attname: new} for row, new in zip(rows, ids, strict=True)]
-            fields_.insert(0, pk)
-        columns = ", ".join(quote(f.column) for f in fields_)
-        flat, width = _params(fields_, rows), len(fields_)
-        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for first in range(0, len(flat), width):
-                copy.write_row(flat[first : first + width])
-    return ids
-
-
-def _params(fields_: list[models.Field], rows: list[dict[str, Any]]) -> list[Any]:
-    """The rows' values, flat, each in the form the driver takes."""
-    prepare = [_converter(f) for f in fields_]
-    return [
-        row[f.attname] if convert is None else convert(row[f.attname])
-        for row in rows
-        for f, convert in zip(fields_, prepare, strict=True)
-    ]
-
-
-def _chunk_conflicts(partner: Partner, rows: dict[int, _Pending]) -> dict[int, list[int]]:
-    """The rows _enforce would refuse, had they been created one after the other: those that
-    collide with a stored event, or with an earlier row of the chunk that is kept. Blackouts
-    are never refused (see _enforce). The rows are stored already (uncommitted), so one
-    conflicts.collisions call finds every pair."""
-    order = {p.columns["id"]: n for n, p in enumerate(rows.values())}
-    bookings = [p.columns["id"] for p in rows.values() if not p.is_blackout]
-    hits: dict[int, list[int]] = defaultdict(list)
-    for event_id, other in conflicts.collisions(partner, bookings):
-        hits[event_id].append(other)
-    clashes: dict[int, list[int]] = {}
-    refused: set[int] = set()
-    for index, row in rows.items():
-        me = row.columns["id"]
-        # A later row of the chunk is checked against this one, not this one against it.
-        found = [o for o in hits.get(me, []) if o not in order or (order[o] < order[me] and o not in refused)]
-        if found:
-            clashes[index] = found
-            refused.add(me)
-    return clashes
-
-
-def _conflict_errors(
-    partner: Partner, refused: dict[int, _Pending], clashes: dict[int, list[int]]
-) -> dict[int, ConflictDetected]:
-    found = {pk for hits in clashes.values() for pk in hits}
-    events = ScheduleEvent.objects.for_partner(partner).in_bulk(found)
-    return {
-        index: ConflictDetected(
-            [Conflict(row.window, e) for e in sorted((events[pk] for pk in clashes[index]), key=_by_start)]
-        )
-        for index, row in refused.items()
-    }
-
-
-def _by_start(event: ScheduleEvent) -> tuple[datetime, int]:
-    return event.start, event.pk
-
-
-def _live_resources(partner: Partner, resource_ids: Collection[int]):
-    return (
-        ScheduleResource.objects.for_partner(partner)
-        .exclude(status=ResourceStatus.DELETED)
-        .filter(pk__in=resource_ids)
-    )
+# ---------------------------------------------------------------- compound writes
 
 
 def replace_resources(
@@ -1203,7 +777,7 @@ def replace_resources(
 ) -> None:
     """Make the event's resources exactly `resource_ids`, in one transaction: link_resource and
     unlink_resource for the difference, so each change is checked and audited as on its own."""
-    with transaction.atomic():
+    with writes.envelope(actor):
         event = get_event(actor.partner, event_id)
         wanted = {r.pk for r in _resources(actor.partner, resource_ids)}
         linked = set(resource_ids_of(event))
@@ -1225,7 +799,7 @@ def edit_booking(
     `resource_ids`: update_event and replace_resources as one write, checked once, as it ends.
     Dragging a booking to another room's column both moves it and changes its room, and only
     the result may collide. Each step is audited as on its own."""
-    with transaction.atomic():
+    with writes.envelope(actor):
         event = get_event(actor.partner, event_id)
         changes = _booking_changes(actor.partner, event, wanted)
         touched = set(_resource_ids_touched(event)) | set(resource_ids or ())
@@ -1261,13 +835,13 @@ def _booking_changes(partner: Partner, event: ScheduleEvent, wanted: dict[str, A
 def set_ical_uid(actor: Actor, event_id: int, ical_uid: str) -> ScheduleEvent:
     """Give an event the UID a calendar knows it by (an import matching an occurrence its series
     just generated to the file's VEVENT for it). A new UID starts a new revision history, so the
-    sequence stays; updated_at moves, so the event's cached VEVENT is rendered again."""
-    with transaction.atomic():
+    sequence stays; the stamp makes the event's stored VEVENT stale, so it is rendered again."""
+    with writes.envelope(actor):
         event = get_event(actor.partner, event_id)
         if event.ical_uid != ical_uid:
-            before = _snapshot(event)
+            before = writes.snapshot(event)
             event.ical_uid = ical_uid
-            event.updated_at = actor.now
-            event.save(update_fields=["ical_uid", "updated_at"])
-            _audit(actor, "update", event, before)
+            writes.stamp(actor, event)
+            event.save(update_fields=["ical_uid", *STAMP_FIELDS])
+            writes.audit(actor, "update", event, before)
     return event

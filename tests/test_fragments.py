@@ -95,3 +95,13 @@ def test_publish_touches_only_its_partner(
         make_series(count=30, by_day="MO", resources=[theirs], who=outsider)
     fragments.publish(partner.pk)
     assert stale(partner) == 0 and stale(outsider.partner) == 30
+
+
+def test_an_occurrence_given_a_new_uid_is_served_under_it(client, make_series, actor, room):
+    # An import renames the occurrences its series just generated, at that same instant: the
+    # rename must make their stored VEVENTs stale even though updated_at does not move.
+    series = make_series(count=2, by_day="MO", resources=[room])
+    first = series.occurrences.order_by("start").first()
+    scheduling.set_ical_uid(actor, first.pk, "lecture-1@other-calendar")
+    feed = Calendar.from_ical(fetch(client, feed_of(room)).content)
+    assert "lecture-1@other-calendar" in [str(e["UID"]) for e in feed.walk("VEVENT")]

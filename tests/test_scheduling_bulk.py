@@ -9,10 +9,11 @@ import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
 
-from calendar_app import scheduling
+from calendar_app import batch_scheduling, scheduling
+from calendar_app.batch_scheduling import NewEvent
 from calendar_app.errors import ConflictDetected, DatabaseRefused, NotFound, ValidationFailed
 from calendar_app.models import AuditEntry, EventType, RecurrenceType, ScheduleEvent, ScheduleEventResource
-from calendar_app.scheduling import NewEvent, OnConflict
+from calendar_app.scheduling import OnConflict
 from tests.conftest import at
 
 
@@ -34,7 +35,7 @@ def columns(event: ScheduleEvent) -> dict:
 def test_it_writes_what_create_event_writes(actor, make_resource):
     room = make_resource("Hall 1")
     one = scheduling.create_event(actor, lecture(tags="x"), resource_ids=[room.pk])
-    (many,) = scheduling.create_events(actor, [NewEvent(lecture(tags="x"), (room.pk,))])
+    (many,) = batch_scheduling.create_events(actor, [NewEvent(lecture(tags="x"), (room.pk,))])
     made = ScheduleEvent.objects.get(pk=many)
     assert columns(made) == columns(ScheduleEvent.objects.get(pk=one.pk))
     assert scheduling.resource_ids_of(made) == [room.pk]
@@ -47,13 +48,13 @@ def test_it_writes_what_create_event_writes(actor, make_resource):
 
 
 def test_it_keeps_the_uid_it_is_given(actor):
-    (event,) = scheduling.create_events(actor, [NewEvent(lecture(), ical_uid="from-the-file@uni")])
+    (event,) = batch_scheduling.create_events(actor, [NewEvent(lecture(), ical_uid="from-the-file@uni")])
     assert ScheduleEvent.objects.get(pk=event).ical_uid == "from-the-file@uni"
 
 
 def test_a_refused_row_leaves_the_others_alone(actor, make_resource):
     room = make_resource("Hall 1")
-    results = scheduling.create_events(
+    results = batch_scheduling.create_events(
         actor,
         [
             NewEvent(lecture()),
@@ -69,7 +70,7 @@ def test_a_refused_row_leaves_the_others_alone(actor, make_resource):
 
 def test_a_series_goes_through_create_event(actor):
     series = lecture(recurrence_type=RecurrenceType.RECURRING, recurrence={"frequency": "weeks", "count": 3})
-    (event,) = scheduling.create_events(actor, [NewEvent(series, ical_uid="course@uni")])
+    (event,) = batch_scheduling.create_events(actor, [NewEvent(series, ical_uid="course@uni")])
     made = ScheduleEvent.objects.get(pk=event)
     assert (made.occurrences.count(), made.ical_uid) == (3, "course@uni")
 
@@ -80,7 +81,7 @@ def test_it_writes_a_chunk_in_a_few_queries(actor, make_resource, django_assert_
     # Per chunk, not per row: the resources, then the INSERTs (SQLite takes at most 999
     # parameters a statement, ~22 events; PostgreSQL loads them with COPY, which is not counted).
     with django_assert_max_num_queries(len(rows) // 10):
-        results = scheduling.create_events(actor, rows)
+        results = batch_scheduling.create_events(actor, rows)
     assert all(isinstance(r, int) for r in results)
     assert ScheduleEventResource.objects.count() == 200
 
@@ -88,7 +89,7 @@ def test_it_writes_a_chunk_in_a_few_queries(actor, make_resource, django_assert_
 def test_it_refuses_rows_that_collide_with_stored_bookings(strict, make_event, make_resource):
     room, other = make_resource("Hall 1"), make_resource("Hall 2")
     booked = make_event("2026-09-07 09:00", resources=[room])
-    results = scheduling.create_events(
+    results = batch_scheduling.create_events(
         strict, [NewEvent(lecture(), (room.pk,)), NewEvent(lecture(), (other.pk,))]
     )
     assert isinstance(results[0], ConflictDetected) and isinstance(results[1], int)
@@ -97,7 +98,7 @@ def test_it_refuses_rows_that_collide_with_stored_bookings(strict, make_event, m
 
 def test_it_refuses_a_row_that_collides_with_an_earlier_row(strict, make_resource):
     room = make_resource("Hall 1")
-    first, second, third = scheduling.create_events(
+    first, second, third = batch_scheduling.create_events(
         strict,
         [
             NewEvent(lecture(), (room.pk,)),
@@ -112,7 +113,7 @@ def test_it_refuses_a_row_that_collides_with_an_earlier_row(strict, make_resourc
 def test_blackouts_refuse_later_rows_and_are_never_refused(strict, make_event, make_resource):
     room = make_resource("Hall 1")
     make_event("2026-09-07 09:00", resources=[room])
-    blackout, booking = scheduling.create_events(
+    blackout, booking = batch_scheduling.create_events(
         strict,
         [NewEvent(lecture(type=EventType.BLACKOUT, minutes=600)), NewEvent(lecture("2026-09-07 12:00"))],
     )
@@ -122,7 +123,7 @@ def test_blackouts_refuse_later_rows_and_are_never_refused(strict, make_event, m
 def test_book_anyway_saves_a_conflicting_row(strict, make_event, make_resource):
     room = make_resource("Hall 1")
     make_event("2026-09-07 09:00", resources=[room])
-    (event,) = scheduling.create_events(
+    (event,) = batch_scheduling.create_events(
         strict, [NewEvent(lecture(), (room.pk,))], on_conflict=OnConflict.BOOK_ANYWAY
     )
     assert isinstance(event, int)
@@ -152,7 +153,7 @@ def refuse_boom(db):
 def test_a_row_the_database_refuses_takes_no_other_row_with_it(actor, make_resource, refuse_boom):
     room = make_resource("Hall 1")
     rows = [NewEvent(lecture(summary=name), (room.pk,)) for name in ("one", "boom", "three")]
-    results = scheduling.create_events(actor, rows)
+    results = batch_scheduling.create_events(actor, rows)
     assert [type(r) for r in results] == [int, DatabaseRefused, int]
     assert "boom refused" in results[1].message and results[1].code == "DATABASE_ERROR"
     assert sorted(ScheduleEvent.objects.values_list("summary", flat=True)) == ["one", "three"]

@@ -24,7 +24,7 @@ Re-importing a file changes nothing: a VEVENT that would set what is stored alre
 out leaves the stored field alone, as Kaltura's client leaves unset fields out of an update (and
 our own export omits empty fields and GEO); present but empty, it clears the field.
 
-New single events, most of any real file, go through scheduling.create_events, which writes
+New single events, most of any real file, go through batch_scheduling.create_events, which writes
 them a chunk at a time (bench/ical_import.py); series, updates and cancellations go one by one.
 """
 
@@ -45,7 +45,7 @@ from icalendar import Calendar, Component
 from icalendar.prop import vDDDTypes
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from calendar_app import input_rules, recurrence, scheduling
+from calendar_app import batch_scheduling, input_rules, recurrence, scheduling
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
 from calendar_app.imports.row_results import FileRefused, RowResult, read_text
 from calendar_app.models import (
@@ -756,8 +756,10 @@ class _Import:
                 self._update(item, target)
             else:
                 new.append(item)
-        rows = [scheduling.NewEvent(self._new_data(item), item.resource_ids or (), item.uid) for item in new]
-        for item, result in zip(new, scheduling.create_events(self.actor, rows), strict=True):
+        rows = [
+            batch_scheduling.NewEvent(self._new_data(item), item.resource_ids or (), item.uid) for item in new
+        ]
+        for item, result in zip(new, batch_scheduling.create_events(self.actor, rows), strict=True):
             if isinstance(result, SchedulingError):
                 self._fail(item, "add", result)
             else:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from calendar_app import scheduling
+from calendar_app import batch_scheduling, scheduling
 from calendar_app.models import EventStatus, EventType, ResourceType
 from calendar_app.web.grid import NowLine, Query, build
 from tests.conftest import at
@@ -417,14 +417,14 @@ def test_it_takes_three_queries_whatever_the_size(
     lecture(make_event, "2026-09-09 15:00")
     starts = [at("2026-09-07 08:00", BERLIN) + timedelta(days=n // 10, hours=n % 10) for n in range(60)]
     rows = [
-        scheduling.NewEvent(
+        batch_scheduling.NewEvent(
             {"type": EventType.RECORD, "summary": "Lecture", "start": s, "end": s + timedelta(minutes=75)},
             (room.pk,),
         )
         for room in rooms
         for s in starts
     ]
-    scheduling.create_events(actor, rows)
+    batch_scheduling.create_events(actor, rows)
     with django_assert_max_num_queries(3):
         grid = week(partner, now)
     assert sum(len(cell) for day in grid.cells for cell in day) == 1200

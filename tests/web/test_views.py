@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from calendar_app import scheduling
+from calendar_app import batch_scheduling, scheduling
 from calendar_app.models import (
     AuditEntry,
     EventStatus,
@@ -269,7 +269,7 @@ def test_the_week_of_a_big_partner_takes_few_queries(viewer, actor, django_asser
             actor, {"type": ResourceType.CAMERA, "name": f"Cam {n}", "parent_id": room.pk}
         )
     rows = [
-        scheduling.NewEvent(
+        batch_scheduling.NewEvent(
             {
                 "type": EventType.RECORD,
                 "summary": f"Lecture {n}",
@@ -280,7 +280,7 @@ def test_the_week_of_a_big_partner_takes_few_queries(viewer, actor, django_asser
         )
         for n in range(210)
     ]
-    scheduling.create_events(actor, rows, on_conflict=OnConflict.IGNORE)
+    batch_scheduling.create_events(actor, rows, on_conflict=OnConflict.IGNORE)
     with django_assert_max_num_queries(10):
         html = page(viewer, date=MONDAY)
     assert html.count('class="ev t1') == 210
