@@ -9,8 +9,8 @@ under one partner (id 9000001), so --reset removes exactly what this script wrot
 
 The shape is the write path's own. Resources go through scheduling.create_resource. Events
 are too many for scheduling.create_event (1M rows would take hours), so they are built in
-memory with the helpers create_event itself uses (input_rules.clean, _prepare_times,
-_new_occurrence) and written with bulk_create, with the links and audit rows create_event,
+memory by the write path's own planning functions (scheduling.plan_event, plan_occurrence,
+change_occurrence) and written with bulk_create, with the links and audit rows create_event,
 cancel_event and update_event would write. Before writing, `verify_shape` creates, cancels and
 moves a series through scheduling.py inside a rolled-back transaction and compares every
 column with what the generator writes for the same input; any drift stops the run.
@@ -47,7 +47,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
-from calendar_app import input_rules, scheduling
+from calendar_app import scheduling, writes
 from calendar_app.models import (
     AuditEntry,
     Entry,
@@ -216,7 +216,7 @@ class Batch:
         self.events.append(event)
 
     def link(self, actor: scheduling.Actor, events, resource_ids) -> None:
-        # scheduling._add_links
+        # as scheduling.create_event links them
         for event in events:
             for resource_id in resource_ids:
                 self.links.append(
@@ -232,7 +232,7 @@ class Batch:
                 self.ids.link += 1
 
     def log(self, actor: scheduling.Actor, action: str, obj, before, after) -> None:
-        entry = scheduling.audit_entry(actor, action, obj, before, after)
+        entry = writes.audit_entry(actor, action, obj, before, after)
         entry.id = self.ids.audit
         self.audit.append(entry)
         self.ids.audit += 1
@@ -257,35 +257,23 @@ def _batch_size(model) -> int:
     return max(1, limit // len(model._meta.concrete_fields))
 
 
-def build_event(actor: scheduling.Actor, data: dict[str, Any]) -> tuple[ScheduleEvent, list[datetime]]:
-    """scheduling.create_event up to event.save(): the same cleaning and the same helpers."""
-    kind = input_rules.choice(EventType)("type", data["type"])
-    values = input_rules.clean(input_rules.EVENT_RULES, data, kind=kind, creating=True)
-    values.setdefault("recurrence_type", RecurrenceType.NONE)
-    event = ScheduleEvent(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
-    scheduling._assign(event, values)
-    event.sequence = scheduling.next_sequence(1)  # as create_event: rows start at 1, bumped on insert
-    starts = scheduling._prepare_times(actor, event, values)
-    return event, starts
-
-
 def add_event(
     batch: Batch, actor: scheduling.Actor, data: dict[str, Any], resource_ids, rng: random.Random
 ) -> tuple[ScheduleEvent, list[ScheduleEvent]]:
     """create_event: the event (or series) row, its occurrences, their links, one audit row."""
-    event, starts = build_event(actor, data)
+    event, starts = scheduling.plan_event(actor, data)
     event.pk = batch.ids.next_event()
     event.ical_uid = ical_uid(rng)
     batch.event(event)
     occurrences = []
     for start in starts:
-        occurrence = scheduling._new_occurrence(actor, event, start)
+        occurrence = scheduling.plan_occurrence(actor, event, start)
         occurrence.pk = batch.ids.next_event()
         occurrence.ical_uid = ical_uid(rng)
         occurrences.append(occurrence)
         batch.event(occurrence)
     batch.link(actor, [event, *occurrences], resource_ids)
-    batch.log(actor, "create", event, None, scheduling._snapshot(event))
+    batch.log(actor, "create", event, None, writes.snapshot(event))
     return event, occurrences
 
 
@@ -299,7 +287,7 @@ def delete(batch: Batch, actor: scheduling.Actor, series: ScheduleEvent, occurre
 
 
 def set_status(batch, actor, event, status, occurrences, action) -> None:
-    before = scheduling._snapshot(event)
+    before = writes.snapshot(event)
     event.status = status
     event.sequence = scheduling.next_sequence(event.sequence)
     event.updated_at = actor.now
@@ -310,26 +298,17 @@ def set_status(batch, actor, event, status, occurrences, action) -> None:
                 occurrence.sequence = (occurrence.sequence + 9) // 10 * 10 + 2
                 occurrence.updated_at = actor.now
     if event.is_occurrence:
-        scheduling._mark_exception(event, ["status"])
-    batch.log(actor, action, event, before, scheduling._snapshot(event))
+        scheduling.mark_exception(event, ["status"])
+    batch.log(actor, action, event, before, writes.snapshot(event))
 
 
 def move(batch: Batch, actor: scheduling.Actor, occurrence: ScheduleEvent, by: timedelta) -> None:
     """update_event(start=..., end=...) on an occurrence: it becomes a 'times' exception."""
-    before = scheduling._snapshot(occurrence)
-    # _update_occurrence ends with event.save(); this row is written later, in bulk.
-    occurrence.save = _no_save
-    try:
-        scheduling._update_occurrence(
-            actor, occurrence, {"start": occurrence.start + by, "end": occurrence.end + by}
-        )
-    finally:
-        del occurrence.save
-    batch.log(actor, "update", occurrence, before, scheduling._snapshot(occurrence))
-
-
-def _no_save(*args, **kwargs) -> None:
-    pass
+    before = writes.snapshot(occurrence)
+    # Unsaved: this row is written later, in bulk, stamped as update_event stamps it.
+    scheduling.change_occurrence(occurrence, {"start": occurrence.start + by, "end": occurrence.end + by})
+    occurrence.updated_at = actor.now
+    batch.log(actor, "update", occurrence, before, writes.snapshot(occurrence))
 
 
 # ---------------------------------------------------------------- the dataset
@@ -723,7 +702,7 @@ def verify_shape(partner: Partner, campus: Campus) -> None:
                 problems.append(f"audit rows differ: {expected_audit} vs {got_audit}")
             if problems:
                 raise SystemExit(
-                    "generator rows differ from scheduling.py's (scheduling.py changed: update build_event"
+                    "generator rows differ from scheduling.py's (scheduling.py changed: update add_event"
                     " / set_status / move in bench/generate.py to match):\n  " + "\n  ".join(problems[:20])
                 )
             raise _Rollback

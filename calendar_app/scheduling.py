@@ -147,8 +147,7 @@ def create_event(
     with writes.envelope(actor):
         resources = _resources(actor.partner, resource_ids)
         _lock(actor, [r.pk for r in resources], kind, on_conflict)
-        event = _new_event(actor, values, ical_uid)
-        starts = _prepare_times(actor, event, values)
+        event, starts = _plan(actor, values, ical_uid)
         event.save()
         _add_links(actor, [event], resources)
         if event.is_series:
@@ -183,13 +182,21 @@ def clean_new_event(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return kind, values
 
 
-def _new_event(actor: Actor, values: dict[str, Any], ical_uid: str) -> ScheduleEvent:
+def plan_event(actor: Actor, data: dict[str, Any]) -> tuple[ScheduleEvent, list[datetime]]:
+    """The unsaved row create_event would write for `data`, and the starts of its occurrences
+    (plan_occurrence makes each once the series has its id). bench/generate.py builds its
+    million rows with these, so that they are the write path's own."""
+    _, values = clean_new_event(data)
+    return _plan(actor, values, "")
+
+
+def _plan(actor: Actor, values: dict[str, Any], ical_uid: str) -> tuple[ScheduleEvent, list[datetime]]:
     event = ScheduleEvent(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
     _assign(event, values)
     event.sequence = next_sequence(1)  # rows start at 1; Kaltura bumps on insert
     if ical_uid:
         event.ical_uid = ical_uid
-    return event
+    return event, _prepare_times(actor, event, values)
 
 
 def update_event(
@@ -221,7 +228,7 @@ def cancel_event(actor: Actor, event_id: int) -> ScheduleEvent:
         if event.status != EventStatus.CANCELLED:
             _set_status(actor, event, EventStatus.CANCELLED)
             if event.is_occurrence:
-                _mark_exception(event, ["status"])
+                mark_exception(event, ["status"])
                 event.save(update_fields=["is_exception", "overridden_fields"])
         writes.audit(actor, "cancel", event, before)
     return event
@@ -288,10 +295,18 @@ def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str
 
 
 def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> None:
+    if change_occurrence(event, values):
+        writes.stamp(actor, event)
+        event.save()
+
+
+def change_occurrence(event: ScheduleEvent, values: dict[str, Any]) -> bool:
+    """An occurrence's update, in memory: it becomes an exception for what changed (unstamped,
+    unsaved; bench/generate.py moves occurrences with it). False when nothing changes."""
     values.pop("recurrence_type", None)
     changed = [k for k, v in values.items() if getattr(event, k) != v and k != "sequence"]
     if not changed:
-        return
+        return False
     sequence = event.sequence
     _assign(event, values)
     if TIME_FIELDS & set(changed):
@@ -299,10 +314,9 @@ def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any
             event.end = event.start + timedelta(seconds=values["duration"])
         check_span(event.type, event.start, event.end, "end")
         event.duration = int((event.end - event.start).total_seconds())
-    _mark_exception(event, [TIMES if k in TIME_FIELDS else k for k in changed])
+    mark_exception(event, [TIMES if k in TIME_FIELDS else k for k in changed])
     event.sequence = _updated_sequence(sequence, values)
-    writes.stamp(actor, event)
-    event.save()
+    return True
 
 
 def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> list[datetime]:
@@ -361,7 +375,7 @@ def _assign(obj: Any, values: dict[str, Any]) -> None:
         setattr(obj, name, value)
 
 
-def _mark_exception(event: ScheduleEvent, overridden: Iterable[str]) -> None:
+def mark_exception(event: ScheduleEvent, overridden: Iterable[str]) -> None:
     event.is_exception = True
     event.overridden_fields = sorted(set(event.overridden_fields) | set(overridden))
 
@@ -426,7 +440,7 @@ def _regenerate(actor: Actor, series: ScheduleEvent, starts: Sequence[datetime])
     gone = [o.pk for o in orphans if TIMES not in o.overridden_fields or o.status != EventStatus.ACTIVE]
     ScheduleEvent.objects.filter(pk__in=gone).delete()
     _move_occurrences(actor, moved, length)
-    new = [_new_occurrence(actor, series, start) for start in new_starts]
+    new = [plan_occurrence(actor, series, start) for start in new_starts]
     ScheduleEvent.objects.bulk_create(new, batch_size=500)
     _add_links(actor, new, _resources(actor.partner, resource_ids_of(series)))
 
@@ -444,7 +458,7 @@ def _skip_occurrences(actor: Actor, series: ScheduleEvent, starts: Collection[da
     )
 
 
-def _new_occurrence(actor: Actor, series: ScheduleEvent, start: datetime) -> ScheduleEvent:
+def plan_occurrence(actor: Actor, series: ScheduleEvent, start: datetime) -> ScheduleEvent:
     occurrence = ScheduleEvent(
         partner_id=series.partner_id,
         parent=series,
@@ -637,7 +651,7 @@ def _followers(event: ScheduleEvent) -> list[ScheduleEvent]:
 
 def _touch_for_links(actor: Actor, event: ScheduleEvent) -> None:
     if event.is_occurrence:
-        _mark_exception(event, [RESOURCES])
+        mark_exception(event, [RESOURCES])
     writes.stamp(actor, event)
     event.save(update_fields=["is_exception", "overridden_fields", *STAMP_FIELDS])
 
