@@ -7,7 +7,7 @@ only the columns whose type needs it (times, JSON) go through the field's conver
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -52,9 +52,9 @@ def insert(model: type[models.Model], rows: list[dict[str, Any]], *, returning: 
     # at most 999 parameters a statement.
     quote = connection.ops.quote_name
     head = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields_)}) VALUES "
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(_column(f)) for f in fields_)}) VALUES "
     )
-    tail = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
+    tail = f" RETURNING {quote(_column(model._meta.pk))}" if returning else ""
     placeholders = "(" + ", ".join(["%s"] * len(fields_)) + ")"
     per_statement = (connection.features.max_query_params or 999) // len(fields_)
     ids: list[int] = []
@@ -85,7 +85,7 @@ def _copy(model: type[models.Model], rows: list[dict[str, Any]], returning: bool
             ids = [new for (new,) in cursor.fetchall()]
             rows = [{**row, pk.attname: new} for row, new in zip(rows, ids, strict=True)]
             fields_.insert(0, pk)
-        columns = ", ".join(quote(f.column) for f in fields_)
+        columns = ", ".join(quote(_column(f)) for f in fields_)
         flat, width = _params(fields_, rows), len(fields_)
         with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
             for first in range(0, len(flat), width):
@@ -101,3 +101,8 @@ def _params(fields_: list[models.Field], rows: list[dict[str, Any]]) -> list[Any
         for row in rows
         for f, convert in zip(fields_, prepare, strict=True)
     ]
+
+
+def _column(field: models.Field) -> str:
+    # A concrete field always has its column; the type allows None for other kinds of field.
+    return cast(str, field.column)

@@ -27,7 +27,7 @@ from calendar_app.models import (
 )
 
 PRODID = "-//lecture-scheduler//Kaltura-compatible scheduling//EN"
-CLASSES = {
+CLASSES: dict[int, str] = {
     ClassificationType.PUBLIC: "PUBLIC",
     ClassificationType.PRIVATE: "PRIVATE",
     ClassificationType.CONFIDENTIAL: "CONFIDENTIAL",
@@ -42,6 +42,12 @@ LIVE_PROPERTIES = (
     ("stream_username", "X-KALTURA-LIVE-STREAM-USERNAME"),
     ("stream_password", "X-KALTURA-LIVE-STREAM-PASSWORD"),
 )
+
+
+class _VError(Calendar):
+    """Kaltura's error document for format=ical: a VCALENDAR-shaped VERROR."""
+
+    name = "VERROR"
 
 
 def vevent(
@@ -200,8 +206,7 @@ def error(code: str, message: str, args: dict[str, str]) -> bytes:
     document = Calendar()
     document.add("prodid", PRODID)
     document.add("version", "2.0")
-    failure = Calendar()
-    failure.name = "VERROR"
+    failure = _VError()
     failure.add("X-KALTURA-CODE", code)
     failure.add("X-KALTURA-MESSAGE", message)
     failure.add("X-KALTURA-ARGUMENTS", ";".join(args.values()))

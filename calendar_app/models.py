@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
+from typing import Self
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from calendar_app import clock
 
 
 class PartnerScopedQuerySet(models.QuerySet):
-    def for_partner(self, partner: Partner | int) -> PartnerScopedQuerySet:
+    def for_partner(self, partner: Partner | int) -> Self:
         partner_id = partner if isinstance(partner, int) else partner.pk
         return self.filter(partner_id=partner_id)
 
@@ -561,7 +562,12 @@ class DropFolder(models.Model):
     objects = PartnerScopedQuerySet.as_manager()
 
     # What each kind cannot do without.
-    REQUIRED = {Kind.LOCAL: ["path"], Kind.SFTP: ["host"], Kind.FTP: ["host"], Kind.S3: ["bucket"]}
+    REQUIRED: dict[str, list[str]] = {
+        Kind.LOCAL: ["path"],
+        Kind.SFTP: ["host"],
+        Kind.FTP: ["host"],
+        Kind.S3: ["bucket"],
+    }
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"

@@ -44,7 +44,7 @@ from calendar_app.writes import STAMP_FIELDS, Actor
 DAY = timedelta(days=1)
 # Longest single booking per type (Kaltura: 24 h, meetings 3 days). Blackouts may cover a whole
 # closure (a holiday week), up to the series horizon: we go further than Kaltura's 24 h there.
-MAX_SINGLE_DURATION = {
+MAX_SINGLE_DURATION: dict[int, timedelta] = {
     EventType.RECORD: DAY,
     EventType.LIVE_STREAM: DAY,
     EventType.MEETING: 3 * DAY,
@@ -251,11 +251,12 @@ def delete_event(actor: Actor, event_id: int) -> ScheduleEvent:
 
 def _check_recurrence_type_change(event: ScheduleEvent, values: dict[str, Any]) -> None:
     target = values.get("recurrence_type", event.recurrence_type)
-    allowed = {
+    transitions: dict[int, set[int]] = {
         RecurrenceType.NONE: {RecurrenceType.NONE, RecurrenceType.RECURRING},
         RecurrenceType.RECURRING: {RecurrenceType.NONE, RecurrenceType.RECURRING},
         RecurrenceType.RECURRENCE: {RecurrenceType.RECURRENCE},
-    }[event.recurrence_type]
+    }
+    allowed = transitions[event.recurrence_type]
     if target not in allowed:
         raise ValidationFailed(
             "recurrence_type", f"cannot change from {event.recurrence_type} to {target}",
@@ -407,12 +408,12 @@ def _match_slots(series: ScheduleEvent, existing: list[ScheduleEvent], starts: S
             unmatched.append(start)
         else:
             pairs.append((occurrence, start))
-    if series.recurrence["frequency"] in ("seconds", "minutes", "hours"):
+    if (series.recurrence or {}).get("frequency") in ("seconds", "minutes", "hours"):
         return pairs, unmatched, list(by_start.values())
     zone = ZoneInfo(series.time_zone)
     same_day = defaultdict(list)
-    for occurrence in sorted(by_start.values(), key=lambda o: o.original_start):
-        same_day[occurrence.original_start.astimezone(zone).date()].append(occurrence)
+    for occurrence in sorted(by_start.values(), key=_slot):
+        same_day[_slot(occurrence).astimezone(zone).date()].append(occurrence)
     new = []
     for start in unmatched:
         candidates = same_day.get(start.astimezone(zone).date())
@@ -421,6 +422,11 @@ def _match_slots(series: ScheduleEvent, existing: list[ScheduleEvent], starts: S
         else:
             new.append(start)
     return pairs, new, [o for day in same_day.values() for o in day]
+
+
+def _slot(occurrence: ScheduleEvent) -> datetime:
+    """An occurrence's place in its series (original_start is only ever unset mid-move)."""
+    return occurrence.original_start or occurrence.start
 
 
 def _regenerate(actor: Actor, series: ScheduleEvent, starts: Sequence[datetime]) -> None:
@@ -741,7 +747,7 @@ def _save_resource(actor: Actor, resource: ScheduleResource, values, action: str
 
 def _check_parent(partner: Partner, resource: ScheduleResource, parent_id: int) -> None:
     try:
-        parent = get_resource(partner, parent_id)
+        parent: ScheduleResource | None = get_resource(partner, parent_id)
     except NotFound:
         raise ValidationFailed(
             "parent_id", f"no resource {parent_id}", code="RESOURCE_PARENT_ID_NOT_FOUND",
