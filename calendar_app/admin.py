@@ -1,15 +1,15 @@
 """Django admin for every model.
 
-Events, resources and their links belong to scheduling.py (design.md: one write path). Their
-admin forms save by calling the service once the form is valid, turn the service's refusals into
-form errors, and the admin itself never saves or deletes those rows directly. The other models
-have no service and are written by the admin as usual.
+Events, resources and their links belong to scheduling.py (docs/architecture.md: one write path). Their
+forms only validate. Once a page (the form and its inlines) is valid, the admin saves it with
+one call to the service, and a refusal shows the page again with the service's reason as a form
+error (ServiceAdmin); the admin never saves or deletes those rows directly. Feed tokens belong to
+feed_tokens.py. The other models have no service and are written by the admin as usual.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from django import forms
@@ -17,15 +17,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.utils import model_ngettext
-from django.db import models, router, transaction
+from django.db import models
 from django.db.models import F, Func, OuterRef, Subquery
 from django.db.models.functions import Length
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, construct_instance
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from calendar_app import clock, scheduling
+from calendar_app import clock, feed_tokens, scheduling, writes
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
 from calendar_app.imports import drop_folders, jobs
 from calendar_app.input_rules import EVENT_RULES
@@ -59,8 +59,8 @@ def count_of(queryset: models.QuerySet | models.Manager, **correlation: Any) -> 
     return Subquery(counted.values("n"), output_field=models.IntegerField())
 
 
-def admin_actor(partner: Partner, user_id: str) -> scheduling.Actor:
-    return scheduling.Actor(partner=partner, now=clock.now(), user_id=user_id, source=AuditEntry.Source.ADMIN)
+def admin_actor(partner: Partner, user_id: str) -> writes.Actor:
+    return writes.Actor(partner=partner, now=clock.now(), user_id=user_id, source=AuditEntry.Source.ADMIN)
 
 
 # ---------------------------------------------------------------- service-backed forms
@@ -97,24 +97,23 @@ def add_domain_error(form: forms.Form, error: SchedulingError) -> None:
 
 
 class ServiceModelForm(forms.ModelForm):
-    """A ModelForm that saves through scheduling.py: once its fields are valid, clean() calls
-    `write()`, and a refusal becomes a form error. The admin must not save the instance again."""
+    """A ModelForm for a model scheduling.py owns. It only validates: ServiceAdmin writes
+    through the service once the whole page is valid, and sets `refusal` when it shows the page
+    again because the service refused it."""
 
-    user_id = ""  # set per request by ServiceAdmin.get_form()
+    refusal: SchedulingError | None = None  # set per request by ServiceAdmin.get_form()
 
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean()
-        if self.errors:
-            return cleaned_data
-        try:
-            written = self.write(admin_actor(self.owning_partner(), self.user_id))
-        except SchedulingError as error:
-            add_domain_error(self, error)
-        else:
-            # From here on the form is about the row the service wrote, so ModelForm's model
-            # validation, which runs after clean(), finds that row as itself, not as a duplicate.
-            self.instance = written
+        if self.refusal is not None:
+            add_domain_error(self, self.refusal)
         return cleaned_data
+
+    def _post_clean(self) -> None:
+        # Copy the values onto the instance, as ModelForm does, but leave the model's checks to
+        # the service, which makes them when the admin saves: the model's constraints would
+        # refuse the same input naming a constraint ("end_not_before_start"), not the reason.
+        self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
 
     def owning_partner(self) -> Partner:
         # Chosen on add, fixed after.
@@ -125,12 +124,11 @@ class ServiceModelForm(forms.ModelForm):
     create: Callable[..., models.Model]
     update: Callable[..., models.Model]
 
-    def write(self, actor: scheduling.Actor) -> models.Model:
+    def write(self, actor: writes.Actor) -> models.Model:
         if self.instance.pk is None:
             return self.create(actor, self.domain_values(self.fields))
         if not self.changed_data:
             return self.instance
-        # Only what changed: on an occurrence each changed field becomes an exception.
         return self.update(actor, self.instance.pk, self.domain_values(self.changed_data))
 
     def domain_values(self, names: Iterable[str]) -> dict[str, Any]:
@@ -154,8 +152,24 @@ class EventForm(ServiceModelForm):
             choices = RecurrenceType.choices
             self.fields["recurrence_type"].choices = [c for c in choices if c[0] != RecurrenceType.RECURRENCE]
 
-    create = staticmethod(scheduling.create_event)
-    update = staticmethod(scheduling.update_event)
+    def book(self, actor: writes.Actor, resource_ids: Collection[int] | None) -> ScheduleEvent:
+        """The event and its resources as one write: all of it, or nothing. `resource_ids` are
+        the resources it is to have, None to leave them as they are."""
+        if self.instance.pk is None:
+            return scheduling.create_event(
+                actor, self.domain_values(self.fields), resource_ids=resource_ids or ()
+            )
+        # Only what changed: on an occurrence each changed field becomes an exception.
+        pk, wanted = self.instance.pk, self.domain_values(self.changed_data)
+        if not wanted and resource_ids is None:
+            return self.instance
+        with writes.envelope(actor):
+            if "recurrence_type" in wanted:
+                # edit_booking keeps a booking's recurrence type; update_event makes an event a
+                # series or a series one event. The result is checked once, by edit_booking.
+                scheduling.update_event(actor, pk, wanted, on_conflict=scheduling.OnConflict.IGNORE)
+                wanted = {}
+            return scheduling.edit_booking(actor, pk, wanted, resource_ids)
 
 
 class ResourceForm(ServiceModelForm):
@@ -195,7 +209,7 @@ class LinkForm(ServiceModelForm):
     def owning_partner(self) -> Partner:
         return self.cleaned_data["event"].partner
 
-    def write(self, actor: scheduling.Actor) -> ScheduleEventResource:
+    def write(self, actor: writes.Actor) -> ScheduleEventResource:
         event, resource = self.cleaned_data["event"], self.cleaned_data["resource"]
         return scheduling.link_resource(actor, event.pk, resource.pk)
 
@@ -203,56 +217,69 @@ class LinkForm(ServiceModelForm):
 # ---------------------------------------------------------------- service-backed admins
 
 
+def apply_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    objects: Iterable[Any],
+    write: Callable[[writes.Actor, Any], object],
+    done: str,
+) -> None:
+    """Call the service for each object in its own transaction; report refusals row by row."""
+    user_id, count = request.user.get_username(), 0
+    for obj in objects:
+        try:
+            write(admin_actor(obj.partner, user_id), obj)
+        except SchedulingError as error:
+            model_admin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+        else:
+            count += 1
+    if count:
+        what = model_ngettext(model_admin.opts, count)
+        model_admin.message_user(request, f"{done} {count} {what}.", messages.SUCCESS)
+
+
 class ServiceAdmin(admin.ModelAdmin):
-    """Admin for a model scheduling.py owns. Its form has already written through the service
-    by the time the admin would save; deletion marks rows DELETED through the service."""
+    """Admin for a model scheduling.py owns. Nothing is written until the page is valid; then
+    save_related() saves it with one call to the service, and deletion marks rows DELETED
+    through the service."""
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs: Any):
         form = super().get_form(request, obj, change, **kwargs)
-        # get_form() builds a new form class per request, so this is this request's user.
-        form.user_id = request.user.get_username()
+        # get_form() builds a new form class per request, so this is this request's refusal.
+        form.refusal = getattr(request, "refusal", None)
         return form
 
-    def save_model(self, request, obj, form, change):
-        # Already written by the form, through the service. Reload what the service stored:
-        # ModelForm copied the raw form values back onto the object after clean().
-        obj.refresh_from_db()
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SchedulingError as refusal:
+            # The service refused the page save_related() sent it, and nothing was written. Show
+            # the page again as for any invalid form: validated anew, with the refusal as one
+            # more error, so that this time it is not saved.
+            request.refusal = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        response = super().render_change_form(request, context, add, change, form_url, obj)
-        if request.method == "POST":
-            # The form is shown again, so something failed after the form may already have
-            # written through the service (an inline row was invalid): undo that write, else
-            # submitting the corrected form would create the object a second time. Last, as no
-            # query may run after it in the view's transaction (the page renders after it).
-            transaction.set_rollback(True, using=router.db_for_write(self.model))
-        return response
+    def save_model(self, request, obj, form, change):
+        pass  # saved by save_related(), which also has the inlines: one call to the service
+
+    def save_related(self, request, form, formsets, change):
+        actor = admin_actor(form.owning_partner(), request.user.get_username())
+        written = self.write(actor, form, formsets)
+        # The view goes on (change message, log entry, redirect) with the objects the forms
+        # built: make them the rows the service stored.
+        form.instance.pk = written.pk
+        form.instance.refresh_from_db()
+        for formset in formsets:
+            formset.save(commit=False)  # its new rows now point at the stored object; saves nothing
+
+    def write(self, actor: writes.Actor, form: ServiceModelForm, formsets: list) -> models.Model:
+        return form.write(actor)
 
     def get_deleted_objects(self, objs, request):
         # Deleting marks the row DELETED; nothing cascades in the database, and rows that
         # PROTECT it (child resources) do not stop it, so the confirmation lists just these.
         objs = list(objs)
         return [str(obj) for obj in objs], {self.opts.verbose_name_plural: len(objs)}, set(), []
-
-    def apply_each(
-        self,
-        request: HttpRequest,
-        objects: Iterable[Any],
-        write: Callable[[scheduling.Actor, Any], object],
-        done: str,
-    ) -> None:
-        """Call the service for each object in its own transaction; report refusals row by row."""
-        user_id, count = request.user.get_username(), 0
-        for obj in objects:
-            try:
-                write(admin_actor(obj.partner, user_id), obj)
-            except SchedulingError as error:
-                self.message_user(request, f"{obj}: {error.message}", messages.ERROR)
-            else:
-                count += 1
-        if count:
-            what = model_ngettext(self.opts, count)
-            self.message_user(request, f"{done} {count} {what}.", messages.SUCCESS)
 
 
 class ResourceFilter(admin.SimpleListFilter):
@@ -288,8 +315,8 @@ class LinkFormSet(BaseInlineFormSet):
 
 
 class LinkInline(admin.TabularInline):
-    """An event's resources. Rows are added or removed, never edited; EventAdmin.save_formset
-    turns both into link_resource / unlink_resource."""
+    """An event's resources. Rows are added or removed, never edited; EventAdmin saves them with
+    the event, in the same call to the service."""
 
     model = ScheduleEventResource
     formset = LinkFormSet
@@ -386,32 +413,34 @@ class EventAdmin(ServiceAdmin):
         url = reverse(admin_urlname(self.opts, "changelist")) + f"?parent__exact={event.pk}"
         return format_html('<a href="{}">{} occurrences</a>', url, count)
 
-    def save_formset(self, request, form, formset, change):
-        event = form.instance
-        formset.save(commit=False)  # sorts the rows into new_objects / deleted_objects only
-        actor = admin_actor(event.partner, request.user.get_username())
-        for link in formset.deleted_objects:
-            self._write_link(request, scheduling.unlink_resource, actor, event, link.resource)
-        for link in formset.new_objects:
-            self._write_link(request, scheduling.link_resource, actor, event, link.resource)
+    def write(self, actor, form, formsets):
+        return form.book(actor, self.resource_ids(form.instance, formsets))
 
-    def _write_link(self, request, write, actor, event, resource) -> None:
-        # The event is saved by now; a refused link is reported and the others go ahead.
-        try:
-            write(actor, event.pk, resource.pk)
-        except SchedulingError as error:
-            self.message_user(request, f"Resource {resource}: {error.message}", messages.ERROR)
+    @staticmethod
+    def resource_ids(event: ScheduleEvent, formsets: list) -> set[int] | None:
+        """The event's resources as the inline leaves them; None when it changes none (or the
+        page has no inline: the user may not change links)."""
+        if not formsets:
+            return None
+        (links,) = formsets
+        links.save(commit=False)  # sorts the rows into new_objects and deleted_objects only
+        removed = {link.resource_id for link in links.deleted_objects}
+        added = {link.resource_id for link in links.new_objects}
+        if not (removed or added):
+            return None
+        linked = set(scheduling.resource_ids_of(event)) if event.pk else set()
+        return linked - removed | added
 
     @admin.action(description="Cancel selected events", permissions=["change"])
     def cancel_selected(self, request, queryset):
         events = queryset.select_related("partner").exclude(status=EventStatus.DELETED)
-        self.apply_each(request, events, lambda a, e: scheduling.cancel_event(a, e.pk), "Cancelled")
+        apply_each(self, request, events, lambda a, e: scheduling.cancel_event(a, e.pk), "Cancelled")
 
     # Named like Django's own action so that it replaces it: events are soft-deleted.
     @admin.action(description="Delete selected events", permissions=["delete"])
     def delete_selected(self, request, queryset):
         events = queryset.select_related("partner").exclude(status=EventStatus.DELETED)
-        self.apply_each(request, events, lambda a, e: scheduling.delete_event(a, e.pk), "Deleted")
+        apply_each(self, request, events, lambda a, e: scheduling.delete_event(a, e.pk), "Deleted")
 
     def delete_model(self, request, obj):
         scheduling.delete_event(admin_actor(obj.partner, request.user.get_username()), obj.pk)
@@ -453,7 +482,7 @@ class ResourceAdmin(ServiceAdmin):
     @admin.action(description="Delete selected resources", permissions=["delete"])
     def delete_selected(self, request, queryset):
         resources = queryset.select_related("partner").exclude(status=ResourceStatus.DELETED)
-        self.apply_each(request, resources, lambda a, r: scheduling.delete_resource(a, r.pk), "Deleted")
+        apply_each(self, request, resources, lambda a, r: scheduling.delete_resource(a, r.pk), "Deleted")
 
     def delete_model(self, request, obj):
         scheduling.delete_resource(admin_actor(obj.partner, request.user.get_username()), obj.pk)
@@ -482,13 +511,13 @@ class LinkAdmin(ServiceAdmin):
     @admin.action(description="Unlink selected event resources", permissions=["delete"])
     def delete_selected(self, request, queryset):
         links = queryset.select_related("partner", "event", "resource")
-        self.apply_each(request, links, self._unlink, "Removed")
+        apply_each(self, request, links, self._unlink, "Removed")
 
     def delete_model(self, request, obj):
         self._unlink(admin_actor(obj.partner, request.user.get_username()), obj)
 
     @staticmethod
-    def _unlink(actor: scheduling.Actor, link: ScheduleEventResource) -> None:
+    def _unlink(actor: writes.Actor, link: ScheduleEventResource) -> None:
         scheduling.unlink_resource(actor, link.event_id, link.resource_id)
 
 
@@ -567,7 +596,7 @@ class AppTokenAdmin(DirectAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
     def get_changeform_initial_data(self, request):
-        return {"id": AppToken.new_id(), "token": secrets.token_hex(32)}
+        return {"id": AppToken.new_id(), "token": AppToken.new_token()}
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -621,9 +650,17 @@ class FeedTokenAdmin(admin.ModelAdmin):
     fields = ["resource", "feed_url", "token", "created_at", "rotated_at"]
     actions = ["rotate"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A token is its resource's: another resource gets a token of its own.
+        return [*self.readonly_fields, "resource"] if obj else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        obj.partner_id = obj.resource.partner_id  # a feed belongs to its resource's partner
-        super().save_model(request, obj, form, change)
+        # A copy of its own: the form's unsaved token already poses as the resource's feed.
+        resource = ScheduleResource.objects.select_related("partner", "feed").get(pk=obj.resource_id)
+        feed_tokens.ensure(resource.partner, [resource], clock.now())
+        # The view goes on (log entry, redirect) with the object the form built.
+        obj.pk = resource.feed.pk
+        obj.refresh_from_db()
 
     @admin.display(description="feed")
     def feed_url(self, feed: FeedToken) -> str:
@@ -634,10 +671,8 @@ class FeedTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rotate the token (the old feed address stops working)")
     def rotate(self, request: HttpRequest, queryset) -> None:
-        now = clock.now()
-        for feed in queryset:
-            feed.rotate(now)
-        self.message_user(request, f"Rotated {len(queryset)} feed token(s).", messages.SUCCESS)
+        feeds = queryset.select_related("partner", "resource")
+        apply_each(self, request, feeds, lambda a, feed: feed_tokens.rotate(a, feed.resource_id), "Rotated")
 
 
 # ---------------------------------------------------------------- imports: drop folders and jobs

@@ -1,4 +1,4 @@
-"""Per-resource iCal feeds for people (`/feeds/<token>.ics`; design.md "Feeds").
+"""Per-resource iCal feeds for people (`/feeds/<token>.ics`; docs/architecture.md "Feeds and fragments").
 
 A feed holds the events on a resource and everything below it (a room's cameras), in a window
 around today: occurrences and single events as separate UTC VEVENTs, never series rows, never
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.cache import caches
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -26,7 +27,6 @@ from calendar_app import clock, fragments, ical
 from calendar_app.models import (
     EventStatus,
     FeedToken,
-    Partner,
     RecurrenceType,
     ResourceStatus,
     ScheduleEvent,
@@ -119,6 +119,18 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=published.headers)
 
 
+class _LastWrites(TypedDict):
+    events_at: datetime | None
+    resources_at: datetime | None
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # A token as _with_last_writes reads it.
+    PolledToken = WithAnnotations[FeedToken, _LastWrites]
+
+
 @dataclass(frozen=True)
 class Published:
     """What a poll needs of an assembled feed; the body is cached apart, under `body_key`."""
@@ -151,7 +163,7 @@ def _with_last_writes(tokens: QuerySet) -> QuerySet:
     return tokens.annotate(events_at=newest(ScheduleEvent), resources_at=newest(ScheduleResource))
 
 
-def cache_key(found: FeedToken, span: Window) -> tuple[str, datetime]:
+def cache_key(found: PolledToken, span: Window) -> tuple[str, datetime]:
     """The key of the feed's cached copy, and its Last-Modified.
 
     The key is current for as long as nothing of the partner's schedule is written: every write
@@ -177,19 +189,3 @@ def assemble(key: str, last_modified: datetime, found: FeedToken, span: Window) 
     published = Published(key, tag, last_modified)
     caches["feeds"].set_many({key: published, published.body_key: body}, CACHE_SECONDS)
     return published, body
-
-
-def ensure_tokens(partner: Partner, resources: list[ScheduleResource], now: datetime) -> None:
-    """Give the resources that have no feed token one, in one INSERT (resources made through the
-    API or admin have none until their feed is first shown)."""
-    missing = {r.pk: r for r in resources if not hasattr(r, "feed")}
-    if missing:
-        FeedToken.objects.bulk_create(
-            [
-                FeedToken(partner=partner, resource=r, created_at=now, rotated_at=now)
-                for r in missing.values()
-            ],
-            ignore_conflicts=True,  # another request gave some of them a token first: read it back
-        )
-        for token in FeedToken.objects.for_partner(partner).filter(resource_id__in=missing):
-            missing[token.resource_id].feed = token

@@ -1,4 +1,4 @@
-"""The data model (design.md, "Data"). Every row belongs to a partner; every read goes through
+"""The data model (docs/architecture.md). Every row belongs to a partner; every read goes through
 `Model.objects.for_partner(partner)`."""
 
 from __future__ import annotations
@@ -383,6 +383,11 @@ class AppToken(models.Model):
     def new_id() -> str:
         return "0_" + secrets.token_hex(4)
 
+    @staticmethod
+    def new_token() -> str:
+        # 16 random bytes as 32 hex characters: the length of Kaltura's own app tokens.
+        return secrets.token_hex(16)
+
 
 class AuditEntry(models.Model):
     class Source(models.TextChoices):
@@ -452,9 +457,9 @@ class FeedToken(models.Model):
 
 
 class BulkUpload(models.Model):
-    """A bulk upload job (spec §7): the file, its state, and one result per row. The row is
+    """A bulk upload job: the file, its state, and one result per row. The row is
     written in the same transaction as the request that submits it, so a job is never lost;
-    a Celery task processes it (bulk_uploads.py)."""
+    a Celery task processes it (imports/jobs.py)."""
 
     class Status(models.IntegerChoices):  # KalturaBatchJobStatus
         PENDING = 0

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 
+from calendar_app.admin import ResourceForm
 from calendar_app.imports.row_results import RowResult
 from calendar_app.models import (
     AppToken,
@@ -26,7 +28,7 @@ from calendar_app.models import (
     ScheduleEventResource,
     ScheduleResource,
 )
-from tests.drop_servers import free_port
+from tests.imports.drop_servers import free_port
 
 MODELS = [
     Partner, Membership, ScheduleResource, ScheduleEvent, ScheduleEventResource, Entry, AppToken, AuditEntry,
@@ -69,8 +71,10 @@ def edit_form(event: ScheduleEvent, start: str = "", end: str = "", **fields) ->
     return event_form(start, end or f"{event.end:%Y-%m-%d %H:%M}", **data)
 
 
-def link_row(resource) -> dict:
-    return {"resource_links-TOTAL_FORMS": 1, "resource_links-0-resource": resource.pk}
+def link_rows(*resources) -> dict:
+    """New rows of the event page's resources inline, one per resource."""
+    rows = {f"resource_links-{i}-resource": resource.pk for i, resource in enumerate(resources)}
+    return {"resource_links-TOTAL_FORMS": len(resources), **rows}
 
 
 @pytest.fixture
@@ -193,23 +197,59 @@ def test_it_adds_a_series_with_a_resource(admin_client, partner, make_resource, 
     room = make_resource()
     rule = json.dumps({"frequency": "days", "count": 2})
     form = event_form(
-        partner=partner.pk, recurrence_type=RecurrenceType.RECURRING, recurrence=rule, **link_row(room)
+        partner=partner.pk, recurrence_type=RecurrenceType.RECURRING, recurrence=rule, **link_rows(room)
     )
     admin_client.post(admin_url(ScheduleEvent, "add"), form)
     assert ScheduleEventResource.objects.filter(resource=room).count() == 3
 
 
-def test_it_reports_a_refused_link_and_keeps_the_event(admin_client, partner, make_resource, make_event, now):
-    partner.prevent_conflicts = True
-    partner.save()
+def test_it_books_an_event_with_its_resources_in_one_audited_write(admin_client, partner, make_resource, now):
+    hall, camera = make_resource("Hall"), make_resource("Camera", type=ResourceType.CAMERA)
+    form = event_form(partner=partner.pk, **link_rows(hall, camera))
+    assert admin_client.post(admin_url(ScheduleEvent, "add"), form).status_code == 302
+    event = ScheduleEvent.objects.get(summary="Admin lecture")
+    assert set(event.resource_links.values_list("resource_id", flat=True)) == {hall.pk, camera.pk}
+    written = AuditEntry.objects.filter(source="admin").values_list("action", "object_id")
+    assert list(written) == [("create", str(event.pk))]
+
+
+def test_it_refuses_a_colliding_booking_with_its_room_as_a_whole(
+    admin_client, strict, partner, make_resource, make_event
+):
+    room = make_resource()
+    booked = make_event(resources=[room])
+    form = event_form(partner=partner.pk, **link_rows(room))
+    response = admin_client.post(admin_url(ScheduleEvent, "add"), form)
+    assert response.status_code == 200
+    assert f"(id {booked.pk})" in str(response.context["adminform"].form.non_field_errors())
+    assert list(ScheduleEvent.objects.all()) == [booked]
+    assert list(ScheduleEventResource.objects.values_list("event_id", flat=True)) == [booked.pk]
+
+
+def test_it_refuses_an_edit_and_its_new_room_together(admin_client, strict, make_resource, make_event):
     room = make_resource()
     make_event(resources=[room])
-    response = admin_client.post(
-        admin_url(ScheduleEvent, "add"), event_form(partner=partner.pk, **link_row(room)), follow=True
-    )
+    mine = make_event(summary="Mine")  # at the same time, in no room yet
+    form = edit_form(mine, summary="Renamed", **link_rows(room))
+    response = admin_client.post(admin_url(ScheduleEvent, "change", mine.pk), form)
     assert "overlaps another booking on the same resource" in response.content.decode()
-    added = ScheduleEvent.objects.get(summary="Admin lecture")
-    assert not added.resource_links.exists()
+    mine.refresh_from_db()
+    assert (mine.summary, mine.resource_links.exists()) == ("Mine", False)
+
+
+def test_it_turns_an_event_into_a_series(admin_client, make_event, now):
+    event = make_event()
+    rule = json.dumps({"frequency": "weeks", "count": 3})
+    form = edit_form(event, recurrence_type=RecurrenceType.RECURRING, recurrence=rule)
+    assert admin_client.post(admin_url(ScheduleEvent, "change", event.pk), form).status_code == 302
+    event.refresh_from_db()
+    assert event.is_series and event.occurrences.count() == 3
+
+
+def test_it_validates_a_form_without_writing(partner, now):
+    form = ResourceForm(data={"partner": partner.pk, "type": ResourceType.LOCATION, "name": "Hall B"})
+    assert form.is_valid()
+    assert not ScheduleResource.objects.exists()
 
 
 def test_it_shows_end_before_start_on_the_form(admin_client, partner, now):
@@ -242,7 +282,7 @@ def test_it_shows_a_conflict_as_a_form_error(admin_client, partner, make_resourc
 
 
 def test_it_writes_nothing_when_an_inline_row_is_invalid(admin_client, partner, now):
-    form = event_form(partner=partner.pk, **link_row(SimpleNamespace(pk=999)))  # no such resource
+    form = event_form(partner=partner.pk, **link_rows(SimpleNamespace(pk=999)))  # no such resource
     response = admin_client.post(admin_url(ScheduleEvent, "add"), form)
     assert response.status_code == 200
     assert not ScheduleEvent.objects.exists()
@@ -288,7 +328,7 @@ def test_it_has_no_delete_page_for_an_occurrence(admin_client, world):
 
 def test_it_links_a_series_occurrences_through_the_inline(admin_client, world, make_resource, now):
     camera = make_resource("Camera 1")
-    form = edit_form(world.series, **link_row(camera))
+    form = edit_form(world.series, **link_rows(camera))
     admin_client.post(admin_url(ScheduleEvent, "change", world.series.pk), form)
     linked = ScheduleEventResource.objects.filter(resource=camera).values_list("event_id", flat=True)
     assert set(linked) == {world.series.pk, *world.series.occurrences.values_list("pk", flat=True)}
@@ -309,6 +349,19 @@ def test_it_unlinks_through_the_inline(admin_client, world, now):
     admin_client.post(admin_url(ScheduleEvent, "change", world.series.pk), form)
     assert not ScheduleEventResource.objects.exists()
     assert AuditEntry.objects.filter(action="unlink", source="admin").exists()
+
+
+def test_it_shows_a_taken_system_name_on_its_field_and_writes_nothing(
+    admin_client, partner, make_resource, now
+):
+    make_resource("Hall A", system_name="hall-a")
+    form = {"partner": partner.pk, "type": ResourceType.LOCATION, "name": "Hall B", "system_name": "hall-a"}
+    response = admin_client.post(admin_url(ScheduleResource, "add"), form)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["system_name"] == ["system name 'hall-a' is already in use"]
+    assert not ScheduleResource.objects.filter(name="Hall B").exists()
+    assert not AuditEntry.objects.filter(source="admin").exists()
 
 
 def test_it_adds_a_resource_through_the_service(admin_client, partner, now):
@@ -366,6 +419,19 @@ def test_it_rotates_a_feed_token_and_the_old_address_stops_working(admin_client,
     assert feed.token != old
     assert client.get(f"/feeds/{old}.ics").status_code == 404
     assert client.get(f"/feeds/{feed.token}.ics").status_code == 200
+
+
+def test_it_audits_a_feed_rotation(admin_client, world, now):
+    feed = FeedToken.objects.get(resource=world.room)
+    admin_client.post(admin_url(FeedToken), {"action": "rotate", "_selected_action": [feed.pk]})
+    entry = AuditEntry.objects.get(action="rotate_feed")
+    assert (entry.source, entry.actor, entry.at) == ("admin", "admin", now)
+    assert (entry.object_type, entry.object_id) == ("ScheduleResource", str(world.room.pk))
+
+
+def test_it_offers_a_new_app_token_of_32_hex_characters(admin_client, db):
+    token = admin_client.get(admin_url(AppToken, "add")).context["adminform"].form.initial["token"]
+    assert re.fullmatch("[0-9a-f]{32}", token)
 
 
 def test_it_gives_a_new_feed_its_resources_partner(admin_client, world, outsider_partner):

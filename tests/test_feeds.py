@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
-from calendar_app import clock, scheduling
+from calendar_app import clock, feed_tokens, scheduling, writes
 from calendar_app.models import Entry, EntryType, EventType, FeedToken, ResourceType
 from tests.conftest import NOW
 
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def feed_of(resource) -> FeedToken:
-    return FeedToken.objects.create(partner_id=resource.partner_id, resource=resource)
+    feed_tokens.ensure(resource.partner, [resource], clock.now())
+    return resource.feed
 
 
 def fetch(client, feed: FeedToken, **headers):
@@ -137,9 +138,9 @@ def test_it_changes_its_etag_when_the_feed_changes(client, feed, room, make_even
     before = fetch(client, feed)["ETag"]
     later = now + timedelta(minutes=5)
     if change == "edit":
-        scheduling.update_event(scheduling.Actor(actor.partner, later), event.pk, {"summary": "Moved"})
+        scheduling.update_event(writes.Actor(actor.partner, later), event.pk, {"summary": "Moved"})
     elif change == "cancel":
-        scheduling.cancel_event(scheduling.Actor(actor.partner, later), event.pk)
+        scheduling.cancel_event(writes.Actor(actor.partner, later), event.pk)
     elif change == "unlink":
         scheduling.unlink_resource(actor, event.pk, room.pk)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -79,6 +80,11 @@ def test_it_creates_an_app_token_and_prints_id_and_token(partner):
     assert row.session_privileges == "setrole:CAPTURE_DEVICE_ROLE"
     assert row.hash_type == "SHA256"
     assert line.count("\n") == 1
+
+
+def test_it_mints_a_token_of_32_hex_characters(partner):
+    _, token = run("create_app_token", partner_id=partner.pk).split()
+    assert re.fullmatch("[0-9a-f]{32}", token)
 
 
 def test_it_takes_the_hash_type_in_any_case(partner):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -198,6 +199,10 @@ def test_an_admin_adds_an_app_token(add_token, partner):
         DEVICE_ROLE,
     )
     assert value(token.status) == KalturaAppTokenStatus.ACTIVE
+
+
+def test_an_added_app_token_is_32_hex_characters(add_token):
+    assert re.fullmatch("[0-9a-f]{32}", add_token().token)  # 16 random bytes, as Kaltura's
 
 
 def test_an_admin_gets_an_app_token(admin_client, add_token):

@@ -1,8 +1,7 @@
-"""apptoken: add, get, list, update, delete (admin) and startSession (spec §2)."""
+"""apptoken: add, get, list, update, delete (admin) and startSession (docs/kaltura-compatibility.md §2)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from calendar_app import clock
@@ -61,7 +60,7 @@ def _apply(token: AppToken, parsed: Parsed) -> None:
 def add(call: Call, appToken: Parsed):
     check_readonly(appToken, None)
     token = AppToken(
-        id=AppToken.new_id(), partner=call.partner, token=secrets.token_hex(16), created_at=call.now
+        id=AppToken.new_id(), partner=call.partner, token=AppToken.new_token(), created_at=call.now
     )
     _apply(token, appToken)
     token.updated_at = call.now

@@ -6,8 +6,6 @@ shown only here (Django admin aside), so capture it.
 
 from __future__ import annotations
 
-import secrets
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calendar_app.kaltura_api.auth import CAPTURE_DEVICE_ROLE, unknown_roles
@@ -38,7 +36,7 @@ class Command(BaseCommand):
         token = AppToken.objects.create(
             id=AppToken.new_id(),
             partner=partner,
-            token=secrets.token_hex(16),
+            token=AppToken.new_token(),
             hash_type=hash_type,
             session_privileges=privileges,
             description=description,
