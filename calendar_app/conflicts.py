@@ -1,4 +1,4 @@
-"""The one definition of a conflict (design.md, "Conflicts"), used by the API, the UI, imports
+"""The one definition of a conflict (docs/architecture.md, "Conflicts"), used by the API, the UI, imports
 and enforcement.
 
 Two events conflict when both are ACTIVE, neither is a series row, their half-open intervals
@@ -40,6 +40,12 @@ class ConflictType(enum.IntEnum):
 class Window:
     start: datetime
     end: datetime
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    """Whether half-open [a_start, a_end) and [b_start, b_end) share an instant: back-to-back
+    slots do not. (In SQL: ScheduleEventQuerySet.overlapping and _overlapping below.)"""
+    return a_start < b_end and b_start < a_end
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ def _match(windows: Sequence[Window], slots: Sequence[_Slot]) -> list[tuple[Wind
         low = bisect.bisect_right(starts, slot.start - longest)
         high = bisect.bisect_left(starts, slot.end)
         for window in windows[low:high]:
-            if window.start < slot.end and slot.start < window.end:
+            if overlaps(window.start, window.end, slot.start, slot.end):
                 found.append((window, slot))
     found.sort(key=lambda pair: (pair[0], pair[1].start, pair[1].pk))
     return found

@@ -16,9 +16,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django_htmx.middleware import HtmxDetails
 
-from calendar_app import clock, scheduling
-from calendar_app.models import AuditEntry, Membership, Partner
+from calendar_app import clock, scheduling, writes
+from calendar_app.models import AuditEntry, EventStatus, EventType, Membership, Partner, ScheduleEvent
 
 SESSION_KEY = "partner_id"
 Role = Membership.Role
@@ -59,11 +60,31 @@ class Access:
         that is a policy an admin set: only admins may override it."""
         return self.can_admin if self.partner.prevent_conflicts else self.can_book
 
-    def actor(self, request: HttpRequest) -> scheduling.Actor:
-        return scheduling.Actor(
+    def on_conflict(self, anyway: bool) -> scheduling.OnConflict:
+        """Conflicts are refused unless the user asked to book anyway and may do so."""
+        if anyway and self.may_book_anyway:
+            return scheduling.OnConflict.BOOK_ANYWAY
+        return scheduling.OnConflict.REFUSE
+
+    def can_edit(self, event: ScheduleEvent) -> bool:
+        """Schedulers edit bookings; blackouts are the admins' (closing dates is their decision).
+        Only active events: a cancelled one stays as it was."""
+        if event.status != EventStatus.ACTIVE:
+            return False
+        return self.can_admin if event.type == EventType.BLACKOUT else self.can_book
+
+    def actor(self, request: HttpRequest) -> writes.Actor:
+        return writes.Actor(
             partner=self.partner, now=clock.now(), user_id=request.user.get_username(),
             source=AuditEntry.Source.WEB,
         )  # fmt: skip
+
+
+class MemberRequest(HttpRequest):
+    """A request member_required let through: whom it acts as, and django-htmx's details."""
+
+    access: Access
+    htmx: HtmxDetails
 
 
 def access_of(request: HttpRequest) -> Access | None:
@@ -92,9 +113,10 @@ def context(request: HttpRequest) -> dict:
 
 
 def member_required(role: str = Role.VIEWER) -> Callable:
-    """Views behind it get `request.access`; anonymous users go to the login page, members with
-    too small a role get 403, users without a membership a page that says so. Templates show
-    times in the partner's zone (Django converts aware datetimes to the current zone)."""
+    """Views behind it get `request.access` (they take a MemberRequest); anonymous users go to
+    the login page, members with too small a role get 403, users without a membership a page
+    that says so. Templates show times in the partner's zone (Django converts aware datetimes
+    to the current zone)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)

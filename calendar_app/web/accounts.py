@@ -14,6 +14,8 @@ from calendar_app.web import access
 @login_required
 @require_POST
 def switch_partner(request: HttpRequest) -> HttpResponse:
+    # A plain HttpRequest, not access.MemberRequest: not behind member_required, since a user
+    # with no membership at all may ask too (and is told no), so there is no `request.access`.
     value = request.POST.get("partner", "")
     # A partner id has at most 10 digits; SQLite cannot even compare a number past 64 bits.
     partner_id = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else 0

@@ -16,9 +16,16 @@ from datetime import date, datetime, time
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from calendar_app import conflicts, recurrence, scheduling
+from calendar_app import conflicts, recurrence, scheduling, writes
 from calendar_app.conflicts import Conflict, ConflictType, Window
-from calendar_app.models import EventType, Partner, ScheduleEventResource, ScheduleResource
+from calendar_app.models import (
+    EventStatus,
+    EventType,
+    Partner,
+    ScheduleEvent,
+    ScheduleEventResource,
+    ScheduleResource,
+)
 
 FREE, CONFLICT, BLACKOUT = "free", "conflict", "blackout"
 # The dates the calendar takes: any booking's, and far enough from date.min and date.max that
@@ -60,7 +67,7 @@ def local_to_utc(day: date, clock_time: time, zone: ZoneInfo) -> datetime:
     return recurrence.to_utc(datetime.combine(day, clock_time), zone)
 
 
-def clashes(actor: scheduling.Actor, proposal: Proposal, skip: Collection[datetime] = ()) -> list[Clash]:
+def clashes(actor: writes.Actor, proposal: Proposal, skip: Collection[datetime] = ()) -> list[Clash]:
     """Every stored event the proposal collides with, once, by start: over each occurrence but
     those starting at `skip` (UTC; the dates a recurring booking leaves out)."""
     if proposal.data["type"] == EventType.BLACKOUT:
@@ -71,7 +78,7 @@ def clashes(actor: scheduling.Actor, proposal: Proposal, skip: Collection[dateti
     return describe(actor.partner, list(unique.values()), proposal.resource_ids)
 
 
-def occurrences(actor: scheduling.Actor, proposal: Proposal) -> list[OccurrenceCheck]:
+def occurrences(actor: writes.Actor, proposal: Proposal) -> list[OccurrenceCheck]:
     """Each slot the proposal would occupy, free or not, with what it collides with."""
     windows = scheduling.windows_for(actor, proposal.data)
     found = _conflicts(actor, proposal, windows)
@@ -90,6 +97,14 @@ def occurrences(actor: scheduling.Actor, proposal: Proposal) -> list[OccurrenceC
             )
         )
     return checks
+
+
+def of_event(partner: Partner, event: ScheduleEvent) -> list[Clash]:
+    """What a stored event collides with now; nothing for one not active, or for a blackout
+    (never refused, so never warned about)."""
+    if event.status != EventStatus.ACTIVE or event.type == EventType.BLACKOUT:
+        return []
+    return describe(partner, scheduling.conflicts_of(event), scheduling.resource_ids_of(event))
 
 
 def describe(partner: Partner, found: Collection[Conflict], resource_ids: Collection[int]) -> list[Clash]:
@@ -127,7 +142,7 @@ def resource_names(partner: Partner, resource_ids: Collection[int]) -> list[str]
     )
 
 
-def _conflicts(actor: scheduling.Actor, proposal: Proposal, windows: list[Window]) -> list[Conflict]:
+def _conflicts(actor: writes.Actor, proposal: Proposal, windows: list[Window]) -> list[Conflict]:
     """scheduling.check_proposal for windows already expanded (expanding a rule is the costly part),
     and nothing for a blackout, which is never refused."""
     if proposal.data["type"] == EventType.BLACKOUT:

@@ -8,22 +8,16 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
-from calendar_app import clock, feeds, scheduling
-from calendar_app.models import FeedToken, Membership, ResourceStatus, ScheduleResource
-from calendar_app.web.access import Access, member_required
-
-
-class MemberRequest(HttpRequest):
-    access: Access
-    htmx: HtmxDetails
+from calendar_app import clock, feed_tokens
+from calendar_app.errors import NotFound
+from calendar_app.models import Membership, ScheduleResource
+from calendar_app.web.access import MemberRequest, member_required
 
 
 @dataclass
@@ -48,9 +42,7 @@ def feed_url(request: HttpRequest, token: str) -> str:
 @vary_on_headers("HX-Request")  # the same URL answers with the page or, for htmx, its list
 def feeds_page(request: MemberRequest) -> HttpResponse:
     partner, q = request.access.partner, request.GET.get("q", "").strip()
-    active = ScheduleResource.objects.for_partner(partner).filter(status=ResourceStatus.ACTIVE)
-    resources = list(active.select_related("feed"))
-    feeds.ensure_tokens(partner, resources, clock.now())
+    resources = feed_tokens.active_resources(partner, clock.now())
     rows, count = tree(request, resources, q)
     context = {"section": "feeds", "rows": rows, "count": count, "q": q}
     if request.htmx and not request.htmx.history_restore_request:
@@ -83,17 +75,11 @@ def tree(request: HttpRequest, resources: list[ScheduleResource], q: str) -> tup
 @member_required(Membership.Role.ADMIN)
 @require_POST
 def rotate_feed(request: MemberRequest, resource_id: int) -> HttpResponse:
-    actor = request.access.actor(request)
-    with transaction.atomic():
-        living = ScheduleResource.objects.for_partner(actor.partner).exclude(status=ResourceStatus.DELETED)
-        resource = get_object_or_404(living.select_for_update(), pk=resource_id)
-        made = {"partner": actor.partner, "created_at": actor.now, "rotated_at": actor.now}
-        feed, created = FeedToken.objects.get_or_create(resource=resource, defaults=made)
-        before = None if created else {"feed_rotated_at": feed.rotated_at}
-        if not created:
-            feed.rotate(actor.now)
-        # The tokens stay out of the audit trail: the new one is a secret.
-        scheduling.audit_entry(actor, "rotate_feed", resource, before, {"feed_rotated_at": actor.now}).save()
+    try:
+        feed = feed_tokens.rotate(request.access.actor(request), resource_id)
+    except NotFound:
+        raise Http404("No such resource") from None
+    resource = feed.resource
     done = f"{resource.name} has a new feed address: the old one no longer works."
     q = request.POST.get("q", "")
     if request.htmx:

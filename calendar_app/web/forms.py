@@ -1,15 +1,20 @@
-"""The booking panel's form: what staff type (local dates and times in the partner's zone) in,
-a conflict_warnings.Proposal out. The same form serves a new booking, a whole series and one occurrence,
-and is the keyboard path for every drag gesture (move = change day/times, resize = end time)."""
+"""What the calendar's requests carry, parsed: the booking panel's form (what staff type, local
+dates and times in the partner's zone, in; a conflict_warnings.Proposal out), the page's address
+and the drag gestures' parameters.
+
+BookingForm serves a new booking, a whole series and one occurrence, and is the keyboard path for
+every drag gesture (move = change day/times, resize = end time)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from calendar_app import scheduling
 from calendar_app.models import (
     Entry,
     EntryType,
@@ -17,11 +22,12 @@ from calendar_app.models import (
     Partner,
     RecurrenceType,
     ResourceStatus,
+    ResourceType,
     ScheduleEvent,
     ScheduleResource,
 )
 from calendar_app.recurrence import WEEKDAYS
-from calendar_app.web import conflict_warnings
+from calendar_app.web import conflict_warnings, grid
 
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
 MAX_COUNT = 500  # occurrences a booking form may ask for; the series cap still applies
@@ -32,6 +38,42 @@ STAFF_TYPES = [
 ]
 BLACKOUT_TYPE = (EventType.BLACKOUT, "Blackout")
 DATES = [MinValueValidator(conflict_warnings.FIRST_DATE), MaxValueValidator(conflict_warnings.LAST_DATE)]
+ISO_DATE = ["%Y-%m-%d"]  # as date inputs and the grid's data-day write a date; no locale's order
+DAY_MINUTES = grid.DAY_MINUTES
+DEFAULT_START = 9 * 60  # minutes from midnight of a booking started from a click rather than a drag
+DEFAULT_LENGTH = 60  # minutes, likewise
+
+
+class IdField(forms.Field):
+    """A row's id, or None for anything else: what is not a number from 1 to 2**63 - 1 names no
+    row (and SQLite cannot even compare a number past 64 bits), so a stray parameter is ignored
+    rather than refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        return _id(value)
+
+
+class IdsField(forms.Field):
+    """The ids a repeated parameter gives, leaving out what names no row (as IdField)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> tuple[int, ...]:
+        return tuple(number for number in map(_id, value or ()) if number is not None)
+
+
+def _id(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
 
 
 class BookingForm(forms.Form):
@@ -57,6 +99,8 @@ class BookingForm(forms.Form):
     # value is taken here (a choice field would refuse them all) and parsed by clean_skip.
     skip = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     book_anyway = forms.BooleanField(required=False)
+    # The event an edit panel's live checks leave out (its own slots are no conflicts).
+    ignore = IdField()
 
     def __init__(self, *args, partner: Partner, allow_blackout: bool = False, series: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,6 +121,10 @@ class BookingForm(forms.Form):
             ]
         except (TypeError, ValueError):
             raise forms.ValidationError("The dates to skip are not valid; check the dates again.") from None
+
+    def clean_ignore(self) -> tuple[int, ...]:
+        event_id = self.cleaned_data["ignore"]
+        return () if event_id is None else (event_id,)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -123,6 +171,120 @@ class BookingForm(forms.Form):
             last = conflict_warnings.local_to_utc(data["until"] + timedelta(days=1), time(0), self.zone)
             rule["until"] = int(last.timestamp()) - 1
         return rule
+
+
+class CalendarQuery(forms.Form):
+    """The calendar page's address: the date to show, a location, the resource types shown as
+    columns. What does not parse is left out: the page shows today, every location, every type."""
+
+    date = forms.DateField(required=False, input_formats=ISO_DATE, validators=DATES)
+    location = IdField()
+    types = IdsField()
+
+    def clean_types(self) -> frozenset[int]:
+        chosen = frozenset(self.cleaned_data["types"]) & frozenset(ResourceType.values)
+        return chosen or frozenset(ResourceType)
+
+    def grid_query(self, partner: Partner, days: int, now: datetime) -> grid.Query:
+        self.is_valid()  # a field that does not parse is missing from cleaned_data: its default
+        data = self.cleaned_data
+        day = data.get("date") or now.astimezone(partner.zone).date()
+        return grid.Query(
+            partner=partner, first_day=grid.first_day(day, days), days=days, now=now,
+            location_id=data["location"], resource_types=data["types"],
+        )  # fmt: skip
+
+
+def _minutes(name: str) -> forms.IntegerField:
+    wrong = f"{name} must be between 0 and {DAY_MINUTES} minutes"
+    messages = dict.fromkeys(("required", "invalid", "min_value", "max_value"), wrong)
+    return forms.IntegerField(min_value=0, max_value=DAY_MINUTES, error_messages=messages)
+
+
+class SlotForm(forms.Form):
+    """A slot as a drag on the grid sends it: a day, and wall-clock minutes from its midnight
+    (grid.py's axis, where 1440 is the next midnight)."""
+
+    day = forms.DateField(
+        input_formats=ISO_DATE,
+        validators=DATES,
+        error_messages=dict.fromkeys(
+            ("required", "invalid", "min_value", "max_value"),
+            f"day must be a date from {conflict_warnings.FIRST_DATE} to {conflict_warnings.LAST_DATE}",
+        ),
+    )
+    start = _minutes("start")
+    end = _minutes("end")
+
+
+class DropForm(SlotForm):
+    """A slot dropped on a resource's column to book it, or a click on "New booking"."""
+
+    resource = IdField()
+
+    def booking_initial(self, today: date) -> dict[str, Any]:
+        """The booking panel's first values: what is missing or does not parse falls back to an
+        hour from 09:00 today; a slot is at least one row of the grid and ends by midnight."""
+        self.is_valid()
+        data = self.cleaned_data
+        day, start = data.get("day", today), data.get("start", DEFAULT_START)
+        end = data.get("end", start + DEFAULT_LENGTH)
+        end = min(max(end, start + grid.SNAP_MINUTES), DAY_MINUTES)
+        return {
+            "day": day,
+            "start_time": _time_of_day(start),
+            "end_time": _time_of_day(end),
+            "resources": [data["resource"]] if data["resource"] else [],
+            "weekdays": [WEEKDAYS[day.weekday()]],
+        }
+
+
+class GestureForm(SlotForm):
+    """A drag while it goes and where it ends: a new slot in some columns (`resources`), or
+    `event` moved or resized, into column `to` from `from` when it changes column."""
+
+    resources = IdsField()
+    event = IdField()
+    to = IdField()
+
+    def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields["from"] = IdField()  # a Python keyword: no class attribute may be named so
+
+    def error_text(self) -> str:
+        return "; ".join(str(message) for messages in self.errors.values() for message in messages)
+
+    def proposal(self, event: ScheduleEvent | None) -> conflict_warnings.Proposal:
+        """The slot as a new recording, or as `event`'s new place (its old one is no conflict).
+        Call after is_valid()."""
+        data = self.cleaned_data
+        start, end = (_utc(data["day"], data[name], self.zone) for name in ("start", "end"))
+        if event is None:
+            slot = {"type": EventType.RECORD, "start": start, "end": end}
+            return conflict_warnings.Proposal(slot, data["resources"])
+        slot = {"type": event.type, "start": start, "end": end}
+        return conflict_warnings.Proposal(slot, self._moved_resources(event), (event.pk,))
+
+    def _moved_resources(self, event: ScheduleEvent) -> tuple[int, ...]:
+        """The event's resources, with `to` instead of `from` when the drag changed column."""
+        linked = set(scheduling.resource_ids_of(event))
+        source, target = self.cleaned_data["from"], self.cleaned_data["to"]
+        if source is not None and target is not None and source != target:
+            linked = (linked - {source}) | {target}
+        return tuple(sorted(linked))
+
+
+def _time_of_day(minute: int) -> time:
+    """Minutes from midnight as the time of day (1440, the next midnight, is 00:00)."""
+    minute %= DAY_MINUTES
+    return time(minute // 60, minute % 60)
+
+
+def _utc(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """Minutes from local midnight on the grid (wall-clock, as grid.py places events) as UTC."""
+    day += timedelta(days=minute // DAY_MINUTES)  # 1440: the next midnight
+    return conflict_warnings.local_to_utc(day, _time_of_day(minute), zone)
 
 
 def resource_choices(partner: Partner) -> list[tuple[int, str]]:

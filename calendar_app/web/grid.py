@@ -1,4 +1,4 @@
-"""The view model of the staff web calendar (design.md, "Web UI"): the week and day views.
+"""The view model of the staff web calendar (docs/architecture.md): the week and day views.
 
 `build(query)` returns everything the templates print: the days, the resources as columns
 grouped by location, the events placed in each day's column with their lanes and conflict
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Func
 
+from calendar_app.conflicts import overlaps
 from calendar_app.models import (
     EventStatus,
     EventType,
@@ -62,6 +63,11 @@ class Query:
             raise ValueError(f"a grid shows 1 or 7 days, not {self.days}")
         if self.now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
+
+
+def first_day(day: date, days: int) -> date:
+    """The first day shown with `day`: the week view starts on Monday, the day view on the day."""
+    return day - timedelta(days=day.weekday()) if days == 7 else day
 
 
 class Resource(NamedTuple):
@@ -497,7 +503,9 @@ class _Cut(NamedTuple):
 
 def _cut(event: _Event, days: list[Day], zone: ZoneInfo, blackouts: list[_Event]) -> _Cut:
     start, end = _local(event, zone)
-    in_blackout = event.status == EventStatus.ACTIVE and any(_overlap(event, b) for b in blackouts)
+    in_blackout = event.status == EventStatus.ACTIVE and any(
+        overlaps(event.start, event.end, b.start, b.end) for b in blackouts
+    )
     return _Cut(event, start, end, _segments(event.start, event.end, start, end, days), in_blackout)
 
 
@@ -525,8 +533,8 @@ def _cells(
 
 
 def _resource_conflicts(events: list[_Event]) -> set[int]:
-    """The active events of one column that overlap another active one of the column; half-open,
-    as conflicts.py defines it (back-to-back is no conflict).
+    """The active events of one column that overlap another active one of the column, by
+    conflicts.py's definition (half-open: back-to-back is no conflict).
 
     Only what the window holds is compared: an event running past the window's edge that
     collides with one wholly outside it is not flagged here (the next week's view shows it)."""
@@ -536,13 +544,9 @@ def _resource_conflicts(events: list[_Event]) -> set[int]:
         for other in active[n + 1 :]:
             if other.start >= event.end:
                 break  # sorted by start: no later one can overlap this one
-            if _overlap(event, other):
+            if overlaps(event.start, event.end, other.start, other.end):
                 found.update((event.pk, other.pk))
     return found
-
-
-def _overlap(a: _Event, b: _Event) -> bool:
-    return a.start < b.end and b.start < a.end
 
 
 def _lay_out(placed: list[tuple[_Cut, _Segment]], conflicted: set[int]) -> list[Placed]:

@@ -126,7 +126,7 @@
 
   function makeGhost(g) {
     const ghost = document.createElement("div");
-    ghost.className = `ghost ghost-${g.kind}`;
+    ghost.className = "ghost";
     ghost.setAttribute("role", "status");
     ghost.innerHTML = '<span class="ghost-time"></span><div class="ghost-check">Checking…</div>';
     if (g.booking) g.booking.classList.add("being-dragged");

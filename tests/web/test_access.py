@@ -1,4 +1,4 @@
-"""The web access layer (access.py, account_views.py, Django's login and logout): who gets in,
+"""The web access layer (access.py, accounts.py, Django's login and logout): who gets in,
 with which role, for which partner. Alice administers the partner under test, Bob only looks,
 Charlie administers the outsider partner and must find nothing of Alice's."""
 
@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from calendar_app.models import AuditEntry, FeedToken, Membership
+from calendar_app import scheduling
+from calendar_app.models import AuditEntry, EventType, FeedToken, Membership
+from calendar_app.scheduling import OnConflict
+from calendar_app.web.access import Access
 from tests.conftest import PASSWORD
 
 FEEDS = "/feeds/"
@@ -181,3 +184,49 @@ def test_logout_is_a_post_and_ends_the_session(client, alice):
     response = client.post(reverse("logout"))
     assert (response.status_code, response.url) == (302, reverse("login"))
     assert client.get(FEEDS).status_code == 302
+
+
+# ---------------------------------------------------------------- what a role may do
+
+
+def access_of(user) -> Access:
+    [membership] = Membership.objects.filter(user=user).select_related("partner")
+    return Access(membership, [membership])
+
+
+@pytest.mark.parametrize(
+    ("role", "booking", "blackout"),
+    [
+        (Membership.Role.VIEWER, False, False),
+        (Membership.Role.SCHEDULER, True, False),
+        (Membership.Role.ADMIN, True, True),
+    ],
+)
+def test_schedulers_edit_bookings_and_admins_blackouts(
+    make_member, partner, make_event, role, booking, blackout
+):
+    access = access_of(make_member(partner, role))
+    lecture = make_event("2026-09-07 09:00", 60)
+    closed = make_event("2026-09-08 00:00", 60, type=EventType.BLACKOUT)
+    assert (access.can_edit(lecture), access.can_edit(closed)) == (booking, blackout)
+
+
+def test_nobody_edits_a_cancelled_event(alice, actor, make_event):
+    event = scheduling.cancel_event(actor, make_event().pk)
+    assert not access_of(alice).can_edit(event)
+
+
+@pytest.mark.parametrize(
+    ("prevent", "role", "anyway"),
+    [
+        (False, Membership.Role.SCHEDULER, True),
+        (True, Membership.Role.SCHEDULER, False),
+        (True, Membership.Role.ADMIN, True),
+    ],
+)
+def test_book_anyway_is_honoured_for_those_who_may(make_member, partner, prevent, role, anyway):
+    partner.prevent_conflicts = prevent
+    partner.save()
+    access = access_of(make_member(partner, role))
+    assert access.on_conflict(True) == (OnConflict.BOOK_ANYWAY if anyway else OnConflict.REFUSE)
+    assert access.on_conflict(False) == OnConflict.REFUSE

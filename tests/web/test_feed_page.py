@@ -1,4 +1,4 @@
-"""The feeds page (feed_views.py): every active resource's feed address in tree order, a search
+"""The feeds page (web/feed_page.py): every active resource's feed address in tree order, a search
 for one's room, tokens made on first sight, and rotation for admins."""
 
 from __future__ import annotations

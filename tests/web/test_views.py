@@ -1,9 +1,10 @@
-"""The staff web calendar's server side (views.py, forms.py, booking.py), through the test client
+"""The staff web calendar's server side (views.py, forms.py, conflict_warnings.py), through the test client
 as a signed-in member: Bob only looks, Sam books, Alice administers; Charlie's college is the
 outsider whose events must stay out of reach. Alice's university is in Europe/Berlin."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, time, timedelta
 from typing import Any
@@ -249,6 +250,13 @@ def test_an_htmx_grid_reload_gets_only_the_grid(viewer, algebra):
     assert "<html" not in html and "Go to" not in html
 
 
+def test_the_page_varies_on_the_headers_that_choose_page_or_grid(viewer, room):
+    """The same address answers with the page or, for the grid's htmx reload, the grid alone:
+    a cache must keep the two apart."""
+    vary = {header.strip() for header in viewer.get(url("week"))["Vary"].split(",")}
+    assert {"HX-Request", "HX-Target"} <= vary
+
+
 @pytest.mark.parametrize("day", ["not-a-date", "2026-13-01", "9999-12-31", "0001-01-01"])
 def test_a_bad_date_shows_a_week_rather_than_an_error(viewer, room, day):
     assert "Lovelace 101" in page(viewer, date=day)
@@ -339,7 +347,7 @@ def test_a_viewer_sees_an_events_details_without_edit_buttons(viewer, algebra):
 
 def test_a_scheduler_books(scheduler, room):
     response = scheduler.post(url("book"), booking(resources=[room.pk]))
-    assert response.status_code == 200 and response["HX-Trigger"] == "calendar-changed"
+    assert response.status_code == 200 and json.loads(response["HX-Trigger"]) == {"calendar-changed": {}}
     assert "Booked “Algebra”." in text(response)
     assert scheduling.resource_ids_of(only_event()) == [room.pk]
 
@@ -449,6 +457,11 @@ def test_check_answers_bad_input_with_an_error_not_a_crash(scheduler, room, para
     response = scheduler.get(url("check"), params)
     assert response.status_code < 500
     assert response.get("X-Conflicts", "0") == "0"
+
+
+def test_check_says_what_is_wrong_with_the_slot(scheduler, room):
+    count, html = check(scheduler, day=MONDAY, start=99999, end=TEN, resources=room.pk)
+    assert count == "0" and "start must be between 0 and 1440 minutes" in html
 
 
 # ---------------------------------------------------------------- the booking panel
@@ -737,7 +750,7 @@ def move(client, event, column, method: str = "post", to=None, **params):
 
 def test_a_move_changes_the_time(scheduler, algebra, room):
     response = move(scheduler, algebra, room, start=11 * 60, end=12 * 60)
-    assert response.status_code == 200 and response["HX-Trigger"] == "calendar-changed"
+    assert response.status_code == 200 and json.loads(response["HX-Trigger"]) == {"calendar-changed": {}}
     assert (stored(algebra).start, stored(algebra).end) == (
         at(f"{MONDAY} 11:00", BERLIN),
         at(f"{MONDAY} 12:00", BERLIN),
@@ -833,6 +846,17 @@ def test_a_bad_move_is_refused_and_changes_nothing(scheduler, algebra, room, par
     response = scheduler.post(url("move", algebra.pk), {**params, "event": algebra.pk})
     assert 400 <= response.status_code < 500
     assert (stored(algebra).start, stored(algebra).end) == (algebra.start, algebra.end)
+
+
+def test_a_bad_move_says_why_without_repeating_what_was_sent(scheduler, algebra):
+    response = scheduler.post(url("move", algebra.pk), {"day": "<b>soon</b>", "start": NINE, "end": TEN})
+    assert response.status_code == 400
+    assert "day must be a date" in text(response) and "<b>" not in text(response)
+
+
+def test_the_move_confirmation_of_a_slot_the_write_path_refuses_says_why(scheduler, algebra, room):
+    response = move(scheduler, algebra, room, method="get", start=TEN, end=NINE)
+    assert response.status_code == 422 and "must not be before the start" in text(response)
 
 
 def test_a_cancelled_event_cannot_be_moved(scheduler, actor, algebra, room):

@@ -1,4 +1,4 @@
-"""schedule_scheduleevent: add, get, update, cancel, delete, list, getConflicts (spec §4).
+"""schedule_scheduleevent: add, get, update, cancel, delete, list, getConflicts.
 
 All writes go through calendar_app.scheduling; this module only translates the wire objects.
 """
@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from calendar_app import ical, scheduling
-from calendar_app.conflicts import ConflictType
+from calendar_app.conflicts import ConflictType, overlaps
 from calendar_app.kaltura_api import listing
 from calendar_app.kaltura_api.auth import Access
 from calendar_app.kaltura_api.catalog import CONFLICT_TYPE, EVENT_TYPE_NAMES, INT, STR
@@ -55,7 +55,7 @@ class EventContext:
 
     def blackout_conflicts(self, event: ScheduleEvent) -> list[dict[str, Any]]:
         start, end = self.windows.get(event.pk) or _window(event)
-        return [render_event(b, self) for b in self.blackouts() if b.start < end and b.end > start]
+        return [render_event(b, self) for b in self.blackouts() if overlaps(b.start, b.end, start, end)]
 
     def blackouts(self) -> list[ScheduleEvent]:
         if self._blackouts is None:

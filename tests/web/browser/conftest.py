@@ -77,13 +77,6 @@ def tablet_page(browser, live_server) -> Iterator[Page]:
     yield from _page(browser, live_server, TABLET)
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    """PBKDF2 costs ~0.3 s per hash, twice per signed-in test (the user, the login); what these
-    tests check is the pages, not the hasher (Django's advice for test suites)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def screenshot() -> Callable[[Page, str], Path]:
     """Saves the whole page to test-artifacts/screenshots/<name>.png, for humans to look at."""
