@@ -31,24 +31,35 @@ run: install
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## make test: install, lint, run the whole suite on SQLite and on a real PostgreSQL
-test: install-dev lint test-packages test-sqlite test-postgres
+# Each phase prints a header ("== lint") and, when it ends, how long it took (scripts/timed.sh).
+# The two suites share nothing (their own databases, servers on free ports), so they run side by
+# side, one per core; each prints its output when it ends.
+test:
+	@start=$$(date +%s); \
+	scripts/timed.sh "install (dev)" $(MAKE) --no-print-directory install-dev && \
+	scripts/timed.sh "lint" $(MAKE) --no-print-directory lint && \
+	scripts/timed.sh "test packages (Debian)" $(MAKE) --no-print-directory test-packages && \
+	scripts/timed.sh "test suites on SQLite and PostgreSQL, side by side" \
+		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres && \
+	echo "== make test: all phases passed in $$(($$(date +%s) - start)) s"
 
 # Debian packages the tests talk to (Redis, sshd, Chromium and fonts): installed once, if missing.
 test-packages:
 	@scripts/install-test-packages.sh
 
+# Style, the layering contracts (pyproject.toml [tool.importlinter]), types on the core, migrations.
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 
 test-sqlite: install-dev test-packages
-	@echo "== test suite on SQLite"
-	env -u DATABASE_URL $(BIN)/pytest -q
+	@scripts/timed.sh "test suite on SQLite" env -u DATABASE_URL $(BIN)/pytest -q
 
 test-postgres: install-dev test-packages
-	@echo "== test suite on PostgreSQL"
-	scripts/with-postgres.sh $(BIN)/pytest -q
+	@scripts/timed.sh "test suite on PostgreSQL" scripts/with-postgres.sh $(BIN)/pytest -q
 
 bench: install-dev
 	$(BIN)/python bench/run.py

@@ -61,7 +61,7 @@ from django.core.management import call_command
 from lxml import etree
 from run import percentile, stats
 
-# The envelope every call of the official Python client carries (kaltura-client.md §2.1).
+# The envelope every call of the official Python client carries (KalturaClient.doQueue).
 ENVELOPE = {"clientTag": "python-26-10-22", "apiVersion": "23.10.0", "format": "2"}
 SESSION_ADMIN, SESSION_USER = "2", "0"
 DEVICE_PRIVILEGES = "setrole:CAPTURE_DEVICE_ROLE"

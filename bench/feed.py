@@ -33,7 +33,7 @@ from django.core.management import call_command
 from django.db import transaction
 from run import stats
 
-from calendar_app import clock, fragments, scheduling
+from calendar_app import clock, fragments, scheduling, writes
 from calendar_app.models import (
     AuditEntry,
     EventType,
@@ -61,7 +61,7 @@ def build(today: date) -> tuple[str, int]:
         pk=PARTNER_ID, name="Feed bench", admin_secret=Partner.new_secret(), secret=Partner.new_secret(),
         time_zone="Europe/Berlin",
     )  # fmt: skip
-    actor = scheduling.Actor(partner, clock.now(), "bench", AuditEntry.Source.SYSTEM)
+    actor = writes.Actor(partner, clock.now(), "bench", AuditEntry.Source.SYSTEM)
     building = scheduling.create_resource(actor, {"type": ResourceType.LOCATION, "name": "Main building"})
     monday = today + timedelta(days=7 - today.weekday())
     for number in range(ROOMS):

@@ -215,7 +215,7 @@ class Batch:
     def event(self, event: ScheduleEvent) -> None:
         self.events.append(event)
 
-    def link(self, actor: scheduling.Actor, events, resource_ids) -> None:
+    def link(self, actor: writes.Actor, events, resource_ids) -> None:
         # as scheduling.create_event links them
         for event in events:
             for resource_id in resource_ids:
@@ -231,7 +231,7 @@ class Batch:
                 )
                 self.ids.link += 1
 
-    def log(self, actor: scheduling.Actor, action: str, obj, before, after) -> None:
+    def log(self, actor: writes.Actor, action: str, obj, before, after) -> None:
         entry = writes.audit_entry(actor, action, obj, before, after)
         entry.id = self.ids.audit
         self.audit.append(entry)
@@ -258,7 +258,7 @@ def _batch_size(model) -> int:
 
 
 def add_event(
-    batch: Batch, actor: scheduling.Actor, data: dict[str, Any], resource_ids, rng: random.Random
+    batch: Batch, actor: writes.Actor, data: dict[str, Any], resource_ids, rng: random.Random
 ) -> tuple[ScheduleEvent, list[ScheduleEvent]]:
     """create_event: the event (or series) row, its occurrences, their links, one audit row."""
     event, starts = scheduling.plan_event(actor, data)
@@ -277,12 +277,12 @@ def add_event(
     return event, occurrences
 
 
-def cancel(batch: Batch, actor: scheduling.Actor, event: ScheduleEvent, occurrences=()) -> None:
+def cancel(batch: Batch, actor: writes.Actor, event: ScheduleEvent, occurrences=()) -> None:
     """cancel_event on a stored, active event: _set_status, plus the exception mark on an occurrence."""
     set_status(batch, actor, event, EventStatus.CANCELLED, occurrences, "cancel")
 
 
-def delete(batch: Batch, actor: scheduling.Actor, series: ScheduleEvent, occurrences) -> None:
+def delete(batch: Batch, actor: writes.Actor, series: ScheduleEvent, occurrences) -> None:
     set_status(batch, actor, series, EventStatus.DELETED, occurrences, "delete")
 
 
@@ -302,7 +302,7 @@ def set_status(batch, actor, event, status, occurrences, action) -> None:
     batch.log(actor, action, event, before, writes.snapshot(event))
 
 
-def move(batch: Batch, actor: scheduling.Actor, occurrence: ScheduleEvent, by: timedelta) -> None:
+def move(batch: Batch, actor: writes.Actor, occurrence: ScheduleEvent, by: timedelta) -> None:
     """update_event(start=..., end=...) on an occurrence: it becomes a 'times' exception."""
     before = writes.snapshot(occurrence)
     # Unsaved: this row is written later, in bulk, stamped as update_event stamps it.
@@ -314,7 +314,7 @@ def move(batch: Batch, actor: scheduling.Actor, occurrence: ScheduleEvent, by: t
 # ---------------------------------------------------------------- the dataset
 
 
-def build_campus(actor: scheduling.Actor, total: int, rng: random.Random) -> Campus:
+def build_campus(actor: writes.Actor, total: int, rng: random.Random) -> Campus:
     """Buildings -> rooms -> cameras, and live-entry resources for streamed rooms, `total` in all,
     through scheduling.create_resource (2,000 of them take seconds)."""
     if total < 3:
@@ -471,7 +471,7 @@ def generate(partner: Partner, campus: Campus, target: int, seed: int, counts: C
     for semester in semesters:
         planned = local(semester.start, clock_time(9)) - timedelta(weeks=10)
         for summary, first, after in blackouts[semester.index]:
-            actor = scheduling.Actor(partner, local(first, clock_time(0)) - timedelta(days=90), **user)
+            actor = writes.Actor(partner, local(first, clock_time(0)) - timedelta(days=90), **user)
             data = {
                 "type": EventType.BLACKOUT,
                 "summary": summary,
@@ -487,7 +487,7 @@ def generate(partner: Partner, campus: Campus, target: int, seed: int, counts: C
             taken = occupied[r] = set(rng.sample(range(GRID), load[(r, semester.index)]))
             for k, cell in enumerate(sorted(taken)):
                 day, slot = divmod(cell, len(SLOTS))
-                actor = scheduling.Actor(partner, planned + timedelta(minutes=r * 30 + k), **user)
+                actor = writes.Actor(partner, planned + timedelta(minutes=r * 30 + k), **user)
                 add_series(batch, actor, room, campus, semester, day, slot, closed, counts, rng)
             if len(batch.events) >= BATCH_ROWS:
                 batch.flush()
@@ -536,14 +536,14 @@ def add_series(batch, actor, room, campus, semester, day, slot, closed, counts, 
     # First the timetabler cancels the lectures on public holidays (a day after planning), then
     # a few courses are dropped whole (a month later, before term), then, in term, a lecture
     # here and there is cancelled or moved a few days ahead.
-    planner = scheduling.Actor(actor.partner, actor.now + timedelta(days=1), USER, actor.source)
+    planner = writes.Actor(actor.partner, actor.now + timedelta(days=1), USER, actor.source)
     for occurrence in occurrences:
         if occurrence.start.astimezone(ZONE).date() in closed:
             cancel(batch, planner, occurrence)
             counts.cancelled += 1
     fate = rng.random()
     if fate < SERIES_CANCELLED + SERIES_DELETED:
-        dropped = scheduling.Actor(actor.partner, actor.now + timedelta(days=30), USER, actor.source)
+        dropped = writes.Actor(actor.partner, actor.now + timedelta(days=30), USER, actor.source)
         if fate < SERIES_CANCELLED:
             cancel(batch, dropped, series, occurrences)
             counts.series_cancelled += 1
@@ -554,7 +554,7 @@ def add_series(batch, actor, room, campus, semester, day, slot, closed, counts, 
     for occurrence in occurrences:
         if occurrence.status != EventStatus.ACTIVE:
             continue
-        when = scheduling.Actor(actor.partner, occurrence.start - timedelta(days=3), USER, actor.source)
+        when = writes.Actor(actor.partner, occurrence.start - timedelta(days=3), USER, actor.source)
         roll = rng.random()
         if roll < OCCURRENCE_CANCELLED:
             cancel(batch, when, occurrence)
@@ -594,11 +594,11 @@ def add_single(batch, partner, user, campus, rooms, room_cum, semester, occupied
     if kind == EventType.LIVE_STREAM:
         data |= {"source_entry_id": room.live_entry_id, "pre_start_time": 600, "post_end_time": 300}
         resources.append(room.live_id)
-    actor = scheduling.Actor(partner, start - timedelta(days=rng.randrange(2, 60)), **user)
+    actor = writes.Actor(partner, start - timedelta(days=rng.randrange(2, 60)), **user)
     event, _ = add_event(batch, actor, data, resources, rng)
     counts.singles += 1
     if rng.random() < SINGLE_CANCELLED:
-        cancel(batch, scheduling.Actor(partner, start - timedelta(days=1), **user), event)
+        cancel(batch, writes.Actor(partner, start - timedelta(days=1), **user), event)
         counts.cancelled += 1
 
 
@@ -653,9 +653,7 @@ def verify_shape(partner: Partner, campus: Campus) -> None:
     room = campus.rooms[0]
     resources = [room.resource_id, room.cameras[0]]
     t0 = datetime(2020, 1, 6, 8, tzinfo=UTC)
-    actors = [
-        scheduling.Actor(partner, t0 + timedelta(hours=h), USER, AuditEntry.Source.API) for h in range(4)
-    ]
+    actors = [writes.Actor(partner, t0 + timedelta(hours=h), USER, AuditEntry.Source.API) for h in range(4)]
     start = local(date(2020, 3, 23), SLOTS[1])  # crosses the spring DST change
     data = {
         "type": EventType.RECORD,
@@ -808,7 +806,7 @@ def main(argv: list[str] | None = None) -> int:
         updated_at=now,
     )
     rng = random.Random(args.seed)
-    actor = scheduling.Actor(partner, now, USER, AuditEntry.Source.API)
+    actor = writes.Actor(partner, now, USER, AuditEntry.Source.API)
     with transaction.atomic():
         campus = build_campus(actor, args.resources, rng)
     print(

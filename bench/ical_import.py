@@ -38,6 +38,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+from calendar_app import writes
+
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
 PARTNER_ID = 9000002
@@ -102,7 +104,7 @@ def child(args: argparse.Namespace) -> int:
         secret=Partner.new_secret(), time_zone="Europe/Berlin", prevent_conflicts=args.prevent_conflicts,
     )  # fmt: skip
     now = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
-    actor = scheduling.Actor(partner, now, "bench", AuditEntry.Source.IMPORT)
+    actor = writes.Actor(partner, now, "bench", AuditEntry.Source.IMPORT)
     rooms = [
         scheduling.create_resource(actor, {"type": ResourceType.LOCATION, "name": f"Room {n}"}).pk
         for n in range(ROOMS)

@@ -49,7 +49,7 @@ from django.db import connection
 from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 
-from calendar_app import clock, conflicts, scheduling
+from calendar_app import clock, conflicts, scheduling, writes
 from calendar_app.conflicts import ConflictType
 from calendar_app.errors import ConflictDetected
 from calendar_app.models import (
@@ -193,7 +193,7 @@ def measure(
 
 
 def conflict_benchmarks(partner: Partner, iterations: int, warmup: int, seed: int) -> Iterator[Result]:
-    actor = scheduling.Actor(partner, clock.now(), "bench")
+    actor = writes.Actor(partner, clock.now(), "bench")
     probes = make_probes(partner, warmup + iterations, random.Random(seed))
 
     def service(series: bool):
@@ -253,7 +253,7 @@ def save_benchmarks(partner: Partner, runs: int, seed: int) -> Iterator[Result]:
                 "recurrence": {"frequency": "days", "count": SAVE_OCCURRENCES, "time_zone": ZONE},
                 "template_entry_id": template.template_entry_id if template else "",
             }
-            actor = scheduling.Actor(who, clock.now(), "bench")
+            actor = writes.Actor(who, clock.now(), "bench")
             began = time.perf_counter()
             try:
                 event = scheduling.create_event(actor, data, resource_ids=[room, cameras[0]])
@@ -285,7 +285,7 @@ def cleanup(series: ScheduleEvent) -> None:
 
 
 def explain(partner: Partner, seed: int) -> str:
-    actor = scheduling.Actor(partner, clock.now(), "bench")
+    actor = writes.Actor(partner, clock.now(), "bench")
     probe = make_probes(partner, 1, random.Random(seed + 2))[0]
     resource_ids = probe.resource_ids
     if len(resource_ids) == 1:  # show the two-resource case

@@ -49,7 +49,7 @@ from django.urls import NoReverseMatch, reverse
 from generate import drop
 from run import stats
 
-from calendar_app import batch_scheduling, scheduling
+from calendar_app import batch_scheduling, scheduling, writes
 from calendar_app.models import (
     AuditEntry,
     EventStatus,
@@ -108,7 +108,7 @@ def build(rooms: int, events: int, rng: random.Random) -> Partner:
         pk=PARTNER_ID, name=PARTNER_NAME, admin_secret=Partner.new_secret(), secret=Partner.new_secret(),
         time_zone=str(ZONE),
     )  # fmt: skip
-    actor = scheduling.Actor(partner, NOW, "bench", AuditEntry.Source.SYSTEM)
+    actor = writes.Actor(partner, NOW, "bench", AuditEntry.Source.SYSTEM)
     equipment = make_rooms(actor, rooms)
     lectures = min(round(events * 0.6), rooms * len(SLOTS) * 5)
     occurrences = make_series(actor, equipment, lectures, rng)
@@ -124,7 +124,7 @@ def build(rooms: int, events: int, rng: random.Random) -> Partner:
     return partner
 
 
-def make_rooms(actor: scheduling.Actor, rooms: int) -> list[tuple[int, int, int]]:
+def make_rooms(actor: writes.Actor, rooms: int) -> list[tuple[int, int, int]]:
     """(room, camera, live entry) ids, under one building."""
 
     def create(type: int, name: str, parent: int, **extra) -> int:
@@ -141,7 +141,7 @@ def make_rooms(actor: scheduling.Actor, rooms: int) -> list[tuple[int, int, int]
     return equipment
 
 
-def make_series(actor: scheduling.Actor, equipment: list, count: int, rng: random.Random) -> list[int]:
+def make_series(actor: writes.Actor, equipment: list, count: int, rng: random.Random) -> list[int]:
     """`count` weekly lecture series in free slots of the rooms; the ids of their bench-week
     occurrences. One in five is live streamed (room, camera and live entry)."""
     free = [(rooms, day, slot) for rooms in equipment for day in range(5) for slot in SLOTS]
@@ -165,7 +165,7 @@ def make_series(actor: scheduling.Actor, equipment: list, count: int, rng: rando
     return ids
 
 
-def make_singles(actor: scheduling.Actor, equipment: list, count: int, rng: random.Random) -> None:
+def make_singles(actor: writes.Actor, equipment: list, count: int, rng: random.Random) -> None:
     """Recordings, meetings and live streams anywhere in the week, so many overlap a lecture;
     2% run over midnight, 1% have no resource. One create_events call, as an import makes them."""
     rows = []

@@ -1,4 +1,4 @@
-"""Events as iCalendar (RFC 5545; kaltura-api.md §5): one VEVENT per event row, built with the
+"""Events as iCalendar (RFC 5545; docs/kaltura-compatibility.md §5): one VEVENT per event row, built with the
 `icalendar` library, which escapes text and folds lines at 75 octets without splitting a UTF-8
 sequence.
 
@@ -32,7 +32,7 @@ CLASSES: dict[int, str] = {
     ClassificationType.PRIVATE: "PRIVATE",
     ClassificationType.CONFIDENTIAL: "CONFIDENTIAL",
 }
-# Live entry field -> X-KALTURA property (spec §5). Only sessions that may read the entry get them.
+# Live entry field -> X-KALTURA property. Only sessions that may read the entry get them.
 LIVE_PROPERTIES = (
     ("primary_rtmp_endpoint", "X-KALTURA-PRIMARY-RTMP-ENDPOINT"),
     ("secondary_rtmp_endpoint", "X-KALTURA-SECONDARY-RTMP-ENDPOINT"),

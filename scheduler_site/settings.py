@@ -165,7 +165,7 @@ CELERY_BEAT_SCHEDULE = {
     "recover-bulk-uploads": {"task": "calendar_app.tasks.recover_bulk_uploads", "schedule": 300.0},
 }
 
-# Scheduling limits (design.md: recurrence caps, durations in seconds).
+# Scheduling limits (docs/architecture.md: recurrence caps, durations in seconds).
 SCHEDULE_MAX_OCCURRENCES = env_int("SCHEDULE_MAX_OCCURRENCES", 1000)
 SCHEDULE_MAX_HORIZON_DAYS = env_int("SCHEDULE_MAX_HORIZON_DAYS", 3 * 365 + 1)
 # The largest file a bulk upload or a drop folder takes; the API refuses bigger requests unread.
@@ -185,9 +185,28 @@ if not DEBUG:
         # operator opts in with SECURE_HSTS_PRELOAD=true, so its absence is not a warning here.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# One console handler, on the root logger. Django's default config also gives the "django" logger
+# a console handler (DEBUG only) and lets it propagate, so every django.* line (404s, the
+# autoreloader) printed twice under `make run`. Naming "django" here with no handlers takes that
+# one away; naming it also resets its children, so "django.server" (runserver's request lines,
+# "[time] GET ...") is named again as Django defines it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

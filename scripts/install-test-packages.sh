@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite talks to for real: Redis (Celery's broker in
 # tests/test_background.py), OpenSSH's sshd (the SFTP drop-folder tests) and Chromium, which
-# Playwright drives headless in tests/browser (Playwright's own browser download is not used).
+# Playwright drives headless in tests/web/browser (Playwright's own browser download is not used).
 # Chromium recommends fonts-liberation, which --no-install-recommends leaves out; it and DejaVu
 # (wide Unicode coverage) are named so that screenshots render the same glyphs on every machine.
 # PostgreSQL comes from with-postgres.sh. Idempotent and quiet: installs only what is missing. The packages' own

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.cache import caches
 
-from calendar_app import clock, scheduling
+from calendar_app import clock, scheduling, writes
 from calendar_app.models import AuditEntry, EventType, Membership, Partner, RecurrenceType, ResourceType
 from calendar_app.scheduling import OnConflict
 
@@ -22,6 +22,13 @@ def at(text: str, zone: str = "UTC") -> datetime:
     """'2026-09-07 09:00' as an aware datetime in `zone`, converted to UTC."""
     local = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
     return local.astimezone(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """PBKDF2 costs ~0.3 s per hash: each persona and each sign-in. What the tests check is the
+    pages and the API, not the hasher (Django's advice for test suites; healthchecks does this)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -53,12 +60,12 @@ def outsider_partner(db) -> Partner:
 
 
 @pytest.fixture
-def actor(partner, now) -> scheduling.Actor:
-    return scheduling.Actor(partner=partner, now=now, user_id="alice", source=AuditEntry.Source.API)
+def actor(partner, now) -> writes.Actor:
+    return writes.Actor(partner=partner, now=now, user_id="alice", source=AuditEntry.Source.API)
 
 
 @pytest.fixture
-def strict(actor) -> scheduling.Actor:
+def strict(actor) -> writes.Actor:
     """The actor of a partner that refuses conflicting bookings."""
     actor.partner.prevent_conflicts = True
     actor.partner.save()
@@ -66,8 +73,8 @@ def strict(actor) -> scheduling.Actor:
 
 
 @pytest.fixture
-def outsider(outsider_partner, now) -> scheduling.Actor:
-    return scheduling.Actor(partner=outsider_partner, now=now, user_id="charlie")
+def outsider(outsider_partner, now) -> writes.Actor:
+    return writes.Actor(partner=outsider_partner, now=now, user_id="charlie")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
 
-from calendar_app import batch_scheduling, scheduling
+from calendar_app import batch_scheduling, scheduling, writes
 from calendar_app.batch_scheduling import NewEvent
 from calendar_app.errors import ConflictDetected, DatabaseRefused, NotFound, ValidationFailed
 from calendar_app.models import AuditEntry, EventType, RecurrenceType, ScheduleEvent, ScheduleEventResource
@@ -179,7 +179,7 @@ def test_replace_resources_links_and_unlinks_the_difference(actor, make_event, m
 
 def test_set_ical_uid_keeps_the_sequence_and_is_audited(actor, make_event):
     event = make_event()
-    later = scheduling.Actor(actor.partner, actor.now + timedelta(hours=1), "alice")
+    later = writes.Actor(actor.partner, actor.now + timedelta(hours=1), "alice")
     scheduling.set_ical_uid(later, event.pk, "theirs@uni")
     event.refresh_from_db()
     assert (event.ical_uid, event.sequence, event.updated_at) == ("theirs@uni", 12, later.now)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from calendar_app import scheduling
+from calendar_app import scheduling, writes
 from calendar_app.errors import NotFound, ValidationFailed
 from calendar_app.models import AuditEntry, EventStatus, EventType, ScheduleEvent
 from tests.conftest import at
@@ -161,6 +161,6 @@ def test_an_unknown_id_is_not_found(actor):
 
 
 def test_the_edge_clock_is_used_for_timestamps(actor):
-    later = scheduling.Actor(partner=actor.partner, now=actor.now + timedelta(days=1))
+    later = writes.Actor(partner=actor.partner, now=actor.now + timedelta(days=1))
     event = scheduling.create_event(later, lecture())
     assert event.created_at == event.updated_at == actor.now + timedelta(days=1)

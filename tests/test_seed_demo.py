@@ -138,7 +138,43 @@ def test_it_is_idempotent(output):
     assert counts() == before
     secret = Partner.objects.get(pk=100).admin_secret
     assert secret in output and secret in again
-    password = re.search(r"password:\s+(\S+)", again).group(1)
+    password = re.search(r"password:\s+(\S+)", output).group(1)
+    assert authenticate(username="admin", password=password) is not None
+
+
+def printed_password(output: str) -> str:
+    return re.search(r"password:\s+(\S+)", output).group(1)
+
+
+def test_it_keeps_the_admin_password_on_later_runs(output):
+    password = printed_password(output)
+    again = seed()
+    assert password not in again
+    assert "password:   unchanged (printed by the first run" in again
+    assert "DEMO_ADMIN_PASSWORD=... make run" in again and "manage.py changepassword admin" in again
+    assert authenticate(username="admin", password=password) is not None
+
+
+def test_it_keeps_a_password_the_admin_chose(output):
+    admin = get_user_model().objects.get(username="admin")
+    admin.set_password("chosen by the admin")
+    admin.save()
+    seed()
+    assert authenticate(username="admin", password="chosen by the admin") is not None
+
+
+def test_it_sets_demo_admin_password_on_a_later_run(output, monkeypatch):
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "correct horse battery staple")
+    assert "password:   correct horse battery staple" in seed()
+    assert authenticate(username="admin", password="correct horse battery staple") is not None
+    assert authenticate(username="admin", password=printed_password(output)) is None
+
+
+def test_it_gives_an_admin_without_a_usable_password_a_new_one(db):
+    admin = get_user_model().objects.create(username="admin")
+    admin.set_unusable_password()
+    admin.save()
+    password = printed_password(seed())
     assert authenticate(username="admin", password=password) is not None
 
 

@@ -1,5 +1,5 @@
 """Drop folders: files dropped into a local directory, an SFTP or FTP directory, or an S3 bucket
-become bulk upload jobs (spec §7), as with Kaltura's drop folders.
+become bulk upload jobs (docs/kaltura-compatibility.md §7), as with Kaltura's drop folders.
 
 A poll lists the folder and takes a file only once an earlier poll saw the same version (size and
 mtime or ETag) long enough ago: a file still being uploaded changes between polls and is left
@@ -34,7 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from django.db import transaction
 
-from calendar_app import clock, scheduling
+from calendar_app import clock, writes
 from calendar_app.imports import jobs
 from calendar_app.models import AuditEntry, BulkUpload, DropFolder, DropFolderFile
 
@@ -509,7 +509,7 @@ def _submit(folder: DropFolder, row: DropFolderFile, data: bytes, now: datetime)
     """Store the bytes as a job and link it to the row, in one transaction: if the row's claim was
     lost meanwhile, no job is left behind."""
     kind = job_kind(row.name)
-    actor = scheduling.Actor(
+    actor = writes.Actor(
         partner=folder.partner, now=now, user_id=UPLOADED_BY, source=AuditEntry.Source.IMPORT
     )
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""iCal bulk import (spec §5): a file in, one result per VEVENT out. ical_read.py reads the file
+"""iCal bulk import: a file in, one result per VEVENT out. ical_read.py reads the file
 into items; this module applies them.
 
 Every write goes through scheduling.py with the caller's actor, so partner scoping, validation,
@@ -38,7 +38,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from calendar_app import batch_scheduling, input_rules, recurrence, scheduling
+from calendar_app import batch_scheduling, input_rules, recurrence, scheduling, writes
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
 from calendar_app.imports import ical_read
 from calendar_app.imports.ical_read import Item, RowError
@@ -58,7 +58,7 @@ LOOKUP_CHUNK = 400  # keys per look-up query; two IN lists of it stay under SQLi
 
 
 def import_calendar(
-    actor: scheduling.Actor,
+    actor: writes.Actor,
     data: bytes,
     *,
     default_type: int = EventType.RECORD,
@@ -139,7 +139,7 @@ class _Import:
     """Applies the read VEVENTs: series first, so an override finds its series wherever it
     stands in the file; then single events, the new ones in batches; then occurrences."""
 
-    def __init__(self, actor: scheduling.Actor, items: list[Item], default_type: int):
+    def __init__(self, actor: writes.Actor, items: list[Item], default_type: int):
         self.actor = actor
         self.items = items
         self.default_type = default_type

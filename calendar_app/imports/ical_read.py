@@ -1,4 +1,4 @@
-"""Reading an iCalendar file for import (spec §5): bytes in, one `Item` per VEVENT out, with
+"""Reading an iCalendar file for import: bytes in, one `Item` per VEVENT out, with
 times in UTC and properties as domain fields, or the reason it cannot be applied. The whole
 file is refused (FileRefused) only when it cannot be read at all. No database here: the
 partner only lends its zone; ical_apply.py applies the items.

@@ -1,4 +1,4 @@
-"""Bulk upload jobs (spec §7): submit a file, process it once in the background, keep the results.
+"""Bulk upload jobs: submit a file, process it once in the background, keep the results.
 
 `submit` writes the job row in the caller's transaction and hands its id to Celery only after
 commit, so a job is never lost and never processed before it exists. `process` claims the job
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from calendar_app import clock, fragments, scheduling
+from calendar_app import clock, fragments, writes
 from calendar_app.errors import NotFound, ValidationFailed
 from calendar_app.imports import ical_apply, resource_csv
 from calendar_app.imports.row_results import FileRefused, RowResult
@@ -38,7 +38,7 @@ def max_bytes() -> int:
 
 
 def submit(
-    actor: scheduling.Actor,
+    actor: writes.Actor,
     kind: str,
     data: bytes,
     *,
@@ -80,7 +80,7 @@ def get(partner, job_id: int) -> BulkUpload:
     return found
 
 
-def abort(actor: scheduling.Actor, job_id: int) -> BulkUpload:
+def abort(actor: writes.Actor, job_id: int) -> BulkUpload:
     """Only a job that has not started can be aborted: rows already applied stay applied."""
     job = get(actor.partner, job_id)
     if BulkUpload.objects.filter(pk=job.pk, status__in=WAITING).update(
@@ -102,7 +102,7 @@ def process(job_id: int, now: datetime) -> BulkUpload | None:
     if not claimed:
         return None
     job = BulkUpload.objects.select_related("partner").get(pk=job_id)
-    actor = scheduling.Actor(
+    actor = writes.Actor(
         partner=job.partner, now=now, user_id=job.uploaded_by, source=AuditEntry.Source.IMPORT
     )
     try:
@@ -116,17 +116,17 @@ def process(job_id: int, now: datetime) -> BulkUpload | None:
     return job
 
 
-def _import_events(actor: scheduling.Actor, job: BulkUpload) -> list[RowResult]:
+def _import_events(actor: writes.Actor, job: BulkUpload) -> list[RowResult]:
     return ical_apply.import_calendar(
         actor, bytes(job.file_data), default_type=job.events_type or EventType.RECORD
     )
 
 
-def _import_resources(actor: scheduling.Actor, job: BulkUpload) -> list[RowResult]:
+def _import_resources(actor: writes.Actor, job: BulkUpload) -> list[RowResult]:
     return resource_csv.import_resources(actor, bytes(job.file_data))
 
 
-IMPORTERS: dict[str, Callable[[scheduling.Actor, BulkUpload], list[RowResult]]] = {
+IMPORTERS: dict[str, Callable[[writes.Actor, BulkUpload], list[RowResult]]] = {
     BulkUpload.Kind.EVENTS_ICAL: _import_events,
     BulkUpload.Kind.RESOURCES_CSV: _import_resources,
 }

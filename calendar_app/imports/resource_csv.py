@@ -1,4 +1,4 @@
-"""Resource CSV bulk upload (spec §6): a file in, one result per data line out.
+"""Resource CSV bulk upload (docs/kaltura-compatibility.md §6): a file in, one result per data line out.
 
 Every write goes through scheduling.py with the caller's actor, so partner scoping, validation
 and the audit trail are the API's own. Each row runs in its own transaction and is reported on
@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from calendar_app import scheduling
+from calendar_app import scheduling, writes
 from calendar_app.errors import NotFound, SchedulingError, ValidationFailed
 from calendar_app.imports.row_results import FileRefused, RowResult, read_text
 from calendar_app.models import Partner, ResourceStatus, ResourceType, ScheduleResource
@@ -39,7 +39,7 @@ COLUMNS = ("action", "resourceId", "type", "parentType", "parentSystemName", *VA
 BY_LOWER_NAME = {column.lower(): column for column in COLUMNS}
 # Domain field -> the column a refusal is about, so a reason names what the user wrote.
 FIELD_COLUMNS = {f: c for c, f in VALUE_COLUMNS.items()} | {"parent_id": "parentSystemName", "type": "type"}
-# Spec §6 is stricter than the domain's rule (fields.py also allows '.'): checked when written.
+# docs/kaltura-compatibility.md §6: stricter than input_rules.py (which also allows '.'), so checked here.
 SYSTEM_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -54,7 +54,7 @@ class _RowError(SchedulingError):
 
 
 def import_resources(
-    actor: scheduling.Actor, data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+    actor: writes.Actor, data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
 ) -> list[RowResult]:
     """Apply each data line of a resource CSV for `actor`'s partner; one result per line, in order."""
     columns, records = _read(data, max_bytes, max_rows)
@@ -114,7 +114,7 @@ def _columns(header: list[str]) -> list[str]:
 # ---------------------------------------------------------------- one row
 
 
-def _import_row(actor: scheduling.Actor, columns: list[str], line: int, cells: list[str]) -> RowResult:
+def _import_row(actor: writes.Actor, columns: list[str], line: int, cells: list[str]) -> RowResult:
     row = {column: cells[i] if i < len(cells) else "" for i, column in enumerate(columns)}
     action = ACTIONS.get(row.get("action", ""), "")
     try:
@@ -135,7 +135,7 @@ def _import_row(actor: scheduling.Actor, columns: list[str], line: int, cells: l
     return RowResult(line, action, "ok", object_id, row=row)
 
 
-def _apply(actor: scheduling.Actor, action: str, row: dict[str, str]) -> int:
+def _apply(actor: writes.Actor, action: str, row: dict[str, str]) -> int:
     kind = _type(row, "type")
     _type(row, "parentType")  # a bad value is refused even where it would go unused
     target = _target(actor.partner, action, row)

@@ -1,4 +1,4 @@
-"""appToken.startSession arithmetic (kaltura-server.md §11.5): the hash that proves a device holds
+"""appToken.startSession arithmetic (docs/kaltura-compatibility.md §2): the hash that proves a device holds
 its token, and the privileges and expiry of the session it gets. Pure: callers pass `now`."""
 
 from __future__ import annotations

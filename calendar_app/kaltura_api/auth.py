@@ -1,6 +1,6 @@
 """Who is calling: the KS of a request, resolved to a partner, and what its role may do.
 
-Roles (kaltura-api.md §2): an ADMIN session may do everything; a USER session reads the
+Roles (docs/kaltura-compatibility.md §2): an ADMIN session may do everything; a USER session reads the
 schedule; a widget session may only trade itself for an app-token session; a session with
 `setrole:CAPTURE_DEVICE_ROLE` gets the device whitelist, whatever its type. A role we do not
 know grants nothing.

@@ -1,5 +1,5 @@
-"""Every Kaltura object type this server speaks, as data (kaltura-api.md §3, kaltura-client.md
-§4.2). Field order is wire order. Filters list their fields as (field, kind, operators), which
+"""Every Kaltura object type this server speaks, as data (docs/kaltura-compatibility.md §3).
+Field order is wire order. Filters list their fields as (field, kind, operators), which
 expands to Kaltura's names: ("startDate", TIME, "GTE LTE") -> startDateGreaterThanOrEqual, ...
 """
 
@@ -341,7 +341,7 @@ define(
 )
 define("KalturaAppTokenFilter", "KalturaAppTokenBaseFilter")
 
-# ---------------------------------------------------------------- bulk upload (spec §7)
+# ---------------------------------------------------------------- bulk upload
 
 BATCH_JOB_STATUS = IntEnum("KalturaBatchJobStatus", frozenset({0, 1, 2, 5, 6, 7, 10, 12}))
 BULK_OBJECT_TYPE = StrEnum(

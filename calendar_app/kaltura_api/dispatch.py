@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import DatabaseError
 
-from calendar_app import scheduling
+from calendar_app import writes
 from calendar_app.errors import SchedulingError
 from calendar_app.kaltura_api import errors
 from calendar_app.kaltura_api.auth import Access, Session, authenticate
@@ -73,9 +73,9 @@ class Call:
         return self.session.partner
 
     @property
-    def actor(self) -> scheduling.Actor:
+    def actor(self) -> writes.Actor:
         assert self.session is not None
-        return scheduling.Actor(
+        return writes.Actor(
             partner=self.session.partner,
             now=self.session.now,
             user_id=self.session.data.user_id,

@@ -1,4 +1,4 @@
-"""Kaltura sessions (KS): issue v2, validate v1 and v2 (kaltura-server.md §11, kaltura-client.md §7.1).
+"""Kaltura sessions (KS): issue v2, validate v1 and v2 (docs/kaltura-compatibility.md §2).
 
 Pure functions: no ORM, no clock. Callers pass the partner's admin secrets and `now` (unix seconds),
 and map `KsError` to Kaltura's INVALID_KS envelope. Anything a client sends, however malformed,

@@ -1,4 +1,4 @@
-"""Responses in Kaltura's two formats (kaltura-api.md §1 "Responses").
+"""Responses in Kaltura's two formats (docs/kaltura-compatibility.md §1 "Responses").
 
 XML (format 2, the default, the only one the official client reads): objectType first, every
 field, null as an empty element, booleans 1/0, arrays as <item> children. JSON (format 1):

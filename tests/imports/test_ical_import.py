@@ -1,5 +1,5 @@
-"""iCal bulk import (spec §5): one result per VEVENT, rows independent, partner-scoped,
-idempotent, and our own export re-imports onto the rows it came from."""
+"""iCal bulk import (docs/kaltura-compatibility.md §5): one result per VEVENT, rows independent,
+partner-scoped, idempotent, and our own export re-imports onto the rows it came from."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calendar_app import ical, scheduling
+from calendar_app import ical, scheduling, writes
 from calendar_app.imports.ical_apply import import_calendar
 from calendar_app.imports.row_results import FileRefused
 from calendar_app.models import (
@@ -449,7 +449,7 @@ def test_rdate_is_refused_rather_than_dropped(actor):
 
 
 def test_a_kaltura_export_imports_without_duplicating_occurrences(actor):
-    """Kaltura's own export (kaltura-server.md §7.3): occurrences share the series' UID (its
+    """Kaltura's own export (its iCal writer): occurrences share the series' UID (its
     reference id), repeat its RRULE, have no RECURRENCE-ID, and name it by X-KALTURA-PARENT-ID."""
     series = weekly("X-KALTURA-ID:1001", uid="kaltura-ref-1", count=3)
     copies = [
@@ -658,7 +658,7 @@ def test_importing_the_same_file_again_changes_nothing(actor, make_resource):
         ScheduleEvent.objects.order_by("pk").values_list("pk", "updated_at", "sequence", "status")
     )
     audits = AuditEntry.objects.count()
-    later = scheduling.Actor(actor.partner, actor.now + timedelta(hours=1), "alice")
+    later = writes.Actor(actor.partner, actor.now + timedelta(hours=1), "alice")
     again = import_calendar(later, data)
     assert [r.object_id for r in again] == [r.object_id for r in first]
     assert [r.reason for r in again if r.action == "update"] == ["unchanged"] * 4
@@ -886,7 +886,7 @@ def test_an_export_imports_into_another_partner_and_exports_the_same(actor, even
         fresh = Partner.objects.create(
             id=5001, name="Fresh", admin_secret="a", secret="b", time_zone="Asia/Tokyo"
         )
-        results = import_calendar(scheduling.Actor(fresh, actor.now, "bob"), export_of(actor.partner))
+        results = import_calendar(writes.Actor(fresh, actor.now, "bob"), export_of(actor.partner))
         assert {r.status for r in results} == {"ok"}, [r.reason for r in results if r.status != "ok"]
         assert exported(fresh) == exported(actor.partner)
         transaction.set_rollback(True)

@@ -1,4 +1,5 @@
-"""Resource CSV bulk upload (spec §6): one result per line, rows independent, partner-scoped."""
+"""Resource CSV bulk upload (docs/kaltura-compatibility.md §6): one result per line, rows
+independent, partner-scoped."""
 
 from __future__ import annotations
 

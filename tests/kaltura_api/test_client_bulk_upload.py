@@ -1,6 +1,7 @@
-"""Bulk uploads through the official client (spec §7): a file goes up as multipart, the job comes
-back at once, and `bulkUpload_bulk.get` reports its status and one result per row. The live
-server runs Celery tasks in-process after commit, so the job is done by the time we ask."""
+"""Bulk uploads through the official client (docs/kaltura-compatibility.md §7): a file goes up
+as multipart, the job comes back at once, and `bulkUpload_bulk.get` reports its status and one
+result per row. The live server runs Celery tasks in-process after commit, so the job is done by
+the time we ask."""
 
 from __future__ import annotations
 

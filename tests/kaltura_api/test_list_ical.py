@@ -1,5 +1,6 @@
-"""scheduleEvent.list / get with format=ical (spec §5): what capture devices and calendar clients
-read. Parsed back with the `icalendar` library, and checked as raw lines where RFC 5545 cares."""
+"""scheduleEvent.list / get with format=ical (docs/kaltura-compatibility.md §5): what capture
+devices and calendar clients read. Parsed back with the `icalendar` library, and checked as raw
+lines where RFC 5545 cares."""
 
 from __future__ import annotations
 

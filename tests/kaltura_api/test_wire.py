@@ -1,6 +1,6 @@
-"""The wire protocol of /api_v3 (kaltura-api.md §1), byte by byte: every URL form and parameter
-encoding a Kaltura client uses, the XML and JSON shapes it parses, the error envelope with its
-stable codes, and hostile requests that must still get a Kaltura answer."""
+"""The wire protocol of /api_v3 (docs/kaltura-compatibility.md §1), byte by byte: every URL form
+and parameter encoding a Kaltura client uses, the XML and JSON shapes it parses, the error
+envelope with its stable codes, and hostile requests that must still get a Kaltura answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bulk uploads (spec §7): `addFromBulkUpload` on scheduleEvent (iCal) and scheduleResource (CSV),
+"""Bulk uploads: `addFromBulkUpload` on scheduleEvent (iCal) and scheduleResource (CSV),
 their `scheduleBulkUpload_scheduleBulk` aliases, and the jobs' get / list / abort on
 `bulkupload_bulk` and `bulkupload`.
 

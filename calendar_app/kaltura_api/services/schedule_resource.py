@@ -1,4 +1,4 @@
-"""schedule_scheduleresource: add, get, update, delete, list (spec §4)."""
+"""schedule_scheduleresource: add, get, update, delete, list (docs/kaltura-compatibility.md §4)."""
 
 from __future__ import annotations
 

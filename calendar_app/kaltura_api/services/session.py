@@ -1,4 +1,4 @@
-"""session: start, startWidgetSession, get, end (spec §2)."""
+"""session: start, startWidgetSession, get, end (docs/kaltura-compatibility.md §2)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ Creates (once) a partner with a campus (3 buildings x 4 rooms x 2 cameras), live
 their LIVE_ENTRY resources, template media entries, a 15-week semester of weekly lectures and a
 reading-week blackout whose lectures are cancelled. Every scheduling object is written through
 `calendar_app.scheduling`. Runs on every `make run`, so a second run only re-prints the login:
-the data is skipped when the partner already has resources; the admin password is (re)set so
-the printed one always works.
+the data is skipped when the partner already has resources. The admin password is set when the
+user is created (and printed then) or when DEMO_ADMIN_PASSWORD is given; otherwise it is left as
+it is, so a password someone chose survives restarts.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from calendar_app import clock, feeds, scheduling
+from calendar_app import clock, feed_tokens, scheduling, writes
 from calendar_app.models import (
     AuditEntry,
     Entry,
@@ -39,6 +40,11 @@ DEFAULT_PARTNER_ID = 100
 PARTNER_NAME = "Demo University"
 PARTNER_ZONE = "Europe/London"
 ADMIN_USERNAME = "admin"
+# Printed instead of the password on later runs, which leave it alone.
+PASSWORD_KEPT = (
+    "unchanged (printed by the first run; to set a new one: DEMO_ADMIN_PASSWORD=... make run,\n"
+    "              or .venv/bin/python manage.py changepassword admin)"
+)
 
 SEMESTER_WEEKS = 15
 WEEKS_BEFORE_TODAY = 3  # the semester started three weeks before this week's Monday
@@ -112,7 +118,7 @@ class Command(BaseCommand):
         else:
             if today is None:
                 today = now.astimezone(partner.zone).date()
-            actor = scheduling.Actor(
+            actor = writes.Actor(
                 partner=partner, now=now, user_id="seed_demo", source=AuditEntry.Source.SYSTEM
             )
             s = seed(actor, today)
@@ -126,7 +132,7 @@ class Command(BaseCommand):
             f"\nCalendar:     {url.rstrip('/')}/  (sign in below)\n"
             f"Admin:        {url.rstrip('/')}/admin/\n"
             f"  username:   {ADMIN_USERNAME}\n"
-            f"  password:   {password}\n"
+            f"  password:   {password or PASSWORD_KEPT}\n"
             f"Kaltura API:  {url.rstrip('/')}/api_v3/  (serviceUrl {url.rstrip('/')})\n"
             f"iCal feed:    {url.rstrip('/')}/feeds/{ensure_feeds(partner, now).token}.ics  (the first room; "
             "every room has one, see the Feeds page)\n"
@@ -143,7 +149,7 @@ def ensure_feeds(partner: Partner, now: datetime) -> FeedToken:
         .order_by("pk")
         .select_related("feed")
     )
-    feeds.ensure_tokens(partner, places, now)
+    feed_tokens.ensure(partner, places, now)
     first_room = next((place for place in places if place.parent_id is not None), places[0])
     return first_room.feed
 
@@ -163,21 +169,26 @@ def ensure_partner(partner_id: int, now: datetime) -> Partner:
     return partner
 
 
-def ensure_admin(partner: Partner) -> str:
-    """The superuser `admin`, an admin of the partner, with a password the caller can print."""
-    password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-    user, _ = get_user_model().objects.get_or_create(
+def ensure_admin(partner: Partner) -> str | None:
+    """The superuser `admin`, an admin of the partner. Returns the password it set, to print: a new
+    one for a new user (or one without a usable password), DEMO_ADMIN_PASSWORD when that is set;
+    otherwise None, and the password stays what it was."""
+    user, created = get_user_model().objects.get_or_create(
         username=ADMIN_USERNAME, defaults={"email": "admin@example.com"}
     )
+    password = os.environ.get("DEMO_ADMIN_PASSWORD") or None
+    if password is None and (created or not user.has_usable_password()):
+        password = secrets.token_urlsafe(12)
     user.is_active = user.is_staff = user.is_superuser = True
-    user.set_password(password)
+    if password is not None:
+        user.set_password(password)
     user.save()
     Membership.objects.update_or_create(user=user, partner=partner, defaults={"role": Membership.Role.ADMIN})
     return password
 
 
 @transaction.atomic
-def seed(actor: scheduling.Actor, today: date) -> Summary:
+def seed(actor: writes.Actor, today: date) -> Summary:
     """Everything or nothing: a half-seeded partner would be skipped by the next run."""
     summary = Summary()
     zone = actor.partner.zone
@@ -191,7 +202,7 @@ def seed(actor: scheduling.Actor, today: date) -> Summary:
     return summary
 
 
-def build_campus(actor: scheduling.Actor, summary: Summary) -> list[Room]:
+def build_campus(actor: writes.Actor, summary: Summary) -> list[Room]:
     rooms = []
     for b, (letter, building_name) in enumerate(BUILDINGS, start=1):
         building = scheduling.create_resource(
@@ -239,7 +250,7 @@ def build_campus(actor: scheduling.Actor, summary: Summary) -> list[Room]:
     return rooms
 
 
-def build_entries(actor: scheduling.Actor, rooms: list[Room], summary: Summary) -> dict[str, Entry]:
+def build_entries(actor: writes.Actor, rooms: list[Room], summary: Summary) -> dict[str, Entry]:
     """Template media entries for recordings, and a live entry for each building's first room."""
 
     def entry(**values) -> Entry:
@@ -278,7 +289,7 @@ def build_entries(actor: scheduling.Actor, rooms: list[Room], summary: Summary) 
 
 
 def build_timetable(
-    actor: scheduling.Actor,
+    actor: writes.Actor,
     rooms: list[Room],
     templates: dict[str, Entry],
     monday: date,
@@ -316,7 +327,7 @@ def build_timetable(
             resources = [room.resource, room.cameras[k % len(room.cameras)]]
             if live:
                 # A live event's template is its live entry: devices read the stream endpoints
-                # from it (spec §5, X-KALTURA-PRIMARY-RTMP-ENDPOINT and friends).
+                # from it (docs/kaltura-compatibility.md §5, X-KALTURA-PRIMARY-RTMP-ENDPOINT and friends).
                 data |= {"template_entry_id": room.live_entry.pk, "pre_start_time": 300, "post_end_time": 300}
                 resources.append(room.live)
             series.append(scheduling.create_event(actor, data, resource_ids=[r.pk for r in resources]))
@@ -325,7 +336,7 @@ def build_timetable(
 
 
 def build_reading_week(
-    actor: scheduling.Actor, series: list[ScheduleEvent], monday: date, zone: ZoneInfo, summary: Summary
+    actor: writes.Actor, series: list[ScheduleEvent], monday: date, zone: ZoneInfo, summary: Summary
 ) -> None:
     """A blackout from Monday 00:00 to the next Monday 00:00 (partner zone), and the lectures of
     that week cancelled, as a timetabler would: no conflicts left, cancelled occurrences shown."""
