@@ -38,8 +38,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from calendar_app import writes
-
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
 PARTNER_ID = 9000002
@@ -94,7 +92,7 @@ def child(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from icalendar import Calendar
 
-    from calendar_app import scheduling
+    from calendar_app import scheduling, writes
     from calendar_app.imports.ical_apply import import_calendar
     from calendar_app.models import AuditEntry, Partner, ResourceType, ScheduleEvent
 
