@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
-from calendar_app.admin import ResourceForm
+from calendar_app.admin.schedule import ResourceForm
 from calendar_app.imports.row_results import RowResult
 from calendar_app.models import (
     AppToken,

@@ -1,0 +1,9 @@
+"""Django admin for every model, one module per part of the app. Importing them registers them.
+
+- schedule.py: events, resources and their links, which belong to scheduling.py (the one write
+  path): their forms only validate, and a valid page is saved by one call to the service.
+- accounts.py: partners, memberships, entries, app tokens, feed tokens and the audit trail.
+- import_jobs.py: drop folders, the files they hold and the bulk upload jobs.
+"""
+
+from calendar_app.admin import accounts, import_jobs, schedule  # noqa: F401

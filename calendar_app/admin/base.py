@@ -1,0 +1,79 @@
+"""What the admin modules share: related-row counts, the admin's actor, per-row service
+actions, and the admin classes for rows written directly or never by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import model_ngettext
+from django.db import models
+from django.db.models import F, Func, Subquery
+from django.http import HttpRequest
+
+from calendar_app import clock, writes
+from calendar_app.errors import SchedulingError
+from calendar_app.models import (
+    AuditEntry,
+    Partner,
+)
+
+
+def count_of(queryset: models.QuerySet | models.Manager, **correlation: Any) -> Subquery:
+    """COUNT(*) of related rows as a correlated subquery, e.g.
+    count_of(ScheduleEventResource.objects, event=OuterRef("pk")). Unlike Count() over a join it
+    needs no GROUP BY across the whole list, and several counts on one row do not multiply."""
+    counted = queryset.filter(**correlation).order_by().annotate(n=Func(F("pk"), function="COUNT"))
+    return Subquery(counted.values("n"), output_field=models.IntegerField())
+
+
+def admin_actor(partner: Partner, user_id: str) -> writes.Actor:
+    return writes.Actor(partner=partner, now=clock.now(), user_id=user_id, source=AuditEntry.Source.ADMIN)
+
+
+def apply_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    objects: Iterable[Any],
+    write: Callable[[writes.Actor, Any], object],
+    done: str,
+) -> None:
+    """Call the service for each object in its own transaction; report refusals row by row."""
+    user_id, count = request.user.get_username(), 0
+    for obj in objects:
+        try:
+            write(admin_actor(obj.partner, user_id), obj)
+        except SchedulingError as error:
+            model_admin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+        else:
+            count += 1
+    if count:
+        what = model_ngettext(model_admin.opts, count)
+        model_admin.message_user(request, f"{done} {count} {what}.", messages.SUCCESS)
+
+
+class DirectAdmin(admin.ModelAdmin):
+    """Admin for models outside the scheduling write path (they have a chosen id, not a serial
+    one): written directly, the id fixed once created, updated_at kept current."""
+
+    def get_readonly_fields(self, request, obj=None):
+        # Changing a primary key in the admin would save a copy under the new id.
+        return [*self.readonly_fields, "id"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = clock.now()
+        super().save_model(request, obj, form, change)
+
+
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the application, never by hand: their admin pages only show them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
