@@ -14,7 +14,7 @@ resources (untimed), builds the file (the same bytes every run), then times, wit
 time.perf_counter around each call:
 
 - parse: `icalendar.Calendar.from_ical(data)`, the floor any icalendar-based import pays;
-- import: `ical_import.import_calendar(actor, data)`, committed: its own parse, matching,
+- import: `imports.ical_apply.import_calendar(actor, data)`, committed: its own parse, matching,
   validation, the events, their links and audit entries.
 
 The file: 10,000 single VEVENTs (UTC times over a year, 90 minutes, in free slots of 100 rooms),
