@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import DatabaseError, models
@@ -24,18 +24,16 @@ from calendar_app.models import (
     EventType,
     Partner,
     RecurrenceType,
-    ResourceStatus,
     ScheduleEvent,
     ScheduleEventResource,
-    ScheduleResource,
 )
 from calendar_app.scheduling import (
     OnConflict,
-    check_span,
     clean_new_event,
     create_event,
+    live_resources,
     next_sequence,
-    required_error,
+    single_end,
 )
 from calendar_app.writes import Actor
 
@@ -132,7 +130,7 @@ def _create_chunk(
     clashes: dict[int, list[int]] = {}
     with writes.envelope(actor, render=False):
         wanted = {pk for row, _ in chunk.values() for pk in row.resource_ids}
-        live = set(_live_resources(actor.partner, wanted).values_list("pk", flat=True))
+        live = set(live_resources(actor.partner, wanted).values_list("pk", flat=True))
         accepted: dict[int, _Pending] = {}
         for index, (row, values) in chunk.items():
             try:
@@ -162,13 +160,8 @@ def _pending(actor: Actor, row: NewEvent, values: dict[str, Any], live: set[int]
     missing = set(row.resource_ids) - live
     if missing:
         raise NotFound("resource", min(missing))
-    # A new single event's times, as _prepare_times settles them.
-    start, end = values["start"], values.get("end")
-    if "duration" in values and "end" not in values:
-        end = start + timedelta(seconds=values["duration"])
-    if end is None:
-        raise required_error("end")
-    check_span(values["type"], start, end, "end")
+    start = values["start"]
+    end = single_end(values["type"], start, values.get("end"), values)
     columns = _new_columns(actor, row.ical_uid)
     columns.update((_ATTNAMES.get(name, name), value) for name, value in values.items())
     columns.update(end=end, duration=int((end - start).total_seconds()))
@@ -283,11 +276,3 @@ def _conflict_errors(
 
 def _by_start(event: ScheduleEvent) -> tuple[datetime, int]:
     return event.start, event.pk
-
-
-def _live_resources(partner: Partner, resource_ids: Collection[int]):
-    return (
-        ScheduleResource.objects.for_partner(partner)
-        .exclude(status=ResourceStatus.DELETED)
-        .filter(pk__in=resource_ids)
-    )

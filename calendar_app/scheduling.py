@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from calendar_app import conflicts, input_rules, recurrence, writes
 from calendar_app.conflicts import Conflict, ConflictType, Window
@@ -337,13 +337,20 @@ def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -
         event.start = starts[0]
         event.end = starts[0] + timedelta(seconds=event.duration)
         return starts
-    if "duration" in values and "end" not in values:
-        event.end = event.start + timedelta(seconds=values["duration"])
-    if event.end is None:
-        raise required_error("end")
-    check_span(event.type, event.start, event.end, "end")
+    event.end = single_end(event.type, event.start, event.end, values)
     event.duration = int((event.end - event.start).total_seconds())
     return []
+
+
+def single_end(kind: int, start: datetime, end: datetime | None, values: dict[str, Any]) -> datetime:
+    """A new or retimed single booking's end: the one it has, or its start plus the `duration`
+    `values` give without an end; checked for its type's longest span."""
+    if "duration" in values and "end" not in values:
+        end = start + timedelta(seconds=values["duration"])
+    if end is None:
+        raise required_error("end")
+    check_span(kind, start, end, "end")
+    return end
 
 
 def _default_zone(partner: Partner) -> str:
@@ -679,13 +686,18 @@ def _add_links(actor: Actor, events: Sequence[ScheduleEvent], resources) -> None
     )
 
 
-def _resources(partner: Partner, resource_ids: Collection[int]) -> list[ScheduleResource]:
-    wanted = set(resource_ids)
-    found = list(
+def live_resources(partner: Partner, resource_ids: Collection[int]) -> QuerySet[ScheduleResource]:
+    """Those of `resource_ids` that are the partner's and not deleted: what a booking may use."""
+    return (
         ScheduleResource.objects.for_partner(partner)
         .exclude(status=ResourceStatus.DELETED)
-        .filter(pk__in=wanted)
+        .filter(pk__in=resource_ids)
     )
+
+
+def _resources(partner: Partner, resource_ids: Collection[int]) -> list[ScheduleResource]:
+    wanted = set(resource_ids)
+    found = list(live_resources(partner, wanted))
     missing = wanted - {r.pk for r in found}
     if missing:
         raise NotFound("resource", min(missing))

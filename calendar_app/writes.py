@@ -86,17 +86,17 @@ def envelope(actor: Actor, *, render: bool = True) -> Iterator[None]:
             _open.reset(token)
 
 
-def _current() -> _Write:
+def _note_write() -> None:
+    """Mark the write under way as having written; refused outside an envelope."""
     write = _open.get()
     if write is None:
         raise RuntimeError("a write to the schedule must run inside writes.envelope()")
     write.changed = True
-    return write
 
 
 def stamped(actor: Actor) -> dict[str, Any]:
     """A stamp's column values, for QuerySet.update() over many events."""
-    _current()
+    _note_write()
     return {"updated_at": actor.now, "ical_fragment_of": None}
 
 
@@ -112,7 +112,7 @@ def snapshot(obj: Model) -> dict[str, Any]:
 
 def audit(actor: Actor, action: str, obj: Model, before: dict[str, Any] | None, *, after: Any = ...) -> None:
     """Record `action` on `obj`; `after` defaults to the row as it is now."""
-    _current()
+    _note_write()
     audit_entry(actor, action, obj, before, snapshot(obj) if after is ... else after).save()
 
 
@@ -125,7 +125,7 @@ def audit_columns(
     actor: Actor, action: str, object_type: str, object_id: int, before: Any, after: Any
 ) -> dict[str, Any]:
     """An audit row's columns, for a write that inserts its rows in bulk (batch_scheduling.py)."""
-    _current()
+    _note_write()
     return _audit_columns(actor, action, object_type, object_id, before, after)
 
 
