@@ -23,12 +23,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, migrate, load demo data, serve on http://127.0.0.1:8000
+## make run: install, migrate, load demo data, serve on http://127.0.0.1:8000 (scripts/serve.sh)
 run: install
-	$(BIN)/python manage.py migrate --no-input -v 0
-	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)/
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python scripts/serve.sh
 
 ## make test: install, lint, run the whole suite on SQLite and on a real PostgreSQL
 # Each phase prints a header ("== lint") and, when it ends, how long it took (scripts/timed.sh).
@@ -65,4 +62,4 @@ bench: install-dev
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3* .test-db.sqlite3* .pg-test bench/data test-artifacts
+	rm -rf $(VENV) var db.sqlite3* .test-db.sqlite3* .pg-test bench/data test-artifacts

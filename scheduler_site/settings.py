@@ -58,6 +58,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (collected into STATIC_ROOT) from the app server itself: the embedded default
+    # has no web server in front of it, and DEBUG off stops Django serving them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -149,10 +152,27 @@ CACHES = {
     ),
 }
 
-# Celery: Redis when REDIS_URL is set; otherwise tasks run in-process, so `make run` needs no broker.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery, three ways:
+# - REDIS_URL: Redis carries the tasks to the workers (production).
+# - TASK_QUEUE_DIR: a queue of files in that folder, for the embedded default: `make run` starts
+#   one worker process beside the web server, so no broker is installed and a bulk import never
+#   holds the request that sent it (kombu's filesystem transport; one host only).
+# - neither: tasks run eagerly in the process that sends them (tests, one-off commands).
+TASK_QUEUE_DIR = os.environ.get("TASK_QUEUE_DIR", "")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+elif TASK_QUEUE_DIR:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": os.path.join(TASK_QUEUE_DIR, "messages"),
+        "data_folder_out": os.path.join(TASK_QUEUE_DIR, "messages"),
+        "control_folder": os.path.join(TASK_QUEUE_DIR, "control"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or TASK_QUEUE_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -171,7 +191,10 @@ SCHEDULE_MAX_HORIZON_DAYS = env_int("SCHEDULE_MAX_HORIZON_DAYS", 3 * 365 + 1)
 # The largest file a bulk upload or a drop folder takes; the API refuses bigger requests unread.
 BULK_UPLOAD_MAX_BYTES = env_int("BULK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
-if not DEBUG:
+# Served over HTTPS (a TLS proxy in front): Secure cookies, http redirected, HSTS. On whenever
+# DEBUG is off, unless turned off: `make run` serves plain HTTP on this machine (HTTPS=false).
+HTTPS = env_bool("HTTPS", not DEBUG)
+if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

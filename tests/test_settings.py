@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "TASK_QUEUE_DIR", "HTTPS")
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -43,6 +47,19 @@ def test_without_redis_tasks_run_in_process():
 def test_celery_is_eager_only_without_redis_url():
     assert setting("CELERY_TASK_ALWAYS_EAGER") == "True"
     assert setting("CELERY_TASK_ALWAYS_EAGER", REDIS_URL="redis://127.0.0.1:6379/0") == "False"
+
+
+def test_a_task_queue_folder_sends_tasks_to_a_worker_through_files(tmp_path):
+    assert setting("CELERY_TASK_ALWAYS_EAGER", TASK_QUEUE_DIR=str(tmp_path)) == "False"
+    assert setting("CELERY_BROKER_URL", TASK_QUEUE_DIR=str(tmp_path)) == "filesystem://"
+
+
+def test_https_is_assumed_without_debug_unless_turned_off():
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50}
+    assert setting("SESSION_COOKIE_SECURE", **production) == "True"
+    assert setting("SECURE_SSL_REDIRECT", **production) == "True"
+    assert setting("SESSION_COOKIE_SECURE", **production, HTTPS="false") == "False"
+    assert setting("SECURE_SSL_REDIRECT", **production, HTTPS="false") == "False"
 
 
 def test_database_url_selects_the_database():
