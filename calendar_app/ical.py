@@ -10,6 +10,7 @@ start would drift by an hour across DST. Occurrences are separate VEVENTs with t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -202,13 +203,24 @@ def assemble(fragments: Iterable[str], *, name: str = "", refresh: timedelta | N
 
 
 def error(code: str, message: str, args: dict[str, str]) -> bytes:
-    """Kaltura's iCal error: a VCALENDAR holding one VERROR."""
+    """Kaltura's iCal error: a VCALENDAR holding one VERROR. Its text may echo what a client
+    sent, so what iCalendar cannot carry is dropped first."""
     document = Calendar()
     document.add("prodid", PRODID)
     document.add("version", "2.0")
     failure = _VError()
-    failure.add("X-KALTURA-CODE", code)
-    failure.add("X-KALTURA-MESSAGE", message)
-    failure.add("X-KALTURA-ARGUMENTS", ";".join(args.values()))
+    failure.add("X-KALTURA-CODE", _writable(code))
+    failure.add("X-KALTURA-MESSAGE", _writable(message))
+    failure.add("X-KALTURA-ARGUMENTS", _writable(";".join(args.values())))
     document.add_component(failure)
     return document.to_ical()
+
+
+# The error's text goes out unescaped, as Kaltura writes it (icalendar writes X- properties as
+# given): a line break would end the content line, so it becomes a space; the other controls
+# (RFC 5545 text allows none but HTAB) and lone surrogates, which UTF-8 cannot encode, are dropped.
+_UNWRITABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+
+
+def _writable(text: str) -> str:
+    return _UNWRITABLE.sub("", " ".join(text.splitlines()))

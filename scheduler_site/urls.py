@@ -4,6 +4,9 @@ from django.urls import include, path
 
 from calendar_app import feeds
 
+# A request Django refuses before any view (a Host outside ALLOWED_HOSTS) gets the envelope under /api_v3/.
+handler400 = "calendar_app.kaltura_api.views.bad_request"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api_v3/", include("calendar_app.kaltura_api.urls")),

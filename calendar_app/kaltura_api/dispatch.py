@@ -1,6 +1,9 @@
 """`/api_v3/service/<svc>/action/<act>`: find the action, check the session, parse the declared
 parameters, call it, and turn every failure into a Kaltura error. Multirequests run each
 sub-call the same way, in order, each failure staying in its own slot.
+
+A multirequest's `{N:result:path}` references are resolved down to `params.MAX_DEPTH` keys
+inside a sub-call; deeper answers `NESTING_TOO_DEEP` in that sub-call's slot.
 """
 
 from __future__ import annotations
@@ -20,13 +23,19 @@ from calendar_app.kaltura_api import errors
 from calendar_app.kaltura_api.auth import Access, Session, authenticate
 from calendar_app.kaltura_api.errors import ApiError
 from calendar_app.kaltura_api.objects import TYPES, Obj, wire_names
+from calendar_app.kaltura_api.params import MAX_DEPTH, too_deep
 from calendar_app.kaltura_api.render import Error
 from calendar_app.kaltura_api.values import Kind
 from calendar_app.models import AuditEntry
 
 log = logging.getLogger(__name__)
 MAX_SUBREQUESTS = 100
-_REFERENCE = re.compile(r"\{(\d+):result((?::[A-Za-z0-9_]+)*)\}")
+# A sub-call's key as every client writes it, str() of an int: ASCII digits, no leading zero.
+# "00", "01", a fullwidth "０" or "²" are no index (int() would make another key of them, or
+# fail): they stay ordinary parameters, copied into each sub-call like `ks`, where nothing reads
+# them. The same rule reads a list index in a reference path. Nine digits keep int() cheap.
+_INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
+_REFERENCE = re.compile(r"\{([0-9]+):result((?::[A-Za-z0-9_]+)*)\}")
 
 
 @dataclass(frozen=True)
@@ -75,9 +84,11 @@ class Call:
     @property
     def actor(self) -> writes.Actor:
         assert self.session is not None
+        # The server's clock, not the KS's reftime: a caller moves the "now" its relative times
+        # are read against, never the stamps and audit times of what it writes.
         return writes.Actor(
             partner=self.session.partner,
-            now=self.session.now,
+            now=self.session.server_now,
             user_id=self.session.data.user_id,
             source=AuditEntry.Source.API,
         )
@@ -158,8 +169,8 @@ def _load_wire_names() -> None:
 
 
 def run_multirequest(params: dict[str, Any], now: datetime) -> list[Any]:
-    common = {k: v for k, v in params.items() if not k.isdigit() and k not in ("service", "action")}
-    indexes = sorted(int(k) for k, v in params.items() if k.isdigit() and isinstance(v, dict))
+    common = {k: v for k, v in params.items() if not _INDEX.fullmatch(k) and k not in ("service", "action")}
+    indexes = sorted(int(k) for k, v in params.items() if _INDEX.fullmatch(k) and isinstance(v, dict))
     results: list[Any] = []
     for index in indexes[:MAX_SUBREQUESTS]:
         call = params[str(index)]
@@ -174,10 +185,16 @@ def run_multirequest(params: dict[str, Any], now: datetime) -> list[Any]:
     return results
 
 
-def _resolve_references(value: Any, results: list[Any]) -> Any:
-    """`{N:result:field}` -> that field of the N-th result (counting from 1)."""
+def _resolve_references(value: Any, results: list[Any], depth: int = 0) -> Any:
+    """`{N:result:field}` -> that field of the N-th result (counting from 1), in every value of a
+    sub-call, lists included (Kaltura's PHP arrays are lists and objects alike), at most
+    MAX_DEPTH keys down."""
+    if depth > MAX_DEPTH:
+        raise too_deep()
     if isinstance(value, dict):
-        return {k: _resolve_references(v, results) for k, v in value.items()}
+        return {k: _resolve_references(v, results, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_references(v, results, depth + 1) for v in value]
     if not isinstance(value, str) or "{" not in value:
         return value
     whole = _REFERENCE.fullmatch(value)
@@ -187,12 +204,12 @@ def _resolve_references(value: Any, results: list[Any]) -> Any:
 
 
 def _lookup(match: re.Match[str], results: list[Any]) -> Any:
-    number, path = int(match.group(1)), [p for p in match.group(2).split(":") if p]
+    number, path = _result_number(match.group(1)), [p for p in match.group(2).split(":") if p]
     node = results[number - 1] if 1 <= number <= len(results) else None
     for part in path:
         if isinstance(node, dict):
             node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif isinstance(node, list) and _INDEX.fullmatch(part) and int(part) < len(node):
             node = node[int(part)]
         else:
             node = None
@@ -203,3 +220,8 @@ def _lookup(match: re.Match[str], results: list[Any]) -> Any:
             REFERENCE=match.group(0),
         )
     return node
+
+
+def _result_number(digits: str) -> int:
+    """0 (no result) for a number longer than any result count: int() refuses 4,300 digits."""
+    return int(digits) if len(digits) <= len(str(MAX_SUBREQUESTS)) else 0

@@ -27,12 +27,20 @@ class Error:
         self.error = error
 
     def as_wire(self) -> dict[str, Any]:
+        """Error text may echo what a client sent (a KS, a value): it leaves without the
+        characters XML, UTF-8 or a strict JSON parser cannot carry, whatever the format."""
         return {
             "objectType": "KalturaAPIException",
-            "code": self.error.code,
-            "message": self.error.message,
-            "args": self.error.args_,
+            "code": writable(self.error.code),
+            "message": writable(self.error.message),
+            "args": {writable(name): writable(value) for name, value in self.error.args_.items()},
         }
+
+
+def writable(value: Any) -> str:
+    text = str(value)
+    # search first: most text has nothing to drop, and sub() costs a fifth more (rendering is hot)
+    return INVALID_XML_CHARS.sub("", text) if INVALID_XML_CHARS.search(text) else text
 
 
 def xml_document(result: Any, execution_time: float) -> bytes:
@@ -85,10 +93,7 @@ def _xml_value(value: Any, out: list[str]) -> None:
 
 
 def _text(value: Any) -> str:
-    text = str(value)
-    if INVALID_XML_CHARS.search(text):
-        text = INVALID_XML_CHARS.sub("", text)
-    return text.translate(_ESCAPES)
+    return writable(value).translate(_ESCAPES)
 
 
 def json_document(result: Any) -> bytes:
