@@ -1,27 +1,41 @@
-"""Declarative input rules for the writable fields of events and resources.
+"""Declarative input rules for the writable fields of events, resources and app tokens.
 
 scheduling.py cleans every write with these, so the API, the web UI, imports and the admin
-share one set of rules, and every refusal names its field.
+share one set of rules, and every refusal names its field. A field named like a column of its
+model is also held to what that column can store (`fitted`): its integer range or max_length,
+read from models.py, so the database never refuses a value the rules let through, and a
+column widened there widens its rule with it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 from calendar_app.errors import ValidationFailed
-from calendar_app.models import EventType, ResourceType
+from calendar_app.models import AppToken, Entry, EventType, ResourceType, ScheduleEvent, ScheduleResource
 
 Cleaner = Callable[[str, Any], Any]
 ENTRY_EVENT_TYPES = frozenset({EventType.RECORD, EventType.LIVE_STREAM, EventType.MEETING})
 LIVE_TYPES = frozenset({EventType.LIVE_STREAM})
-_ENTRY_ID = re.compile(r"^[0-9a-z_]{1,20}$")
+# Kaltura entry ids ("0_abcd1234"), as long as our Entry rows' ids may be.
+ENTRY_ID_LENGTH = Entry._meta.get_field("id").max_length
+_ENTRY_ID = re.compile(rf"^[0-9a-z_]{{1,{ENTRY_ID_LENGTH}}}$")
 _SYSTEM_NAME = re.compile(r"^[A-Za-z0-9_\-.]+$")
+# The instants a booking may take. Python's datetime spans the years 1 to 9999, and what is
+# done with a booking's times adds to them or takes from them: a series' horizon, a zone's
+# offset, a feed's window. A series starting in 9999 failed with an internal error, an event
+# in the year 1 on every read; centuries of margin keep all of that on the calendar. The web
+# calendar's own dates (1900 to 9000, web/conflict_warnings.py) lie within, zones included.
+EARLIEST = datetime(1800, 1, 1, tzinfo=UTC)
+LATEST = datetime(9100, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -92,14 +106,29 @@ def boolean(name: str, value: Any) -> bool | None:
     return value
 
 
-def moment(name: str, value: Any) -> datetime:
-    if value is None:
-        raise ValidationFailed(
-            name, "is required", code="PROPERTY_VALIDATION_CANNOT_BE_NULL", args={"PROP_NAME": name}
-        )
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ValidationFailed(name, "must be a date and time with a time zone")
-    return value
+def moment(*, nullable: bool = False) -> Cleaner:
+    def clean(name: str, value: Any) -> datetime | None:
+        if value is None and nullable:
+            return None
+        if value is None:
+            raise ValidationFailed(
+                name, "is required", code="PROPERTY_VALIDATION_CANNOT_BE_NULL", args={"PROP_NAME": name}
+            )
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValidationFailed(name, "must be a date and time with a time zone")
+        if value < EARLIEST:
+            raise ValidationFailed(
+                name, f"must be at or after {EARLIEST:%Y-%m-%d}", code="PROPERTY_VALIDATION_MIN_VALUE",
+                args={"PROP_NAME": name, "MIN_VAL": int(EARLIEST.timestamp())},
+            )  # fmt: skip
+        if value > LATEST:
+            raise ValidationFailed(
+                name, f"must be at or before {LATEST:%Y-%m-%d}", code="PROPERTY_VALIDATION_MAX_VALUE",
+                args={"PROP_NAME": name, "MAX_VAL": int(LATEST.timestamp())},
+            )  # fmt: skip
+        return value
+
+    return clean
 
 
 def choice(enum: type[models.IntegerChoices], *, nullable: bool = False) -> Cleaner:
@@ -130,20 +159,32 @@ def comma_list(pattern: re.Pattern[str], what: str, *, max_length: int = 65_000)
 
 
 def entry_id(name: str, value: Any) -> str:
-    value = text(20)(name, value)
+    value = text(ENTRY_ID_LENGTH)(name, value)
     if value and not _ENTRY_ID.match(value):
         raise ValidationFailed(name, f"{value!r} is not a valid entry id")
     return value
 
 
 def system_name(name: str, value: Any) -> str | None:
-    value = text(256)(name, value)
+    value = text()(name, value)
     if value and not _SYSTEM_NAME.match(value):
         raise ValidationFailed(name, "may contain only letters, digits, '-', '_' and '.'")
     return value or None
 
 
-def any_json(name: str, value: Any) -> Any:
+def live_features(name: str, value: Any) -> list[dict[str, Any]] | None:
+    """Kaltura's live features, kept whole in a JSON column, so no column bounds their numbers.
+    Their pre/post times are the event's own kind (seconds before its start, after its end) and
+    take the event's rules; any other number must fit the 32-bit `int` that Kaltura's typed
+    clients (Java, C#) read it into."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(feature, dict) for feature in value):
+        raise ValidationFailed(name, "must be a list of objects")
+    for feature in value:
+        for key, item in feature.items():
+            if isinstance(item, int) and not isinstance(item, bool):
+                _FEATURE_NUMBERS.get(key, _JSON_INTEGER)(f"{name}.{key}", item)
     return value
 
 
@@ -153,25 +194,87 @@ def mapping(name: str, value: Any) -> dict[str, Any] | None:
     return value
 
 
-EVENT_RULES: dict[str, Rule] = {
+# The values an integer column holds on every database we run on, by field type. Django's
+# portable ranges, not the connection's: SQLite's own would let through what PostgreSQL refuses.
+INTEGER_RANGES: dict[str, tuple[int, int]] = BaseDatabaseOperations.integer_field_ranges
+
+
+def column_range(field: models.Field) -> tuple[int, int]:
+    """The values `field`'s integer column holds (KeyError: not an integer column). A foreign
+    key holds what the key it points to holds."""
+    return INTEGER_RANGES[_stored_type(field)]
+
+
+def column_bounds(field: models.Field) -> Cleaner | None:
+    """A cleaner refusing what `field`'s column cannot store; None when it takes any value of
+    its type (a TextField, a JSONField, a date)."""
+    if is_integer(field):
+        return integer(*column_range(field))
+    if getattr(field, "max_length", None):
+        return text(field.max_length)
+    return None
+
+
+def is_integer(field: models.Field) -> bool:
+    return _stored_type(field) in INTEGER_RANGES
+
+
+def _stored_type(field: models.Field) -> str:
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    return target.get_internal_type()
+
+
+def fitted(model: type[models.Model], rules: dict[str, Rule]) -> dict[str, Rule]:
+    """`rules`, each one that names a column of `model` also held to that column's bounds,
+    after its own checks (so `integer(0)` on a PositiveIntegerField refuses 2**31)."""
+    return {name: _fitted(rule, column_of(model, name)) for name, rule in rules.items()}
+
+
+def column_of(model: type[models.Model], name: str) -> models.Field | None:
+    """The concrete column of `model` named `name` (or its attname: `parent_id`), if any."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) and field.concrete else None
+
+
+def _fitted(rule: Rule, column: models.Field | None) -> Rule:
+    fits = column_bounds(column) if column is not None else None
+    if fits is None:
+        return rule
+    own = rule.clean
+
+    def clean(name: str, value: Any) -> Any:
+        value = own(name, value)
+        return value if value is None else fits(name, value)
+
+    return replace(rule, clean=clean)
+
+
+# A number inside a JSON value: see live_features.
+_JSON_INTEGER = integer(*INTEGER_RANGES["IntegerField"])
+
+EVENT_RULES: dict[str, Rule] = fitted(ScheduleEvent, {
     "type": Rule(choice(EventType), insert_only=True),
-    "summary": Rule(text(256, min_length=1)),
+    "summary": Rule(text(min_length=1)),
     "description": Rule(text()),
-    "start": Rule(moment),
-    "end": Rule(moment),
+    "start": Rule(moment()),
+    "end": Rule(moment()),
     "duration": Rule(integer(0)),
     "recurrence_type": Rule(integer(0, 2)),
     "recurrence": Rule(mapping),  # its fields are validated by recurrence.parse
-    "reference_id": Rule(text(256)),
+    "reference_id": Rule(text()),
     "classification_type": Rule(integer(1, 3)),
     "geo_latitude": Rule(number(-90, 90)),
     "geo_longitude": Rule(number(-180, 180)),
-    "location": Rule(text(256)),
-    "organizer": Rule(text(256)),
-    "owner_id": Rule(text(256)),
+    "location": Rule(text()),
+    "organizer": Rule(text()),
+    "owner_id": Rule(text()),
     "priority": Rule(integer(0, 9, nullable=True)),
+    # Up to the column's maximum: scheduling.next_sequence stops there, never overflows it.
     "sequence": Rule(integer(0)),
-    "contact": Rule(text(1024)),
+    "contact": Rule(text()),
     "comment": Rule(text()),
     "tags": Rule(text(65_000)),
     "template_entry_id": Rule(entry_id, ENTRY_EVENT_TYPES),
@@ -184,22 +287,36 @@ EVENT_RULES: dict[str, Rule] = {
     "pre_start_entry_id": Rule(entry_id, LIVE_TYPES),
     "post_end_entry_id": Rule(entry_id, LIVE_TYPES),
     "is_content_interruptible": Rule(boolean, LIVE_TYPES),
-    "live_features": Rule(any_json, LIVE_TYPES),
-}
+    "live_features": Rule(live_features, LIVE_TYPES),
+})  # fmt: skip
+_FEATURE_NUMBERS = {key: EVENT_RULES[key].clean for key in ("pre_start_time", "post_end_time")}
 
-RESOURCE_RULES: dict[str, Rule] = {
+RESOURCE_RULES: dict[str, Rule] = fitted(ScheduleResource, {
     "type": Rule(choice(ResourceType), insert_only=True),
-    "name": Rule(text(256, min_length=1)),
+    "name": Rule(text(min_length=1)),
     "system_name": Rule(system_name),
     "description": Rule(text()),
     "tags": Rule(text(65_000)),
     "parent_id": Rule(integer(0, nullable=True)),
-    "stream_url": Rule(text(256), {ResourceType.CAMERA}),
+    "stream_url": Rule(text(), {ResourceType.CAMERA}),
     "entry_id": Rule(entry_id, {ResourceType.LIVE_ENTRY}),
-}
+})  # fmt: skip
+
+# App tokens are written by the API alone (services/app_token.py); their enums are checked there.
+APP_TOKEN_RULES: dict[str, Rule] = fitted(AppToken, {
+    "expiry": Rule(moment(nullable=True)),
+    "session_type": Rule(integer()),
+    "session_user_id": Rule(text()),
+    "session_duration": Rule(integer(1)),
+    "session_privileges": Rule(text()),
+    "hash_type": Rule(text()),
+    "description": Rule(text()),
+})  # fmt: skip
 
 
-def clean(rules: dict[str, Rule], data: dict[str, Any], *, kind: int, creating: bool) -> dict[str, Any]:
+def clean(
+    rules: dict[str, Rule], data: dict[str, Any], *, kind: int | None = None, creating: bool
+) -> dict[str, Any]:
     """Validate `data` against `rules` for an object of type `kind`; return the cleaned dict."""
     cleaned = {}
     for name, value in data.items():

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 
 from calendar_app import conflicts, input_rules, recurrence, writes
 from calendar_app.conflicts import Conflict, ConflictType, Window
@@ -83,13 +83,32 @@ def limits() -> recurrence.Limits:
     )
 
 
+# The largest sequence the column holds: 2**31 - 1, also RFC 5545's largest INTEGER.
+SEQUENCE_MAX = input_rules.column_range(ScheduleEvent._meta.get_field("sequence"))[1]
+# Kaltura's step adds at most 11 (ceil(n / 10) * 10 + 2 <= n + 11): from here it could overflow.
+_LAST_STEP = SEQUENCE_MAX - 11
+
+
 def next_sequence(current: int) -> int:
-    # Kaltura's kDataCenterMgr::incrementVersion on data centre 0: 1 -> 12 -> 22 -> 32 ...
+    """Kaltura's kDataCenterMgr::incrementVersion on data centre 0: 1 -> 12 -> 22 -> 32 ...
+
+    It stops at the column's maximum. A client may write any sequence up to it (to mirror its
+    own), and each change adds about 10: past the maximum, every later change and cancel of the
+    event would fail. Refusing the change would freeze the event as surely, and wrapping or
+    lowering the number would make calendars drop the change as older than what they hold
+    (iCal SEQUENCE only ever grows). So from the maximum on, a change keeps the sequence, and
+    its DTSTAMP and LAST-MODIFIED still tell calendars it is newer."""
+    if current > _LAST_STEP:
+        return SEQUENCE_MAX
     return math.ceil(current / 10) * 10 + 2
 
 
-# next_sequence() in SQL, for bulk updates (integer division on both databases).
-NEXT_SEQUENCE = (F("sequence") + 9) / 10 * 10 + 2
+# next_sequence() in SQL, for bulk updates (integer division on both databases). The maximum is
+# tested first: PostgreSQL's integer arithmetic raises on overflow even in an intermediate sum.
+NEXT_SEQUENCE = Case(
+    When(sequence__gt=_LAST_STEP, then=Value(SEQUENCE_MAX)),
+    default=(F("sequence") + 9) / 10 * 10 + 2,
+)
 
 
 def _updated_sequence(stored: int, values: dict[str, Any]) -> int:

@@ -67,9 +67,11 @@ def _may_request(name: str, on_token: dict[str, list[str]]) -> bool:
 
 
 def session_expiry(now: int, requested: int | None, session_duration: int, token_expiry: int | None) -> int:
-    """Absolute expiry: the requested length (or the token's default), capped by the token's
-    session duration and by the token's own expiry."""
-    lengths = [requested or session_duration, session_duration]
+    """Absolute expiry: the requested length (the token's default when none, or not a length),
+    capped by the token's session duration and by the token's own expiry. `now` is the
+    server's clock, never a caller's reftime (which would move both ends)."""
+    wanted = requested if requested is not None and requested > 0 else session_duration
+    lengths = [wanted, session_duration]
     if token_expiry is not None:
         lengths.append(token_expiry - now)
     return now + min(lengths)

@@ -8,16 +8,28 @@ know grants nothing.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 
 from calendar_app import clock
 from calendar_app.kaltura_api import ks as ks_codec
 from calendar_app.kaltura_api.errors import ApiError
-from calendar_app.models import AppToken, Partner, RevokedSession
+from calendar_app.models import AppToken, AuditEntry, BulkUpload, Partner, RevokedSession, ScheduleEvent
 
 CAPTURE_DEVICE_ROLE = "CAPTURE_DEVICE_ROLE"
+# A session's user id is written to these columns (the audit trail's actor, a new event's
+# owner, a bulk upload's uploader): a longer one could be signed but never stored.
+USER_ID_LENGTH = min(
+    field.max_length or 0
+    for field in (
+        AuditEntry._meta.get_field("actor"),
+        ScheduleEvent._meta.get_field("owner_id"),
+        BulkUpload._meta.get_field("uploaded_by"),
+    )
+)
 KNOWN_ROLES = frozenset({CAPTURE_DEVICE_ROLE})
 # What a capture device needs: read its schedule and live entries, upload recordings.
 DEVICE_WHITELIST = frozenset(
@@ -59,6 +71,9 @@ class Session:
     data: ks_codec.KsData
     partner: Partner
     now: datetime  # the request's "now": the KS's reftime privilege, if it has one
+    # The server's clock when the request came in. Every expiry (of a KS, an app token, a
+    # revocation) is judged by it: a caller's reftime moves its "now", never its deadlines.
+    server_now: datetime
 
     @property
     def role(self) -> str | None:
@@ -100,21 +115,27 @@ def authenticate(params: dict, now: datetime) -> Session | None:
         data = ks_codec.validate(raw, [partner.admin_secret], int(now.timestamp()))
         if RevokedSession.objects.filter(fingerprint=data.fingerprint).exists():
             raise ks_codec.KsError(raw, "LOGOUT")
-        _check_app_token(raw, data)
+        if len(data.user_id) > USER_ID_LENGTH:  # a client-built KS may carry any user id
+            raise ks_codec.KsError(raw, "INVALID_USER")
+        _check_app_token(raw, data, now)
         _check_partner_param(raw, params, partner)
     except ks_codec.KsError as error:
         raise ApiError(error.code, error.message, **error.error_args) from None
-    return Session(data, partner, _reference_time(data, now))
+    return Session(data, partner, _reference_time(data, now), now)
 
 
-def _check_app_token(raw: str, data: ks_codec.KsData) -> None:
-    """A session started from an app token dies with the token (deleted, disabled, expired)."""
+def _check_app_token(raw: str, data: ks_codec.KsData, now: datetime) -> None:
+    """A session started from an app token dies with the token (deleted, disabled, expired):
+    its own expiry was capped by the token's, but the token's may since have been brought
+    forward."""
     token_ids = data.privilege("apptoken")
     if not token_ids:
         return
     token = AppToken.objects.for_partner(data.partner_id).filter(pk=token_ids[0]).first()
     if token is None or token.status != AppToken.Status.ACTIVE:
         raise ks_codec.KsError(raw, "LOGOUT")
+    if token.expiry is not None and token.expiry <= now:
+        raise ks_codec.KsError(raw, "EXPIRED")
 
 
 def _check_partner_param(raw: str, params: dict, partner: Partner) -> None:
@@ -124,15 +145,25 @@ def _check_partner_param(raw: str, params: dict, partner: Partner) -> None:
 
 
 def _reference_time(data: ks_codec.KsData, now: datetime) -> datetime:
+    """The KS's reftime, when it is a Unix time a datetime can hold; else the server's now."""
     reftime = data.privilege("reftime")
-    if reftime and reftime[0].lstrip("-").isdigit():
-        return clock.from_unix(int(reftime[0]))
+    if reftime and _UNIX_TIME.fullmatch(reftime[0]):
+        with contextlib.suppress(ValueError, OverflowError, OSError):
+            return clock.from_unix(int(reftime[0]))
     return now
+
+
+_UNIX_TIME = re.compile(r"-?[0-9]{1,12}")  # ASCII digits, short enough for int() and datetimes
 
 
 def revoke(session: Session, now: datetime) -> None:
     RevokedSession.objects.filter(partner=session.partner, expires_at__lt=now).delete()
+    # A client signing its own KS may set any expiry; past what a date holds, the revocation
+    # simply lasts as long as dates go.
+    expires_at = clock.from_unix(min(session.data.expiry, _LAST_UNIX_TIME))
     RevokedSession.objects.get_or_create(
-        fingerprint=session.data.fingerprint,
-        defaults={"partner": session.partner, "expires_at": clock.from_unix(session.data.expiry)},
+        fingerprint=session.data.fingerprint, defaults={"partner": session.partner, "expires_at": expires_at}
     )
+
+
+_LAST_UNIX_TIME = int(datetime.max.replace(microsecond=0, tzinfo=UTC).timestamp())

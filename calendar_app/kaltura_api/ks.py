@@ -61,6 +61,15 @@ class KsError(Exception):
         super().__init__(self.message)
 
 
+class KsTooLong(ValueError):
+    """A session longer than MAX_KS_LENGTH: validate() would refuse it as garbage, so issuing
+    it would hand out a session that never works. Its user id and privileges are too long."""
+
+    def __init__(self, length: int):
+        super().__init__(f"the session would be {length} characters long; at most {MAX_KS_LENGTH} are read")
+        self.length = length
+
+
 @dataclass(frozen=True)
 class KsData:
     version: int
@@ -112,7 +121,8 @@ def partner_id_of(ks: str) -> int:
 def issue(
     partner_id: int, admin_secret: str, *, session_type: int, user_id: str, expiry: int, privileges: str = ""
 ) -> str:
-    """A KS v2 signed with `admin_secret`; `expiry` is absolute unix seconds."""
+    """A KS v2 signed with `admin_secret`; `expiry` is absolute unix seconds. KsTooLong when
+    the user id and privileges make it longer than any KS validate() reads."""
     if not admin_secret:
         raise ValueError("an empty admin secret would let anyone forge sessions")
     fields = _privilege_fields(privileges)
@@ -122,7 +132,10 @@ def issue(
     plaintext += bytes(-len(plaintext) % _BLOCK)  # Kaltura pads with zero bytes, not PKCS#7
     encryptor = _cipher(admin_secret).encryptor()
     ciphertext = encryptor.update(plaintext) + encryptor.finalize()
-    return base64.urlsafe_b64encode(b"v2|%d|" % partner_id + ciphertext).decode("ascii")
+    issued = base64.urlsafe_b64encode(b"v2|%d|" % partner_id + ciphertext).decode("ascii")
+    if len(issued) > MAX_KS_LENGTH:
+        raise KsTooLong(len(issued))
+    return issued
 
 
 def validate(ks: str, admin_secrets: Sequence[str], now: int) -> KsData:

@@ -71,7 +71,13 @@ class Arr(Kind):
         return [Obj(self.base).parse(f"{name}[{i}]", item, now).as_stored() for i, item in enumerate(raw)]
 
     def wire(self, value):
-        return [render(item.get("objectType", self.base), item) for item in value or []]
+        return [render(self._type_of(item), item) for item in value or []]
+
+    def _type_of(self, item: dict[str, Any]) -> str:
+        # What the API stored names its type; a row written another way (the admin's JSON) may
+        # not, and is shown as the base type rather than failing every read of its event.
+        name = item.get("objectType")
+        return name if name in TYPES and TYPES[name].is_a(self.base) else self.base
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,14 @@ class Computed(Kind):
         return raw
 
 
-def _index(key: str) -> int:
-    return int(key) if str(key).isdigit() else 0
+def _index(key: str) -> tuple[int, str]:
+    """The order of a form-encoded array item: "2" before "10". Compared as text by length, not
+    through int(), which refuses "²" (a digit to str.isdigit) and numbers of 4,300 digits."""
+    key = str(key)
+    if not (key.isascii() and key.isdigit()):
+        return (0, "")
+    digits = key.lstrip("0") or "0"
+    return (len(digits), digits)
 
 
 @dataclass

@@ -17,7 +17,11 @@ from calendar_app import clock
 from calendar_app.kaltura_api.errors import ApiError
 from calendar_app.kaltura_api.render import INVALID_XML_CHARS
 
-_INT = re.compile(r"^[+-]?\d{1,18}$")
+# ASCII digits only (\d would take "١٢" too); 19 of them hold every 64-bit integer.
+_INT = re.compile(r"^[+-]?[0-9]{1,19}$")
+# The widest integer any column or query here takes: what a client sends past it is a mistake,
+# whether it came as a JSON number (unbounded in Python) or as a string.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
 
@@ -30,25 +34,37 @@ def bad_value(name: str, raw: Any, expected: str) -> ApiError:
 
 
 def to_int(name: str, raw: Any) -> int:
+    value = _integer(raw)
+    if value is None:
+        raise bad_value(name, raw, "an integer")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise bad_value(name, raw, f"an integer from {INT64_MIN} to {INT64_MAX}")
+    return value
+
+
+def _integer(raw: Any) -> int | None:
     if isinstance(raw, bool):
         return int(raw)
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    text = str(raw).strip() if isinstance(raw, str) else None
+    text = raw.strip() if isinstance(raw, str) else None
     if text is not None:
         if _INT.match(text):
             return int(text)
         # "1900003600.0": what the official client sends for a float put in an int field.
         if text.endswith(".0") and _INT.match(text[:-2]):
             return int(text[:-2])
-    raise bad_value(name, raw, "an integer")
+    return None
 
 
 def to_float(name: str, raw: Any) -> float:
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:  # a JSON number such as 1e400 written out in digits
+            raise bad_value(name, raw, "a finite number") from None
     else:
         try:
             number = float(str(raw).strip())

@@ -18,7 +18,9 @@ from KalturaClient.Plugins.Core import (
 from KalturaClient.Plugins.Schedule import KalturaRecordScheduleEvent
 
 from tests.kaltura_api.builders import (
+    DAY,
     DEVICE_ROLE,
+    HOUR,
     add_event,
     add_resource,
     app_token,
@@ -359,3 +361,109 @@ def test_a_token_limits_the_session_length(client_for, partner, add_token):
 def test_a_token_without_a_user_takes_the_devices_user_id(client_for, partner, add_token):
     info = device_session(client_for(), partner, add_token(), userId="camera-7")
     assert info.userId == "camera-7"
+
+
+# ---------------------------------------------------------------- reftime moves "now", never a deadline
+
+
+def reftime_session(client_for, partner, days: float) -> KalturaClient:
+    """A USER session whose reftime privilege puts its "now" `days` away (before, if negative)."""
+    moment = int(time.time() + days * DAY)
+    client = client_for()
+    client.setKs(start_session(client, partner, admin=False, privileges=f"reftime:{moment}"))
+    return client
+
+
+def start_with_token(client: KalturaClient, token, **extra):
+    return client.appToken.startSession(token.id, token_hash(client.getKs(), token), **extra)
+
+
+def test_an_expired_token_starts_no_session_for_a_caller_with_a_past_reftime(client_for, partner, add_token):
+    token = add_token(expiry=int(time.time()) - 60)
+    caller = reftime_session(client_for, partner, days=-365)
+    assert error_code(start_with_token, caller, token) == "APP_TOKEN_EXPIRED"
+
+
+def test_a_past_reftime_does_not_outlive_the_token_it_starts_from(client_for, partner, add_token):
+    token = add_token(expiry=int(time.time()) + HOUR, sessionDuration=DAY)
+    info = start_with_token(reftime_session(client_for, partner, days=-365), token)
+    assert abs(info.expiry - (time.time() + HOUR)) < 120
+
+
+def test_a_future_reftime_does_not_expire_a_live_token(client_for, partner, add_token):
+    token = add_token(expiry=int(time.time()) + HOUR)
+    info = start_with_token(reftime_session(client_for, partner, days=30), token)
+    assert client_for(info.ks).session.get().userId == info.userId
+
+
+def test_a_past_reftime_does_not_backdate_what_the_caller_writes(client_for, partner):
+    caller = client_for()
+    caller.setKs(start_session(caller, partner, privileges=f"reftime:{int(time.time() - 365 * DAY)}"))
+    event = add_event(caller, record(hours_from_now(48)))
+    assert abs(event.createdAt - time.time()) < 120
+
+
+def test_a_past_reftime_does_not_make_an_expired_session_valid(client_for, partner):
+    expired = KalturaClient.generateSessionV2(partner.admin_secret, "alice", ADMIN, partner.pk, expiry=-60)
+    caller = reftime_session(client_for, partner, days=-365)
+    assert error_code(caller.session.get, expired) == "INVALID_KS"
+
+
+def test_a_future_reftime_does_not_clear_the_sessions_ended_before(client_for, partner):
+    ended = client_for(start_session(client_for(), partner))
+    ended.session.end()
+    reftime_session(client_for, partner, days=2).session.end()  # tidies revocations "expired" by then
+    assert error_code(ended.schedule.scheduleEvent.list) == "INVALID_KS"
+
+
+def test_bringing_a_tokens_expiry_forward_ends_its_sessions(admin_client, client_for, partner, add_token):
+    token = add_token(expiry=int(time.time()) + DAY)
+    device = client_for(device_session(client_for(), partner, token).ks)
+    admin_client.appToken.update(token.id, KalturaAppToken(expiry=int(time.time()) - 60))
+    assert error_code(device.schedule.scheduleEvent.list) == "INVALID_KS"
+
+
+def test_a_session_built_to_outlast_the_calendar_still_ends(client_for, partner):
+    """A client may sign any expiry; its revocation must still be stored (past the year 9999)."""
+    ks = KalturaClient.generateSessionV2(partner.admin_secret, "alice", ADMIN, partner.pk, expiry=10**15)
+    client_for(ks).session.end()
+    assert error_code(client_for(ks).schedule.scheduleEvent.list) == "INVALID_KS"
+
+
+# ---------------------------------------------------------------- what a session carries must fit
+
+
+def test_a_user_id_longer_than_its_columns_starts_no_session(client_for, partner):
+    """Every write stores the session's user id (the audit trail's actor: 256 characters)."""
+    assert (
+        error_code(start_session, client_for(), partner, user_id="u" * 257)
+        == "PROPERTY_VALIDATION_MAX_LENGTH"
+    )
+
+
+def test_a_client_built_session_with_too_long_a_user_id_is_invalid(client_for, partner):
+    ks = KalturaClient.generateSessionV2(partner.admin_secret, "u" * 257, ADMIN, partner.pk)
+    assert error_code(client_for(ks).schedule.scheduleEvent.list) == "INVALID_KS"
+
+
+def test_privileges_too_long_for_a_session_start_none(client_for, partner):
+    """A KS longer than the server reads would be handed out, then refused on every call."""
+    privileges = ",".join(f"custom{i}:{'x' * 20}" for i in range(300))
+    assert error_code(start_session, client_for(), partner, privileges=privileges) == (
+        "PROPERTY_VALIDATION_MAX_LENGTH"
+    )
+
+
+def test_a_token_whose_sessions_would_be_too_long_is_refused(add_token):
+    privileges = ",".join(f"custom{i}:{'x' * 20}" for i in range(300))
+    assert error_code(add_token, sessionPrivileges=privileges) == "PROPERTY_VALIDATION_MAX_LENGTH"
+
+
+def test_a_negative_expiry_gets_the_tokens_session_length(client_for, partner, add_token):
+    info = device_session(client_for(), partner, add_token(sessionDuration=600), expiry=-5)
+    assert abs(info.expiry - (time.time() + 600)) < 120
+
+
+@pytest.mark.parametrize("widget_id", ["_²", "_" + "9" * 5000, "_١٠١"])
+def test_a_widget_id_that_is_no_partner_id_is_invalid(client_for, widget_id):
+    assert error_code(client_for().session.startWidgetSession, widget_id) == "INVALID_WIDGET_ID"

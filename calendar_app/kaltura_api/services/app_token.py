@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from calendar_app import clock
+from calendar_app import clock, input_rules
 from calendar_app.kaltura_api import app_token_sessions, ks, listing
 from calendar_app.kaltura_api.auth import Access
 from calendar_app.kaltura_api.catalog import INT, SESSION_TYPE, STR
@@ -13,7 +13,8 @@ from calendar_app.kaltura_api.errors import ApiError
 from calendar_app.kaltura_api.listing import Column, Table
 from calendar_app.kaltura_api.objects import Obj, Parsed, check_readonly, render
 from calendar_app.kaltura_api.services.schedule_resource import TIMESTAMP_COLUMNS, TIMESTAMP_ORDER
-from calendar_app.kaltura_api.services.session import check_roles, session_info
+from calendar_app.kaltura_api.services.session import check_roles, check_user_id, session_info
+from calendar_app.kaltura_api.services.session import issue as session_issue
 from calendar_app.models import AppToken
 
 SERVICE = "apptoken"
@@ -42,18 +43,31 @@ def get_token(call: Call, token_id: str) -> AppToken:
     return token
 
 
-def _apply(token: AppToken, parsed: Parsed) -> None:
-    for name in WRITABLE:
-        if name in parsed.values:
-            value = parsed.values[name]
-            if value is None and name != "expiry":
-                value = AppToken._meta.get_field(name).get_default()
-            setattr(token, name, value)
-    if token.session_duration is not None and token.session_duration <= 0:
-        raise ApiError(
-            "INVALID_FIELD_VALUE", "sessionDuration must be positive", FIELD_NAME="sessionDuration"
-        )
+def _apply(call: Call, token: AppToken, parsed: Parsed) -> None:
+    """Set what the client sent, checked against what the columns hold (input_rules); a null
+    resets a field to its default, except `expiry`, where it means "never"."""
+    sent = {name: _or_default(name, parsed.values[name]) for name in WRITABLE if name in parsed.values}
+    for name, value in input_rules.clean(input_rules.APP_TOKEN_RULES, sent, creating=True).items():
+        setattr(token, name, value)
     check_roles(token.session_privileges)
+    _check_fits_a_session(call, token)
+
+
+def _or_default(name: str, value: Any) -> Any:
+    if value is None and name != "expiry":
+        return AppToken._meta.get_field(name).get_default()
+    return value
+
+
+def _check_fits_a_session(call: Call, token: AppToken) -> None:
+    """Refuse privileges that would make every session started from the token too long a KS
+    to be read (session.issue says which): better now than on the device."""
+    privileges = app_token_sessions.session_privileges(token.pk, token.session_privileges, "")
+    longest = int(call.session.server_now.timestamp()) + token.session_duration
+    session_issue(
+        call.partner, "sessionPrivileges", session_type=token.session_type,
+        user_id=token.session_user_id, expiry=longest, privileges=privileges,
+    )  # fmt: skip
 
 
 @action(SERVICE, "add", Param("appToken", TOKEN, required=True), access=Access.ADMIN)
@@ -62,7 +76,7 @@ def add(call: Call, appToken: Parsed):
     token = AppToken(
         id=AppToken.new_id(), partner=call.partner, token=AppToken.new_token(), created_at=call.now
     )
-    _apply(token, appToken)
+    _apply(call, token, appToken)
     token.updated_at = call.now
     token.save()
     return render_token(token)
@@ -78,7 +92,7 @@ def get(call: Call, id: str):
 def update(call: Call, id: str, appToken: Parsed):
     token = get_token(call, id)
     check_readonly(appToken, lambda: render_token(token))
-    _apply(token, appToken)
+    _apply(call, token, appToken)
     token.updated_at = call.now
     token.save()
     return render_token(token)
@@ -137,19 +151,23 @@ def start_session(call: Call, id, tokenHash, userId, type, expiry, sessionPrivil
         raise invalid_token(id)
     if token.status != AppToken.Status.ACTIVE:
         raise ApiError("APP_TOKEN_NOT_ACTIVE", f"Application token id [{id}] is not active", ID=id)
-    now = int(call.now.timestamp())
+    # The server's clock, not the caller's reftime: a KS must not revive an expired token, nor
+    # start a session that outlives it.
+    now = int(call.session.server_now.timestamp())
     token_expiry = clock.to_unix(token.expiry)
     if token_expiry is not None and token_expiry <= now:
         raise ApiError("APP_TOKEN_EXPIRED", f"Application token id [{id}] has expired", ID=id)
     if not app_token_sessions.hash_matches(token.hash_type, call.session.data.raw, token.token, tokenHash):
         raise ApiError("INVALID_APP_TOKEN_HASH", "Invalid application token hash")
     privileges = app_token_sessions.session_privileges(token.pk, token.session_privileges, sessionPrivileges)
-    new_ks = ks.issue(
-        call.partner.pk,
-        call.partner.admin_secret,
+    user_id = token.session_user_id or userId or ""
+    check_user_id(user_id, "userId")
+    new_ks = session_issue(
+        call.partner,
+        "sessionPrivileges",
         # The token decides who the session is; a caller cannot raise its own rights.
         session_type=token.session_type,
-        user_id=token.session_user_id or userId or "",
+        user_id=user_id,
         expiry=app_token_sessions.session_expiry(now, expiry, token.session_duration, token_expiry),
         privileges=privileges,
     )
