@@ -11,7 +11,8 @@ SQLite file in a temporary folder and a free loopback port, and stops it at the 
 
 Each client is one keep-alive connection sending Kaltura API calls back to back (JSON answers,
 an admin KS from session.start), picked at random in the mix list 70 / get 10 / getConflicts 10 /
-writes 10: `scheduleEvent.list` of a week of the demo semester (half of them for one room),
+writes 10: `scheduleEvent.list` of a week of the demo semester (half of them for one room; the default
+page of 30, as a client that asks for no pager gets),
 `scheduleEvent.get` of a known event, `scheduleEvent.getConflicts` of a 90-minute booking on a
 room, and `scheduleEvent.add` / `scheduleEvent.update` of the bench's own events.
 
@@ -229,7 +230,7 @@ def request_for(op: str, campus: Campus, rng: random.Random) -> tuple[str, str, 
                  "startDateLessThanOrEqual": week + WEEK, "orderBy": "+startDate"}  # fmt: skip
         if rng.random() < 0.5:
             found["resourceIdsLike"] = str(rng.choice(campus.rooms))
-        return "schedule_scheduleEvent", "list", {"filter": found, "pager": {"pageSize": 100}}
+        return "schedule_scheduleEvent", "list", {"filter": found}  # Kaltura's default page: 30
     if op == "get":
         return "schedule_scheduleEvent", "get", {"scheduleEventId": rng.choice(campus.events)}
     start = week + rng.randrange(5) * 86400 + rng.choice((8, 9, 11, 14, 16)) * 3600

@@ -33,6 +33,9 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 max_requests = 10_000
 max_requests_jitter = 1_000
 timeout = 60
+# Idle keep-alive connections are closed after this; a client that reuses one at that very moment
+# sees a reset. Clients in a crowd (and capture devices polling) pause longer than gunicorn's 2 s.
+keepalive = 20
 graceful_timeout = 10
 accesslog = os.environ.get("ACCESS_LOG") or None  # "-" prints every request
 loglevel = "info"

@@ -19,7 +19,10 @@ from calendar_app.scheduling import OnConflict
 # Property and fuzz tests: a bounded number of examples so the suite stays fast; a long run is
 # `pytest --hypothesis-profile=fuzz`. Examples share a function-scoped database fixture on
 # purpose (each test cleans what it made), and a database round trip may be slow on a busy machine.
-_SHARED = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
+_SHARED = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
 hypothesis_settings.register_profile("default", max_examples=60, **_SHARED)
 hypothesis_settings.register_profile("fuzz", max_examples=5000, **_SHARED)
 
