@@ -500,6 +500,9 @@ class BulkUpload(models.Model):
     created_at = models.DateTimeField(default=clock.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The job's last sign of life: sent to a worker (QUEUED), or a chunk of rows saved by its
+    # worker (PROCESSING). jobs.recover() judges a job lost by it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = PartnerScopedQuerySet.as_manager()
 

@@ -6,11 +6,16 @@ partner only lends its zone; ical_apply.py applies the items.
 Kaltura's importer has quirks we fix rather than copy: we parse with the `icalendar` library
 (folding, escaping, LF-only files, VTIMEZONE, VALUE=DATE), convert local times at their own
 date's offset, and cancel on STATUS:CANCELLED as well as METHOD:CANCEL.
+
+What a file reads as depends on that file alone: TZIDs are resolved from its own VTIMEZONEs
+(see _Zones and _Calendar), never from what an earlier upload, any partner's, defined. A VEVENT
+that cannot be read for a reason nobody foresaw fails alone (INTERNAL_ERROR, logged).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,16 +24,19 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from icalendar import Calendar, Component
+from icalendar.parser.ical.component import ComponentIcalParser
 from icalendar.prop import vDDDTypes
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from calendar_app import recurrence
 from calendar_app.errors import SchedulingError
-from calendar_app.imports.row_results import FileRefused, read_text
+from calendar_app.imports.row_results import INTERNAL_ERROR, FileRefused, read_text, unexpected
 from calendar_app.models import (
     ClassificationType,
     Partner,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_EVENTS = 20_000
@@ -103,7 +111,7 @@ def parse(data: bytes, max_bytes: int, max_events: int) -> list[Calendar]:
         )
     try:
         # Bytes, never str: icalendar reads a one-line str as a file name.
-        parsed = Calendar.from_ical(data, multiple=True)
+        parsed = _Calendar.from_ical(data, multiple=True)
     except Exception as error:  # noqa: BLE001  (the parser's word for any unreadable input)
         raise FileRefused("ICAL_MALFORMED", f"The file cannot be read as iCalendar: {error}") from None
     calendars = [c for c in parsed if c.name == "VCALENDAR"]
@@ -112,6 +120,25 @@ def parse(data: bytes, max_bytes: int, max_events: int) -> list[Calendar]:
             "ICAL_MALFORMED", "The file has no complete VCALENDAR (BEGIN:VCALENDAR … END:VCALENDAR)."
         )
     return calendars
+
+
+class _Parser(ComponentIcalParser):
+    """icalendar's parser (its template methods are meant to be refined), less its process-wide
+    state. At each VTIMEZONE's END it caches the zone by TZID for the life of the process, unless
+    the TZID is cached already; so a malformed VTIMEZONE refused the whole file, or passed, by
+    what an earlier upload of any partner had defined. _Zones builds the zones of each file from
+    its own VTIMEZONEs, so nothing of them is cached. The base, unlike icalendar's calendar
+    parser, does not parse a file twice when a VTIMEZONE follows the VEVENTs that name it (that
+    second pass only serves the cache)."""
+
+    def handle_end_component(self, vals: str) -> None:
+        super().handle_end_component("" if vals.upper() == "VTIMEZONE" else vals)
+
+
+class _Calendar(Calendar):
+    @classmethod
+    def _get_ical_parser(cls, st: str | bytes) -> ComponentIcalParser:
+        return _Parser(st, cls._get_component_factory(), cls.types_factory)
 
 
 def vevents(calendars: list[Calendar]) -> Iterable[tuple[Component, bool]]:
@@ -184,8 +211,9 @@ _Props = dict[str, Any]  # a VEVENT's properties: name -> value, or a list of va
 class Reader:
     """Reads VEVENTs into _Items: times in UTC, properties as domain fields."""
 
-    def __init__(self, partner: Partner, calendars: list[Calendar]):
+    def __init__(self, partner: Partner, calendars: list[Calendar], name: str = "import"):
         self.zones = _Zones(partner.zone.key, calendars)
+        self.name = name  # what the log calls the import
 
     def item(self, line: int, component: Component, cancel: bool) -> Item:
         # A plain dict of the properties (name -> value, or list of values when repeated):
@@ -199,6 +227,8 @@ class Reader:
             self._read(item, props, cancel)
         except SchedulingError as error:
             item.error = error
+        except Exception as error:  # a bug, or a value a library refuses: this VEVENT fails alone
+            item.error = RowError(INTERNAL_ERROR, unexpected(self.name, line, error))
         return item
 
     def _read(self, item: Item, props: _Props, cancel: bool) -> None:
@@ -269,18 +299,20 @@ class Reader:
         item.series_zone = start.zone or self.zones.iana(start)
         exdates = props.get("EXDATE", [])
         for listed in exdates if isinstance(exdates, list) else [exdates]:
-            item.exdates += [self.zones.moment(value, "EXDATE").at for value in listed.dts]
+            # The TZID is the line's: icalendar gives its values one only for a zone it knows.
+            tzid = listed.params.get("TZID")
+            item.exdates += [self.zones.moment(value, "EXDATE", tzid).at for value in listed.dts]
 
 
 class _Zones:
     """TZIDs of one file, resolved. A name tzdata or Windows knows wins over a VTIMEZONE of the
     same name in the file (tzdata is maintained; some producers, Kaltura among them, write
-    wrong VTIMEZONE rules); a TZID only the file defines is read with the file's VTIMEZONE.
+    wrong VTIMEZONE rules); a TZID only the file defines is read with the file's VTIMEZONE, and
+    a VTIMEZONE that cannot be read fails the VEVENTs that name it (ICAL_BAD_VTIMEZONE).
 
-    icalendar resolves TZIDs too, but it caches a file's VTIMEZONE by TZID for the life of the
-    process, so a later file (another partner's) defining the same TZID differently would be
-    read with the first file's rules. So we take the wall time icalendar read and resolve the
-    TZID ourselves, from this file's components only."""
+    icalendar resolves TZIDs too, from a cache of VTIMEZONEs by TZID that lives as long as the
+    process (and that another file, another partner's, may have filled). So we take the wall time
+    icalendar read and resolve the TZID ourselves, from this file's components only."""
 
     def __init__(self, partner_zone: str, calendars: list[Calendar]):
         self.partner_zone = partner_zone
@@ -290,16 +322,17 @@ class _Zones:
             for c in cal.subcomponents
             if c.name == "VTIMEZONE" and "TZID" in c
         }
-        self.cache: dict[str, tuple[tzinfo, str | None]] = {}
+        self.cache: dict[str, tuple[tzinfo, str | None] | RowError] = {}
         self.equivalents: dict[tuple[str, int], str | None] = {}  # (TZID, year) -> IANA zone
 
-    def moment(self, value: Any, name: str) -> Moment:
+    def moment(self, value: Any, name: str, tzid: Any = None) -> Moment:
+        """`value` read as a moment; `tzid`, when given, is the TZID of the line it is one of."""
         when = getattr(value, "dt", None)
         if isinstance(when, date) and not FIRST_YEAR <= when.year <= LAST_YEAR:
             # Far dates overflow time arithmetic (a zone's offset, a series' horizon).
             raise RowError("DATE_OUT_OF_RANGE", f"{name} must fall between {FIRST_YEAR} and {LAST_YEAR}.")
         if isinstance(when, datetime):
-            tzid = value.params.get("TZID")
+            tzid = tzid or value.params.get("TZID")
             if tzid:
                 tzid = str(tzid)
                 zone, iana = self.zone(tzid, name)
@@ -308,7 +341,7 @@ class _Zones:
             else:  # floating: the partner's wall clock
                 zone, iana = ZoneInfo(self.partner_zone), self.partner_zone
             wall = when.replace(tzinfo=None)
-            return Moment(recurrence.to_utc(wall, zone), iana, wall, tzid=tzid or "")
+            return Moment(self._utc(wall, zone, tzid), iana, wall, tzid=tzid or "")
         if isinstance(when, date):  # all day, in the partner's zone
             wall = datetime(when.year, when.month, when.day)
             zone = ZoneInfo(self.partner_zone)
@@ -317,20 +350,42 @@ class _Zones:
 
     def to_utc(self, wall: datetime, like: Moment) -> datetime:
         """`wall` read in the zone `like` was read in."""
-        zone = ZoneInfo(like.zone) if like.zone else self.cache[like.tzid][0]
-        return recurrence.to_utc(wall, zone)
+        if like.zone:
+            return recurrence.to_utc(wall, ZoneInfo(like.zone))
+        return self._utc(wall, self.zone(like.tzid, "DTSTART")[0], like.tzid)
+
+    def _utc(self, wall: datetime, zone: tzinfo, tzid: str | None) -> datetime:
+        try:
+            return recurrence.to_utc(wall, zone)
+        except (ValueError, TypeError, ArithmeticError) as error:
+            if tzid is None or _known_zone(tzid) is not None:
+                raise
+            # A zone the file's VTIMEZONE made, whose rules give no offset for this time.
+            raise _bad_vtimezone(tzid, error) from None
 
     def zone(self, tzid: str, name: str) -> tuple[tzinfo, str | None]:
         if tzid not in self.cache:
-            self.cache[tzid] = self._resolve(tzid, name)
-        return self.cache[tzid]
+            try:
+                self.cache[tzid] = self._resolve(tzid, name)
+            except RowError as error:
+                if error.code != "ICAL_BAD_VTIMEZONE":
+                    raise
+                self.cache[tzid] = error  # read once: every VEVENT naming it fails alike
+        found = self.cache[tzid]
+        if isinstance(found, RowError):
+            raise found
+        return found
 
     def _resolve(self, tzid: str, name: str) -> tuple[tzinfo, str | None]:
         iana = _known_zone(tzid)
         if iana is not None:
             return ZoneInfo(iana), iana
         if tzid in self.defined:
-            return self.defined[tzid].to_tz(lookup_tzid=False), None
+            try:
+                # Made afresh from this file's component (lookup_tzid=False): never icalendar's cache.
+                return self.defined[tzid].to_tz(lookup_tzid=False), None
+            except Exception as error:  # noqa: BLE001  (icalendar's word for any rule it cannot use)
+                raise _bad_vtimezone(tzid, error) from None
         raise RowError(
             "UNKNOWN_TIME_ZONE",
             f"{name} names the time zone {tzid!r}, which is neither an IANA or Windows zone name "
@@ -342,7 +397,11 @@ class _Zones:
         agrees with it on every day of the year from the start (the partner's zone first)."""
         key = (start.tzid, start.at.year)
         if key not in self.equivalents:
-            self.equivalents[key] = _equivalent_zone(self.cache[start.tzid][0], start.at, self.partner_zone)
+            zone = self.zone(start.tzid, "DTSTART")[0]
+            try:
+                self.equivalents[key] = _equivalent_zone(zone, start.at, self.partner_zone)
+            except (ValueError, TypeError, ArithmeticError) as error:
+                raise _bad_vtimezone(start.tzid, error) from None
         found = self.equivalents[key]
         if found is None:
             raise RowError(
@@ -351,6 +410,14 @@ class _Zones:
                 "needs one to repeat in: name an IANA zone in DTSTART's TZID.",
             )
         return found
+
+
+def _bad_vtimezone(tzid: str, error: Exception) -> RowError:
+    return RowError(
+        "ICAL_BAD_VTIMEZONE",
+        f"The file's VTIMEZONE {tzid!r} cannot be read ({error or type(error).__name__}): "
+        "fix its rules, or name an IANA zone such as Europe/Berlin in the TZID.",
+    )
 
 
 def _known_zone(tzid: str) -> str | None:
@@ -516,9 +583,14 @@ def tag_list(tags: str) -> list[str]:
 
 
 def read(
-    partner: Partner, data: bytes, *, max_bytes: int = MAX_BYTES, max_events: int = MAX_EVENTS
+    partner: Partner,
+    data: bytes,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_events: int = MAX_EVENTS,
+    name: str = "import",
 ) -> list[Item]:
-    """Each VEVENT of the file, read, in file order."""
+    """Each VEVENT of the file, read, in file order. `name` is what the log calls the import."""
     calendars = parse(data, max_bytes, max_events)
-    reader = Reader(partner, calendars)
+    reader = Reader(partner, calendars, name)
     return [reader.item(line, event, cancel) for line, (event, cancel) in enumerate(vevents(calendars))]

@@ -1,36 +1,76 @@
 """Bulk upload jobs: submit a file, process it once in the background, keep the results.
 
+The states (BulkUpload.Status) and who moves them, each move one conditional UPDATE:
+
+    submit -> QUEUED -> PROCESSING -> FINISHED | FINISHED_PARTIALLY | FAILED    (process)
+                |            |------> ABORTED   (abort: the worker stops between chunks)
+                |            '------> FATAL     (recover: its heartbeat stopped)
+                '-------------------> ABORTED   (abort, before it started)
+
 `submit` writes the job row in the caller's transaction and hands its id to Celery only after
-commit, so a job is never lost and never processed before it exists. `process` claims the job
-with one conditional UPDATE, so two deliveries of the same task cannot both run it. A worker that
-dies mid-file leaves the job PROCESSING; `recover` marks it FATAL instead of running it again,
-because half of its rows may already be applied and an add row applied twice is a duplicate.
+commit, robustly: a broker that refuses the task, or an eager task that fails, never fails the
+request that sent the file, which always gets its job back (`recover` sends a job again).
+`process` claims the job with one conditional UPDATE, so two deliveries of the same task cannot
+both run it. It applies the file a chunk of rows at a time (row_results.apply_in_chunks), and
+each chunk's transaction ends by storing the results so far on the job with a heartbeat, only
+while the job is still PROCESSING. Hence:
+
+- A row is applied exactly when its result is stored: `results` and `num_processed` are true at
+  any moment, whatever happens next. A row that meets a bug fails alone (INTERNAL_ERROR).
+- Any exception ends the job. A file refused: FAILED with the refusal. A failure of the whole
+  file (the database, a bug outside any row): FAILED when no row was applied, else
+  FINISHED_PARTIALLY, with BULK_UPLOAD_INTERNAL_ERROR and the rows done. Only when the database
+  cannot even record that does the job stay PROCESSING, for `recover` to end.
+- `abort` ends a job that has not ended, running or not, at once. A running job's worker finds
+  it out at the end of the chunk under way, undoes that chunk and stops; the rows done before
+  stay applied and reported. We chose this over "abort only a job gone quiet": a client cannot
+  tell a stuck job from a slow one, and a stop between chunks leaves no row without its result,
+  whether the worker is alive or dead.
+- A worker that dies leaves its job PROCESSING with a heartbeat that stops. `recover` marks a
+  job FATAL once its heartbeat is older than LOST_AFTER; should the worker be alive after all, it
+  stops at its next chunk as after an abort. A lost job is never run again: some of its rows are
+  applied, and an add applied twice is a duplicate.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, JSONField, Q, Value
+from django.db.models.functions import Cast
 
 from calendar_app import clock, fragments, writes
 from calendar_app.errors import NotFound, ValidationFailed
 from calendar_app.imports import ical_apply, resource_csv
-from calendar_app.imports.row_results import FileRefused, RowResult
+from calendar_app.imports.row_results import FileRefused, Ledger, RowResult, Stopped
 from calendar_app.models import AuditEntry, BulkUpload, EventType
 from scheduler_site.celery import DATABASE_RETRY
+
+logger = logging.getLogger(__name__)
 
 Status = BulkUpload.Status
 WAITING = (Status.PENDING, Status.QUEUED)
 DONE = (Status.FINISHED, Status.FAILED, Status.ABORTED, Status.FATAL, Status.FINISHED_PARTIALLY)
-# A job still QUEUED this long after submission lost its task (broker down at commit): send again.
+# A job still waiting this long after it was last sent lost its task (the broker was down at
+# commit, or lost the message): send it again.
 REDISPATCH_AFTER = timedelta(minutes=5)
-# A job PROCESSING this long lost its worker.
-LOST_AFTER = timedelta(hours=1)
+# A job PROCESSING with a heartbeat this old lost its worker. A live worker beats when it has read
+# the file and at the end of every chunk (CHUNK_SECONDS plus one row: seconds); its longest
+# silence is reading the largest file accepted (20,000 VEVENTs, 5 MB: 11 s on a busy 2-CPU machine).
+LOST_AFTER = timedelta(minutes=3)
+
+
+ABORTED_WAITING = "Aborted before it started: nothing was applied."
+ABORTED_RUNNING = (
+    "Aborted while processing: the rows with a result are done as reported; the others were not applied."
+)
 
 
 def max_bytes() -> int:
@@ -60,8 +100,11 @@ def submit(
             partner=actor.partner, kind=kind, status=Status.QUEUED, source=source,
             file_name=file_name[:256], file_data=data, events_type=events_type,
             description=description[:1024], uploaded_by=actor.user_id, created_at=actor.now,
+            heartbeat_at=actor.now,
         )  # fmt: skip
-        transaction.on_commit(lambda: _dispatch(job.pk))
+        # Robust: the job is stored whatever becomes of its task (a broker down, an eager run
+        # that fails), and the caller gets it back; recover() sends it again if need be.
+        transaction.on_commit(lambda: _dispatch(job.pk), robust=True)
     return job
 
 
@@ -81,23 +124,27 @@ def get(partner, job_id: int) -> BulkUpload:
 
 
 def abort(actor: writes.Actor, job_id: int) -> BulkUpload:
-    """Only a job that has not started can be aborted: rows already applied stay applied."""
+    """End a job that has not ended. A waiting job never starts; a running one stops at the end
+    of its chunk under way, which is undone (see the module doc)."""
     job = get(actor.partner, job_id)
-    if BulkUpload.objects.filter(pk=job.pk, status__in=WAITING).update(
-        status=Status.ABORTED, finished_at=actor.now
-    ):
+    this = BulkUpload.objects.filter(pk=job.pk)
+    ended = {"status": Status.ABORTED, "finished_at": actor.now, "error_code": "BULK_UPLOAD_ABORTED"}
+    waiting = this.filter(status__in=WAITING).update(**ended, error=ABORTED_WAITING)
+    if waiting or this.filter(status=Status.PROCESSING).update(**ended, error=ABORTED_RUNNING):
         job.refresh_from_db()
         return job
     raise ValidationFailed(
-        "id", f"bulk upload {job.pk} is {job.get_status_display()}; only a waiting job can be aborted",
+        "id", f"bulk upload {job.pk} is {job.get_status_display()}; only a job not ended can be aborted",
         code="BULK_UPLOAD_ABORT_FAILED", args={"ID": job.pk},
     )  # fmt: skip
 
 
 def process(job_id: int, now: datetime) -> BulkUpload | None:
-    """Run a waiting job to its end. Returns None when another delivery already claimed it."""
+    """Run a waiting job to its end. Returns None when another delivery already claimed it.
+    Whatever the file holds, the job ends; this raises only when the database cannot record
+    that (recover() ends the job then)."""
     claimed = BulkUpload.objects.filter(pk=job_id, status__in=WAITING).update(
-        status=Status.PROCESSING, started_at=now, attempts=F("attempts") + 1
+        status=Status.PROCESSING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
         return None
@@ -105,64 +152,153 @@ def process(job_id: int, now: datetime) -> BulkUpload | None:
     actor = writes.Actor(
         partner=job.partner, now=now, user_id=job.uploaded_by, source=AuditEntry.Source.IMPORT
     )
+    _run(job, actor)
+    _publish(job.partner_id, now)
+    return BulkUpload.objects.defer("file_data").get(pk=job_id)
+
+
+def _run(job: BulkUpload, actor: writes.Actor) -> None:
     try:
-        results = IMPORTERS[job.kind](actor, job)
+        results = IMPORTERS[job.kind](actor, job, _JobLedger(job.pk))
     except FileRefused as refused:
-        return _finish(job, now, Status.FAILED, [], code=refused.code, error=refused.message)
-    errors = sum(r.status == "error" for r in results)
-    job = _finish(job, now, Status.FINISHED_PARTIALLY if errors else Status.FINISHED, results)
-    # Every row the import wrote is stamped `now`: re-render those, on a worker when there is one.
-    fragments.publish_later(job.partner_id, now)
-    return job
+        _end(job.pk, Status.FAILED, code=refused.code, error=refused.message)
+    except Stopped:
+        logger.info("bulk upload %s was ended while processing: stopped", job.pk)
+    except Exception as error:
+        logger.exception("bulk upload %s failed", job.pk)
+        _end_broken(job.pk, error)
+    else:
+        failed = any(r.status == "error" for r in results)
+        _end(job.pk, Status.FINISHED_PARTIALLY if failed else Status.FINISHED)
 
 
-def _import_events(actor: writes.Actor, job: BulkUpload) -> list[RowResult]:
+def _publish(partner_id: int, now: datetime) -> None:
+    """Every row the import wrote is stamped `now`: re-render those, on a worker when there is
+    one. The job is over whatever comes of it."""
+    try:
+        fragments.publish_later(partner_id, now)
+    except Exception:
+        logger.exception("publishing the feeds of partner %s after a bulk upload failed", partner_id)
+
+
+def _import_events(actor: writes.Actor, job: BulkUpload, ledger: Ledger) -> list[RowResult]:
     return ical_apply.import_calendar(
-        actor, bytes(job.file_data), default_type=job.events_type or EventType.RECORD
+        actor, bytes(job.file_data), default_type=job.events_type or EventType.RECORD, ledger=ledger
     )
 
 
-def _import_resources(actor: writes.Actor, job: BulkUpload) -> list[RowResult]:
-    return resource_csv.import_resources(actor, bytes(job.file_data))
+def _import_resources(actor: writes.Actor, job: BulkUpload, ledger: Ledger) -> list[RowResult]:
+    return resource_csv.import_resources(actor, bytes(job.file_data), ledger=ledger)
 
 
-IMPORTERS: dict[str, Callable[[writes.Actor, BulkUpload], list[RowResult]]] = {
+IMPORTERS: dict[str, Callable[[writes.Actor, BulkUpload, Ledger], list[RowResult]]] = {
     BulkUpload.Kind.EVENTS_ICAL: _import_events,
     BulkUpload.Kind.RESOURCES_CSV: _import_resources,
 }
 
 
-def _finish(job: BulkUpload, now, status, results: list[RowResult], *, code="", error="") -> BulkUpload:
-    job.status, job.finished_at, job.error_code, job.error = status, now, code, error
-    job.results = [r.as_dict() for r in results]
-    job.num_rows = job.num_processed = len(results)
-    job.num_errors = sum(r.status == "error" for r in results)
-    job.save(
-        update_fields=[
-            "status", "finished_at", "error_code", "error", "results", "num_rows", "num_processed",
-            "num_errors",
-        ]
-    )  # fmt: skip
-    return job
+class _JobLedger(Ledger):
+    """Results stored on the job as each chunk commits, with a heartbeat; Stopped when the job
+    was ended meanwhile (aborted, or given up by recover)."""
+
+    def __init__(self, job_id: int):
+        super().__init__()
+        self.job_id = job_id
+        self.name = f"bulk upload {job_id}"
+        # Each result as JSON, encoded once: every save stores all of them, and encoding them
+        # all again each time cost more than the saves' writes (row_results.py has the numbers).
+        self.encoded: dict[int, str] = {}
+        self.changed = False
+
+    def add(self, result: RowResult) -> None:
+        super().add(result)
+        self.encoded[result.line] = json.dumps(result.as_dict())
+        self.changed = True
+
+    def started(self, rows: int) -> None:
+        self._beat(num_rows=rows)
+
+    def save(self) -> None:
+        if not self.changed:  # a chunk without rows (the last one may be): a heartbeat will do
+            self._beat()
+            return
+        stored = Cast(Value("[" + ",".join(self.encoded[n] for n in sorted(self.encoded)) + "]"), JSONField())
+        errors = sum(result.status == "error" for result in self.results.values())
+        self._beat(results=stored, num_processed=len(self.encoded), num_errors=errors)
+        self.changed = False
+
+    def _beat(self, **progress: Any) -> None:
+        # The wall clock, not the actor's `now` (which stamps the rows): it tells a live worker.
+        running = BulkUpload.objects.filter(pk=self.job_id, status=Status.PROCESSING)
+        if not running.update(heartbeat_at=clock.now(), **progress):
+            raise Stopped(f"bulk upload {self.job_id} is no longer PROCESSING")
+
+
+def _end(job_id: int, status: int, *, code: str = "", error: str = "") -> None:
+    """The job's end, unless it was ended meanwhile (aborted, given up): then that stands."""
+    running = BulkUpload.objects.filter(pk=job_id, status=Status.PROCESSING)
+    running.update(status=status, finished_at=clock.now(), error_code=code, error=error)
+
+
+def _end_broken(job_id: int, error: Exception) -> None:
+    """The end of a job the import stopped in: what its last chunk stored is what was done."""
+    done, errors, rows = (
+        BulkUpload.objects.filter(pk=job_id).values_list("num_processed", "num_errors", "num_rows").get()
+    )
+    _end(
+        job_id,
+        Status.FINISHED_PARTIALLY if done > errors else Status.FAILED,
+        code="BULK_UPLOAD_INTERNAL_ERROR",
+        error=(
+            f"An internal error ({type(error).__name__}) stopped the import after {done} of {rows} rows: "
+            "the rows with a result are done as reported; the others were not applied."
+        ),
+    )
 
 
 def recover(now: datetime) -> tuple[int, int]:
-    """The periodic safety net: re-dispatch jobs whose task was lost, give up on jobs whose worker
-    was. Returns (re-dispatched, given up)."""
-    lost = BulkUpload.objects.filter(status=Status.PROCESSING, started_at__lt=now - LOST_AFTER).update(
-        status=Status.FATAL,
-        finished_at=now,
-        error_code="BULK_UPLOAD_WORKER_LOST",
-        error="The worker processing this file stopped; rows reported before it stopped may be applied.",
-    )
-    waiting = list(
-        BulkUpload.objects.filter(status=Status.QUEUED, created_at__lt=now - REDISPATCH_AFTER).values_list(
-            "pk", flat=True
+    """The safety net: give up on jobs whose worker was lost (FATAL), and send again the jobs
+    whose task was. Cheap (the status index, then a query per job sent), and safe at any time
+    and in several processes at once: each move is a conditional UPDATE, and a live worker
+    whose job it ends stops at its next chunk. Returns (sent again, given up)."""
+    silent = now - LOST_AFTER
+    lost = (
+        BulkUpload.objects.filter(status=Status.PROCESSING)
+        .filter(Q(heartbeat_at__lt=silent) | Q(heartbeat_at=None, started_at__lt=silent))
+        .update(
+            status=Status.FATAL,
+            finished_at=now,
+            error_code="BULK_UPLOAD_WORKER_LOST",
+            error=(
+                "The worker processing this file stopped: the rows with a result are done as "
+                "reported; the others were not applied."
+            ),
         )
     )
-    for job_id in waiting:
+    return _send_again(now), lost
+
+
+def _send_again(now: datetime) -> int:
+    quiet = now - REDISPATCH_AFTER
+    waiting = BulkUpload.objects.filter(status__in=WAITING).filter(
+        Q(heartbeat_at__lt=quiet) | Q(heartbeat_at=None, created_at__lt=quiet)
+    )
+    sent = 0
+    for job_id, beat in list(waiting.values_list("pk", "heartbeat_at")):
+        # Claimed by moving its heartbeat: two recover() at once send it once.
+        mine = BulkUpload.objects.filter(pk=job_id, status__in=WAITING, heartbeat_at=beat)
+        if mine.update(heartbeat_at=now) and _send(job_id):
+            sent += 1
+    return sent
+
+
+def _send(job_id: int) -> bool:
+    try:
         _dispatch(job_id)
-    return len(waiting), lost
+    except Exception:
+        logger.exception("bulk upload %s could not be sent to a worker; recover() tries again later", job_id)
+        return False
+    return True
 
 
 def results(job: BulkUpload) -> list[RowResult]:

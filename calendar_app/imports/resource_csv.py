@@ -1,14 +1,17 @@
 """Resource CSV bulk upload (docs/kaltura-compatibility.md §6): a file in, one result per data line out.
 
 Every write goes through scheduling.py with the caller's actor, so partner scoping, validation
-and the audit trail are the API's own. Each row runs in its own transaction and is reported on
-its own: a bad row never blocks the others. The whole file is refused (CsvRefused) only when it
-cannot be read at all, before anything is applied. No HTTP and no job here: those call us.
+and the audit trail are the API's own. Each row runs in a savepoint of its own and is reported on
+its own: a bad row, even one that meets a bug, never blocks the others. Rows are applied a chunk
+at a time, each chunk with its results (row_results.apply_in_chunks). The whole file is refused
+(CsvRefused) only when it cannot be read at all, before anything is applied. No HTTP and no job
+here: those call us.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from typing import Any
@@ -17,7 +20,15 @@ from django.db import transaction
 
 from calendar_app import scheduling, writes
 from calendar_app.errors import NotFound, SchedulingError, ValidationFailed
-from calendar_app.imports.row_results import FileRefused, RowResult, read_text
+from calendar_app.imports.row_results import (
+    INTERNAL_ERROR,
+    FileRefused,
+    Ledger,
+    RowResult,
+    apply_in_chunks,
+    read_text,
+    unexpected,
+)
 from calendar_app.models import Partner, ResourceStatus, ResourceType, ScheduleResource
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -54,11 +65,21 @@ class _RowError(SchedulingError):
 
 
 def import_resources(
-    actor: writes.Actor, data: bytes, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+    actor: writes.Actor,
+    data: bytes,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+    ledger: Ledger | None = None,
 ) -> list[RowResult]:
-    """Apply each data line of a resource CSV for `actor`'s partner; one result per line, in order."""
+    """Apply each data line of a resource CSV for `actor`'s partner; one result per line, in order.
+    `ledger` receives the results as chunks of rows are applied (a job's stores them)."""
+    ledger = ledger or Ledger()
     columns, records = _read(data, max_bytes, max_rows)
-    return [_import_row(actor, columns, line, cells) for line, cells in records]
+    ledger.started(len(records))
+    rows = (functools.partial(_import_row, actor, ledger, columns, line, cells) for line, cells in records)
+    apply_in_chunks(ledger, rows)
+    return ledger.ordered()
 
 
 # ---------------------------------------------------------------- the file
@@ -114,7 +135,14 @@ def _columns(header: list[str]) -> list[str]:
 # ---------------------------------------------------------------- one row
 
 
-def _import_row(actor: writes.Actor, columns: list[str], line: int, cells: list[str]) -> RowResult:
+def _import_row(actor: writes.Actor, ledger: Ledger, columns: list[str], line: int, cells: list[str]) -> int:
+    ledger.add(_row_result(actor, ledger, columns, line, cells))
+    return 1
+
+
+def _row_result(
+    actor: writes.Actor, ledger: Ledger, columns: list[str], line: int, cells: list[str]
+) -> RowResult:
     row = {column: cells[i] if i < len(cells) else "" for i, column in enumerate(columns)}
     action = ACTIONS.get(row.get("action", ""), "")
     try:
@@ -127,11 +155,16 @@ def _import_row(actor: writes.Actor, columns: list[str], line: int, cells: list[
                 "CSV_BAD_ACTION",
                 f"Unknown action {row['action']!r}: use 1 add, 2 update, 3 delete or 6 update-or-add.",
             )
-        # One transaction for the look-ups and the write, so a parent found is still there.
+        # One savepoint for the look-ups and the write: a parent found is still there, and a
+        # failure undoes this row alone.
         with transaction.atomic():
             object_id = _apply(actor, action, row)
     except SchedulingError as error:
         return RowResult(line, action, "error", None, _reason(error), error.code, row)
+    except Exception as error:  # a bug or a refusal nobody named: this row fails, the file goes on
+        return RowResult(
+            line, action, "error", None, unexpected(ledger.name, line, error), INTERNAL_ERROR, row
+        )
     return RowResult(line, action, "ok", object_id, row=row)
 
 
@@ -202,7 +235,7 @@ def _parent_id(partner: Partner, row: dict[str, str]) -> int:
 
 
 def _by_system_name(partner: Partner, name: str) -> ScheduleResource | None:
-    # Rows added earlier in the file are committed by now, so this finds them too.
+    # Rows added earlier in the file are written by now (in this chunk or one before), so this finds them too.
     living = ScheduleResource.objects.for_partner(partner).exclude(status=ResourceStatus.DELETED)
     return living.filter(system_name=name).first()
 

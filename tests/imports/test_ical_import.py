@@ -9,12 +9,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calendar_app import ical, scheduling, writes
+from calendar_app import batch_scheduling, ical, scheduling, writes
+from calendar_app.imports import ical_read
 from calendar_app.imports.ical_apply import import_calendar
 from calendar_app.imports.row_results import FileRefused
 from calendar_app.models import (
@@ -313,6 +315,59 @@ def test_an_unknown_tzid_fails_its_row(actor):
     )
     assert outcome(results) == [("add", "error", "UNKNOWN_TIME_ZONE"), ("add", "ok", "")]
     assert "Mars/Olympus_Mons" in results[0].reason
+
+
+def test_exdate_in_a_zone_only_the_file_defines_cancels_that_occurrence(actor):
+    series = vevent(
+        "RRULE:FREQ=WEEKLY;COUNT=3",
+        "EXDATE;TZID=Campus Time:20261019T090000",
+        start="DTSTART;TZID=Campus Time:20261012T090000",
+        end="DTEND;TZID=Campus Time:20261012T103000",
+    )
+    upload(actor, CAMPUS_ZONE, series)
+    statuses = [(local(o.original_start), o.status) for o in occurrences(stored())]
+    assert [when for when, status in statuses if status == EventStatus.CANCELLED] == ["2026-10-19 09:00"]
+
+
+# A zone only the file defines, well and badly (no TZOFFSETFROM): what left jobs PROCESSING.
+X_TEST = CAMPUS_ZONE.replace("Campus Time", "X/Test")
+X_TEST_BROKEN = X_TEST.replace("TZOFFSETFROM:+0200\n", "")
+
+
+def in_x_test(uid: str) -> str:
+    return vevent(
+        uid=uid, start="DTSTART;TZID=X/Test:20261207T090000", end="DTEND;TZID=X/Test:20261207T100000"
+    )
+
+
+def test_a_vtimezone_that_cannot_be_read_fails_the_rows_that_name_it(actor):
+    results = upload(actor, X_TEST_BROKEN, in_x_test("a@uni"), in_x_test("b@uni"), vevent(uid="utc@uni"))
+    assert outcome(results) == [("add", "error", "ICAL_BAD_VTIMEZONE")] * 2 + [("add", "ok", "")]
+    assert "X/Test" in results[0].reason and "TZOFFSETFROM" in results[0].reason
+
+
+def imported(*uploads) -> list[list[tuple[str, str, datetime | None]]]:
+    """Each (actor, file) imported in turn: per file, each row's status, code and stored start.
+    Undone afterwards, so each call starts from the same database."""
+    with transaction.atomic():
+        found = [
+            [
+                (r.status, r.code, r.object_id and ScheduleEvent.objects.get(pk=r.object_id).start)
+                for r in results
+            ]
+            for results in (import_calendar(who, data) for who, data in uploads)
+        ]
+        transaction.set_rollback(True)
+    return found
+
+
+def test_a_vtimezone_reads_the_same_whatever_an_earlier_upload_defined(actor, outsider):
+    good, broken = calendar(X_TEST, in_x_test("good@uni")), calendar(X_TEST_BROKEN, in_x_test("broken@uni"))
+    icalendar.Calendar.from_ical(good)  # icalendar now holds X/Test for the rest of the process
+    alone = imported((actor, good)) + imported((actor, broken))
+    assert alone == [[("ok", "", at("2026-12-07 08:00"))], [("error", "ICAL_BAD_VTIMEZONE", None)]]
+    assert imported((outsider, good), (actor, broken)) == alone
+    assert imported((outsider, broken), (actor, good)) == alone[::-1]
 
 
 def test_a_floating_time_is_read_in_the_partners_zone(actor):
@@ -812,6 +867,72 @@ def test_it_reads_a_file_with_bare_line_feeds(actor):
 
 def test_a_file_without_events_gives_no_results(actor):
     assert import_calendar(actor, calendar()) == []
+
+
+# ---------------------------------------------------------------- failures nobody foresaw
+
+
+# Sub-daily rules whose BY-filter never meets the interval from DTSTART (07:00): dateutil refused
+# them with a bare ValueError, which stopped the whole file.
+NEVER_MATCHING = (
+    "FREQ=HOURLY;INTERVAL=2;BYHOUR=1;COUNT=3",
+    "FREQ=MINUTELY;INTERVAL=2;BYMINUTE=1;COUNT=3",
+    "FREQ=HOURLY;INTERVAL=24;BYHOUR=13;COUNT=2",
+)
+
+
+def test_rrules_dateutil_refuses_never_stop_the_file(actor):
+    rules = [vevent(f"RRULE:{rule}", uid=f"rule-{n}@uni") for n, rule in enumerate(NEVER_MATCHING)]
+    *odd, fine = upload(actor, *rules, vevent(uid="fine@uni"))
+    assert fine.status == "ok" and all(r.status == "ok" or r.code for r in odd)
+    made = set(ScheduleEvent.objects.filter(ical_uid__startswith="rule-").values_list("ical_uid", flat=True))
+    assert made == {r.reference_id for r in odd if r.status == "ok"}
+
+
+def test_a_vevent_that_meets_a_bug_fails_alone_leaving_nothing_of_itself(
+    actor, make_event, make_resource, monkeypatch
+):
+    event = make_event(reference_id="lecture-1@uni.example")
+    room = make_resource("Hall 1")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug after the event's fields were written")
+
+    monkeypatch.setattr(scheduling, "replace_resources", broken)
+    results = upload(
+        actor, vevent(f"X-KALTURA-RESOURCE-IDS:{room.pk}", summary="Renamed"), vevent(uid="b@uni")
+    )
+    assert outcome(results) == [("update", "error", "INTERNAL_ERROR"), ("add", "ok", "")]
+    assert "RuntimeError" in results[0].reason and "Traceback" not in results[0].reason
+    event.refresh_from_db()
+    assert event.summary == "Lecture"
+
+
+def test_a_vevent_that_cannot_be_read_for_a_bug_fails_alone(actor, monkeypatch):
+    real = ical_read._values
+
+    def values(props):
+        if str(props.get("SUMMARY")) == "Boom":
+            raise KeyError("a bug in reading")
+        return real(props)
+
+    monkeypatch.setattr(ical_read, "_values", values)
+    results = upload(actor, vevent(uid="a@uni", summary="Boom"), vevent(uid="b@uni"))
+    assert outcome(results) == [("add", "error", "INTERNAL_ERROR"), ("add", "ok", "")]
+
+
+def test_a_batch_of_new_events_that_meets_a_bug_is_applied_again_one_by_one(actor, monkeypatch):
+    real = batch_scheduling.create_events
+
+    def create_events(actor, rows, **options):
+        if any(row.ical_uid == "bad@uni" for row in rows):
+            raise RuntimeError("a bug in one row of the batch")
+        return real(actor, rows, **options)
+
+    monkeypatch.setattr(batch_scheduling, "create_events", create_events)
+    results = upload(actor, vevent(uid="a@uni"), vevent(uid="bad@uni"), vevent(uid="b@uni"))
+    assert outcome(results) == [("add", "ok", ""), ("add", "error", "INTERNAL_ERROR"), ("add", "ok", "")]
+    assert sorted(ScheduleEvent.objects.values_list("ical_uid", flat=True)) == ["a@uni", "b@uni"]
 
 
 # ---------------------------------------------------------------- round trip (property)

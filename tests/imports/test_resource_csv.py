@@ -8,7 +8,10 @@ import io
 
 import pytest
 
+from calendar_app import scheduling
+from calendar_app.imports import row_results
 from calendar_app.imports.resource_csv import CsvRefused, import_resources
+from calendar_app.imports.row_results import Ledger
 from calendar_app.models import AuditEntry, ResourceStatus, ResourceType, ScheduleResource
 
 COLUMNS = "action,resourceId,name,type,systemName,description,tags,parentType,parentSystemName"
@@ -232,6 +235,50 @@ def test_a_bad_row_does_not_block_the_others(actor):
     assert outcome(results) == [("ok", ""), ("error", "CSV_BAD_ACTION"), ("ok", "")]
     assert [r.line for r in results] == [2, 3, 4]
     assert stored("b").name == "B"
+
+
+def test_a_row_that_meets_a_bug_fails_alone(actor, monkeypatch):
+    real = scheduling.create_resource
+
+    def create(who, data):
+        if data["name"] == "Boom":
+            raise RuntimeError("a bug")
+        return real(who, data)
+
+    monkeypatch.setattr(scheduling, "create_resource", create)
+    results = upload(actor, line(name="Boom", systemName="boom"), line(name="Hall", systemName="hall"))
+    assert outcome(results) == [("error", "INTERNAL_ERROR"), ("ok", "")]
+    assert "RuntimeError" in results[0].reason and "Traceback" not in results[0].reason
+    assert not ScheduleResource.objects.filter(system_name="boom").exists()
+
+
+def test_an_update_that_meets_a_bug_after_writing_leaves_nothing_of_itself(actor, make_resource, monkeypatch):
+    make_resource("Hall", system_name="hall")
+    real = scheduling.update_resource
+
+    def update(*args, **kwargs):
+        real(*args, **kwargs)
+        raise RuntimeError("a bug after the write")
+
+    monkeypatch.setattr(scheduling, "update_resource", update)
+    (result,) = upload(actor, line(action=2, systemName="hall", name="Renamed"))
+    assert (result.code, stored("hall").name) == ("INTERNAL_ERROR", "Hall")
+
+
+def test_rows_are_applied_a_chunk_at_a_time_each_ending_with_its_results_saved(actor, monkeypatch):
+    monkeypatch.setattr(row_results, "CHUNK_ROWS", 2)
+
+    class Saves(Ledger):
+        def __init__(self):
+            super().__init__()
+            self.saved: list[int] = []
+
+        def save(self):
+            self.saved.append(len(self.results))
+
+    ledger = Saves()
+    upload(actor, *[line(name=f"Hall {n}") for n in range(5)], ledger=ledger)
+    assert ledger.saved == [2, 4, 5]
 
 
 # ---------------------------------------------------------------- tenants

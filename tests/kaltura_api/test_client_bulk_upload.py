@@ -10,6 +10,8 @@ from KalturaClient.Plugins.Core import KalturaBatchJobStatus, KalturaBulkUploadF
 from KalturaClient.Plugins.Schedule import KalturaScheduleEventFilter
 from KalturaClient.Plugins.ScheduleBulkUpload import KalturaBulkUploadICalJobData
 
+from calendar_app.imports import jobs
+from calendar_app.models import BulkUpload
 from tests.kaltura_api.builders import build, error_of, local_time, resource_ids, value
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,6 +83,33 @@ def test_jobs_are_listed_newest_first_without_their_results(admin_client, tmp_pa
 def test_a_finished_job_cannot_be_aborted(admin_client, tmp_path):
     job = upload(admin_client, tmp_path, ROOMS)
     assert error_of(admin_client.bulkUpload.bulk.abort, job.id).code == "BULK_UPLOAD_ABORT_FAILED"
+
+
+def test_an_upload_answers_with_its_job_even_when_processing_fails(admin_client, tmp_path, monkeypatch):
+    def broken(actor, job, ledger):
+        raise RuntimeError("a bug in the importer")
+
+    monkeypatch.setitem(jobs.IMPORTERS, BulkUpload.Kind.RESOURCES_CSV, broken)
+    job = upload(admin_client, tmp_path, ROOMS)
+    done = admin_client.bulkUpload.bulk.get(job.id)
+    assert value(done.status) == KalturaBatchJobStatus.FAILED and "internal error" in done.error
+    assert resource_ids(admin_client) == []
+
+
+def test_an_upload_answers_with_its_job_even_when_its_task_raises(admin_client, tmp_path, monkeypatch):
+    def task_fails(job_id, now):  # what an eager task raising, or a broker down, does to the request
+        raise RuntimeError("the task failed before the job was claimed")
+
+    monkeypatch.setattr(jobs, "process", task_fails)
+    job = upload(admin_client, tmp_path, ROOMS)
+    assert value(admin_client.bulkUpload.bulk.get(job.id).status) == KalturaBatchJobStatus.QUEUED
+
+
+def test_a_stuck_job_can_be_aborted(admin_client, tmp_path):
+    job = upload(admin_client, tmp_path, ROOMS)
+    BulkUpload.objects.filter(pk=job.id).update(status=BulkUpload.Status.PROCESSING)  # its worker died
+    aborted = admin_client.bulkUpload.bulk.abort(job.id)
+    assert value(aborted.status) == KalturaBatchJobStatus.ABORTED and aborted.error
 
 
 def test_another_partner_finds_no_job(admin_client, outsider_client, tmp_path):

@@ -2,8 +2,11 @@
 their `scheduleBulkUpload_scheduleBulk` aliases, and the jobs' get / list / abort on
 `bulkupload_bulk` and `bulkupload`.
 
-An upload answers at once with the QUEUED job; a Celery task processes it (jobs.py).
-`get` carries the per-row results; `list` leaves them out, since a job may have 20,000 rows.
+An upload answers at once with the QUEUED job, even when processing it will fail; a Celery task
+processes it (jobs.py), and the job always ends. `get` carries the per-row results, stored as
+the rows are applied, so a running job reports its progress; `list` leaves them out, since a
+job may have 20,000 rows. `abort` ends any job not ended yet, a running one included: its worker
+stops between two chunks of rows, and the rows reported stay done.
 """
 
 from __future__ import annotations
