@@ -105,14 +105,19 @@ def stack(tmp_path_factory):
         os.killpg(running.process.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="module")
-def client(stack):
+def client_of(stack: Stack) -> KalturaClient:
+    """The official client with an admin session of the demo partner."""
     partner_id, secret = stack.credentials()
     config = KalturaConfiguration()
     config.serviceUrl = stack.url
     kaltura = KalturaClient(config)
     kaltura.setKs(kaltura.session.start(secret, "admin", KalturaSessionType.ADMIN, partner_id))
     return kaltura
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    return client_of(stack)
 
 
 TERM = "\r\n".join([
@@ -167,3 +172,28 @@ def test_ctrl_c_stops_the_server_and_its_worker(tmp_path_factory):
     assert len(own.processes()) >= 4  # gunicorn's master and two workers, the task worker
     own.stop()
     eventually(lambda: not own.processes(), "every process exiting", own.log, wait=30)
+
+
+def test_a_job_left_processing_by_a_worker_that_died_ends_when_the_stack_starts_again(
+    tmp_path_factory, tmp_path
+):
+    own = Stack(tmp_path_factory.mktemp("restarted"))
+    own.start()
+    path = tmp_path / "one.ics"
+    path.write_text(TERM.replace("lecture-", "restart-"), newline="")
+    with path.open("rb") as file:
+        job = client_of(own).schedule.scheduleEvent.addFromBulkUpload(file, KalturaBulkUploadICalJobData())
+    own.stop()
+    with sqlite3.connect(own.database) as database:  # as a worker killed mid-file leaves it
+        database.execute(
+            "UPDATE calendar_app_bulkupload SET status = 2, heartbeat_at = '2000-01-01' WHERE id = ?",
+            (job.id,),
+        )
+    own.start()
+    fatal = KalturaBatchJobStatus.FATAL
+    try:
+        eventually(
+            lambda: client_of(own).bulkUpload.bulk.get(job.id).status.getValue() == fatal, "recovery", own.log
+        )
+    finally:
+        own.stop()
