@@ -57,6 +57,7 @@ import _django  # noqa: F401  (sets up Django; keep it first)
 import django
 import generate
 import httpx
+from _server import ServerFailed, free_port, wait_until_ready
 from django.core.management import call_command
 from lxml import etree
 from run import percentile, stats
@@ -162,12 +163,6 @@ def start_session(api: Api, partner_id: int, secret: str, session_type: str, pri
 # ---------------------------------------------------------------- the server
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_command(kind: str, port: int) -> list[str]:
     if kind == "gunicorn":
         # One process, one thread, keep-alive: the same concurrency as the bench's single client.
@@ -204,23 +199,10 @@ def served(kind: str) -> Iterator[str]:
         )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_until_ready(url, process, log)
+            wait_until_ready(url, process, lambda: _tail(log), READY_TIMEOUT)
             yield url
         finally:
             stop(process)
-
-
-def wait_until_ready(url: str, process: subprocess.Popen, log: IO[str]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ApiFailure(f"the server exited with status {process.returncode}:\n{_tail(log)}")
-        try:
-            httpx.get(f"{url}/api_v3/", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise ApiFailure(f"the server did not answer within {READY_TIMEOUT} s:\n{_tail(log)}")
 
 
 def _tail(log: IO[str]) -> str:
@@ -633,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         with served(kind) as url:
             run(args, url, kind, secret)
         return 0
-    except ApiFailure as failure:
+    except (ApiFailure, ServerFailed) as failure:
         print(f"\nbench/api.py: FAILED: {failure}", file=sys.stderr)
         return 1
     except httpx.TransportError as error:

@@ -38,7 +38,6 @@ import random
 import re
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
+from _server import free_port, wait_until_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 MIX = (("list", 70), ("get", 10), ("getConflicts", 10), ("write", 10))
@@ -63,12 +62,6 @@ READY_TIMEOUT = 120
 
 
 # ---------------------------------------------------------------- the server under test
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -97,7 +90,7 @@ def embedded_stack(log_path: Path):
             )  # fmt: skip
             try:
                 url = f"http://127.0.0.1:{port}"
-                _wait_until_ready(url, process, log_path)
+                wait_until_ready(url, process, lambda: log_path.read_text()[-3000:], READY_TIMEOUT)
                 text = log_path.read_text()
                 partner = int(re.search(r"Partner id:\s+(\d+)", text).group(1))
                 secret = re.search(r"Admin secret:\s+(\S+)", text).group(1)
@@ -113,19 +106,6 @@ def server(args: argparse.Namespace, log_path: Path):
     else:
         with embedded_stack(log_path) as stack:
             yield stack
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited ({process.returncode}):\n{log_path.read_text()[-3000:]}")
-        try:
-            httpx.get(f"{url}/api_v3/", timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.5)
-    raise SystemExit(f"the server did not answer in {READY_TIMEOUT} s:\n{log_path.read_text()[-3000:]}")
 
 
 def _stop(process: subprocess.Popen) -> None:
