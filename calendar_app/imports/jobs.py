@@ -98,14 +98,20 @@ def submit(
     with transaction.atomic():
         job = BulkUpload.objects.create(
             partner=actor.partner, kind=kind, status=Status.QUEUED, source=source,
-            file_name=file_name[:256], file_data=data, events_type=events_type,
-            description=description[:1024], uploaded_by=actor.user_id, created_at=actor.now,
+            file_name=_fitted(file_name, "file_name"), file_data=data, events_type=events_type,
+            description=_fitted(description, "description"), uploaded_by=actor.user_id, created_at=actor.now,
             heartbeat_at=actor.now,
         )  # fmt: skip
         # Robust: the job is stored whatever becomes of its task (a broker down, an eager run
         # that fails), and the caller gets it back; recover() sends it again if need be.
         transaction.on_commit(lambda: _dispatch(job.pk), robust=True)
     return job
+
+
+def _fitted(text: str, column: str) -> str:
+    """A label the client sent (a file name, a description), cut to what its column holds: it
+    names the job and is no reason to refuse the file."""
+    return text[: BulkUpload._meta.get_field(column).max_length]
 
 
 def _dispatch(job_id: int) -> None:
