@@ -24,6 +24,9 @@ _SHARED = {
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 }
 hypothesis_settings.register_profile("default", max_examples=60, **_SHARED)
+# Hypothesis loads its own "ci" profile when CI is set (as .ci/run does): the same examples,
+# derandomized as Hypothesis does there, so a CI failure replays.
+hypothesis_settings.register_profile("ci", max_examples=60, derandomize=True, database=None, **_SHARED)
 hypothesis_settings.register_profile("fuzz", max_examples=5000, **_SHARED)
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
