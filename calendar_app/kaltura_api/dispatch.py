@@ -107,7 +107,7 @@ def run(params: dict[str, Any], now: datetime, *, ical: bool = False) -> Any:
         return Error(ApiError("INTERNAL_DATABASE_ERROR", "Internal database error"))
     except Exception:
         log.exception("unexpected error in %s.%s", params.get("service"), params.get("action"))
-        return Error(ApiError("INTERNAL_SERVERL_ERROR", "Internal server error occurred"))
+        return Error(errors.internal_error())
 
 
 def _run(params: dict[str, Any], now: datetime, ical: bool = False) -> Any:

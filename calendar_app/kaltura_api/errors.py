@@ -53,6 +53,11 @@ def from_domain(error: SchedulingError, wire_name: Callable[[str], str] = lambda
     return ApiError(error.code, message, **args)
 
 
+def internal_error() -> ApiError:
+    """An unexpected failure, as Kaltura answers it (its spelling of the code)."""
+    return ApiError("INTERNAL_SERVERL_ERROR", "Internal server error occurred")
+
+
 def missing_parameter(name: str) -> ApiError:
     return ApiError("MISSING_MANDATORY_PARAMETER", f'Missing parameter "{name}"', PARAM_NAME=name)
 

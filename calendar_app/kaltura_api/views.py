@@ -19,12 +19,11 @@ from django.views.decorators.csrf import csrf_exempt
 from calendar_app import clock, ical
 from calendar_app.imports import jobs
 from calendar_app.kaltura_api import dispatch, params, render, services  # noqa: F401 (registers actions)
-from calendar_app.kaltura_api.errors import ApiError
+from calendar_app.kaltura_api.errors import ApiError, internal_error
 
 log = logging.getLogger(__name__)
 ICAL_FORMAT = "ical"
 REQUEST_OVERHEAD = 1024 * 1024  # the params and multipart framing around an upload
-INTERNAL_ERROR = ApiError("INTERNAL_SERVERL_ERROR", "Internal server error occurred")  # Kaltura's spelling
 
 
 @csrf_exempt
@@ -50,7 +49,7 @@ def api(request: HttpRequest, service: str = "", action: str = "", tail: str = "
     except Exception:
         # The last resort: a bug still answers in the envelope (dispatch catches what actions raise).
         log.exception("unexpected error at the API door, %s", request.path)
-        result = render.Error(INTERNAL_ERROR)
+        result = render.Error(internal_error())
     return respond(result, fmt, time.perf_counter() - started)
 
 
@@ -98,7 +97,7 @@ def respond(result, fmt: str, elapsed: float) -> HttpResponse:
         return _render(result, fmt, elapsed)
     except Exception:
         log.exception("cannot render the answer in format %r", fmt[:16])
-        return _render(render.Error(INTERNAL_ERROR), fmt, elapsed)
+        return _render(render.Error(internal_error()), fmt, elapsed)
 
 
 def _render(result, fmt: str, elapsed: float) -> HttpResponse:
