@@ -40,6 +40,8 @@ DEVICE_WHITELIST = frozenset(
         ("schedule_scheduleresource", "list"),
         ("schedule_scheduleeventresource", "get"),
         ("schedule_scheduleeventresource", "list"),
+        ("baseentry", "get"),
+        ("baseentry", "list"),
         ("livestream", "get"),
         ("livestream", "list"),
         ("uploadtoken", "*"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from calendar_app.kaltura_api.objects import Arr, Computed, Field, Obj, define
 from calendar_app.kaltura_api.values import Bool, Float, Int, IntEnum, Str, StrEnum, Time
-from calendar_app.models import EventType, RecurrenceType, ResourceType
+from calendar_app.models import EntryType, EventType, RecurrenceType, ResourceType
 
 INT, STR, TIME, FLOAT, BOOL = Int(), Str(), Time(), Float(), Bool()
 EVENT_STATUS = IntEnum("KalturaScheduleEventStatus", frozenset({1, 2, 3}))
@@ -202,6 +202,15 @@ define(
     ro("expiry", INT),
     ro("privileges", STR),
 )
+# The account itself (partner.getInfo): who it is, never its secrets.
+define(
+    "KalturaPartner",
+    None,
+    ro("id", INT, "pk"),
+    ro("name", STR),
+    ro("createdAt", TIME),
+    ro("status", INT, read=lambda partner, context: 1),  # KalturaPartnerStatus.ACTIVE
+)
 define("KalturaStartWidgetSessionResponse", None, ro("partnerId", INT), ro("ks", STR), ro("userId", STR))
 define(
     "KalturaAppToken",
@@ -219,6 +228,86 @@ define(
     Field("sessionPrivileges", STR),
     Field("hashType", HASH_TYPE),
     Field("description", STR),
+)
+
+# ---------------------------------------------------------------- entries
+
+# Kaltura's string enums: every value it defines is accepted (a filter on one we never store
+# matches nothing); only MEDIA_CLIP and LIVE_STREAM entries exist here.
+ENTRY_STATUS = StrEnum(
+    "KalturaEntryStatus",
+    frozenset(
+        {"-2", "-1", "0", "1", "2", "3", "4", "5", "6", "7", "virusScan.Infected", "virusScan.ScanFailure"}
+    ),
+)
+ENTRY_TYPE = StrEnum(
+    "KalturaEntryType",
+    frozenset({
+        "-1", "1", "2", "5", "6", "7", "8", "10", "conference.CONFERENCE_ENTRY_SERVER",
+        "externalMedia.externalMedia", "room.room", "sip.SIP_ENTRY_SERVER",
+    }),
+)  # fmt: skip
+MEDIA_TYPE = IntEnum("KalturaMediaType", frozenset({1, 2, 5, 201, 202, 203, 204}))
+ENTRY_TYPE_VALUES = {EntryType.MEDIA: "1", EntryType.LIVE_STREAM: "7"}  # model type -> KalturaEntryType
+MEDIA_TYPES = {EntryType.MEDIA: 1, EntryType.LIVE_STREAM: 201}  # VIDEO, LIVE_STREAM_FLASH (as Kaltura sets)
+ENTRY_TYPE_NAMES = {EntryType.MEDIA: "KalturaMediaEntry", EntryType.LIVE_STREAM: "KalturaLiveStreamEntry"}
+
+
+def _for_broadcasters(attr: str):
+    """Live endpoints and stream credentials go only to sessions that broadcast (the context is
+    the caller's session), as in iCal; Kaltura leaves its @requiresPermission ones (the URLs,
+    the password, the username) out for sessions without that permission."""
+
+    def read(entry, session):
+        return getattr(entry, attr) if session is not None and session.may_see_stream_credentials else None
+
+    return read
+
+
+define(
+    "KalturaBaseEntry",
+    None,
+    ro("id", STR, "pk"),
+    Field("name", STR),
+    Field("description", STR),
+    ro("partnerId", INT, "partner_id"),
+    Field("userId", STR, "owner_id"),
+    # Who added the entry; only its owner is kept, which Kaltura also sets as its creator.
+    ro("creatorId", STR, read=lambda entry, session: entry.owner_id),
+    Field("tags", STR),
+    Field("categories", STR),
+    Field("categoriesIds", STR, "category_ids"),
+    ro("status", ENTRY_STATUS, read=lambda entry, session: str(entry.status)),
+    Field("type", ENTRY_TYPE, insert_only=True, read=lambda entry, session: ENTRY_TYPE_VALUES[entry.type]),
+    ro("createdAt", TIME),
+    ro("updatedAt", TIME),
+    Field("referenceId", STR),
+    Field("entitledUsersEdit", STR),
+    Field("templateEntryId", STR, "template_entry_id"),
+    abstract=True,
+)
+define("KalturaPlayableEntry", "KalturaBaseEntry", abstract=True)
+define(
+    "KalturaMediaEntry",
+    "KalturaPlayableEntry",
+    Field("mediaType", MEDIA_TYPE, insert_only=True, read=lambda entry, session: MEDIA_TYPES[entry.type]),
+)
+define("KalturaLiveEntry", "KalturaMediaEntry", abstract=True)
+define(
+    "KalturaLiveStreamEntry",
+    "KalturaLiveEntry",
+    *(
+        Field(wire, STR, attr, read=_for_broadcasters(attr))
+        for wire, attr in (
+            ("primaryBroadcastingUrl", "primary_rtmp_endpoint"),
+            ("secondaryBroadcastingUrl", "secondary_rtmp_endpoint"),
+            ("primaryRtspBroadcastingUrl", "primary_rtsp_endpoint"),
+            ("secondaryRtspBroadcastingUrl", "secondary_rtsp_endpoint"),
+            ("streamName", "stream_name"),
+            ("streamPassword", "stream_password"),
+        )
+    ),
+    ro("streamUsername", STR, "stream_username", read=_for_broadcasters("stream_username")),
 )
 
 # ---------------------------------------------------------------- filters and pagers
@@ -436,3 +525,17 @@ define(
         ("bulkUploadObjectType", BULK_OBJECT_TYPE, "EQ IN"),
     ),
 )
+
+define(
+    "KalturaBaseEntryBaseFilter",
+    "KalturaRelatedFilter",
+    *filter_fields(
+        ("id", STR, "EQ IN"),
+        ("name", STR, "LIKE"),
+        ("status", ENTRY_STATUS, "EQ IN"),
+        ("type", ENTRY_TYPE, "EQ IN"),
+        *TIMESTAMPS,
+        ("referenceId", STR, "EQ IN"),
+    ),
+)
+define("KalturaBaseEntryFilter", "KalturaBaseEntryBaseFilter")

@@ -21,6 +21,7 @@ from calendar_app.models import (
     AuditEntry,
     BulkUpload,
     Entry,
+    EntryType,
     EventType,
     Membership,
     Partner,
@@ -67,6 +68,7 @@ class World:
     charlie_room: int
     charlie_event: int
     job: int
+    entry: str
 
 
 @pytest.fixture
@@ -78,6 +80,11 @@ def world(
     series = make_series(count=3, resources=[room], summary="Alice series")
     charlie_room = make_resource("Charlie room", who=outsider)
     AppToken.objects.create(id=AppToken.new_id(), partner=outsider_partner, token=secrets.token_hex(16))
+    Entry.objects.create(id="0_charlie1", partner=outsider_partner, name="Charlie entry")
+    entry = Entry.objects.create(
+        id="0_alice001", partner=partner, type=EntryType.LIVE_STREAM, name="Alice stream",
+        reference_id="alice-entry", stream_password="alice-secret",
+    )  # fmt: skip
     return World(
         room=room.pk,
         camera=camera.pk,
@@ -94,6 +101,7 @@ def world(
         charlie_room=charlie_room.pk,
         charlie_event=make_event("2026-09-08 09:00", who=outsider, resources=[charlie_room]).pk,
         job=jobs.submit(actor, BulkUpload.Kind.RESOURCES_CSV, b"*name\nAlice hall\n").pk,
+        entry=entry.pk,
     )
 
 
@@ -133,6 +141,10 @@ def record(**extra) -> dict[str, Any]:
 
 def _filter(object_type: str, values: dict[str, Any], **extra) -> dict[str, Any]:
     return {"filter": {"objectType": object_type, **values}, **extra}
+
+
+def entries_where(**values) -> dict[str, Any]:
+    return _filter("KalturaBaseEntryFilter", values)
 
 
 def events_where(**values) -> dict[str, Any]:
@@ -198,7 +210,7 @@ def secret_of_charlie(kind: str) -> str:
     return getattr(Partner.objects.get(pk=202), kind)
 
 
-E, R, L, T, S = EVENTS, RESOURCES, LINKS, "apptoken", "session"
+E, R, L, T, S, B = EVENTS, RESOURCES, LINKS, "apptoken", "session", "baseentry"
 RENAME = {"objectType": "KalturaRecordScheduleEvent", "summary": "Charlie was here"}
 ROOM = {"objectType": "KalturaLocationScheduleResource", "name": "Charlie's room"}
 TOKEN = {"objectType": "KalturaAppToken", "sessionType": "2"}
@@ -302,6 +314,16 @@ CASES = [
     Case(T, "list", "unfiltered", lambda w: {}, OWN_ONLY),
     Case(T, "list", "idEqual", lambda w: _filter("KalturaAppTokenFilter", {"idEqual": w.token.pk}), EMPTY),
     Case(T, "startSession", "alice's token, right hash", token_session, NO_TOKEN),
+    # ---- entries
+    Case(B, "get", "alice's entry", lambda w: {"entryId": w.entry}, "ENTRY_ID_NOT_FOUND"),
+    Case(B, "list", "unfiltered", lambda w: {}, OWN_ONLY),
+    Case(B, "list", "every status", lambda w: entries_where(statusIn="-2,-1,0,1,2,3,4,5,6,7"), OWN_ONLY),
+    Case(B, "list", "idEqual", lambda w: entries_where(idEqual=w.entry), EMPTY),
+    Case(B, "list", "idIn", lambda w: entries_where(idIn=w.entry), EMPTY),
+    Case(B, "list", "referenceIdEqual", lambda w: entries_where(referenceIdEqual="alice-entry"), EMPTY),
+    Case(B, "list", "live entries", lambda w: entries_where(typeIn="7"), EMPTY),
+    # ---- the account
+    Case("partner", "getInfo", "own account", lambda w: {}, ""),
     # ---- sessions
     Case(S, "start", "admin, own secret",
          lambda w: {"secret": secret_of_charlie("admin_secret"), "partnerId": "101", "type": "2"},

@@ -2,7 +2,9 @@
 
 from calendar_app.kaltura_api.services import (  # noqa: F401
     app_token,
+    base_entry,
     bulk_upload,
+    partner,
     schedule_event,
     schedule_event_resource,
     schedule_resource,
