@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from calendar_app import clock
+from calendar_app.secret_box import EncryptedTextField
 
 
 class PartnerScopedQuerySet(models.QuerySet):
@@ -396,6 +397,7 @@ class AuditEntry(models.Model):
         ADMIN = "admin"
         IMPORT = "import"
         SYSTEM = "system"
+        SYNC = "sync"  # copied from the upstream Kaltura (pull): not pushed back to it
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
     at = models.DateTimeField(default=clock.now)
@@ -535,10 +537,9 @@ class DropFolder(models.Model):
     host = models.CharField(max_length=256, blank=True, default="")
     port = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the protocol's default.")
     username = models.CharField(max_length=256, blank=True, default="", help_text="S3: the access key id.")
-    password = models.CharField(
-        max_length=256, blank=True, default="", help_text="S3: the secret access key."
-    )
-    private_key = models.TextField(
+    # Encrypted at rest (secret_box.py); the admin form still limits the password to 256 characters.
+    password = EncryptedTextField(blank=True, default="", help_text="S3: the secret access key.")
+    private_key = EncryptedTextField(
         blank=True, default="", help_text="SFTP: an unencrypted private key (OpenSSH or PEM)."
     )
     host_key = models.TextField(
@@ -625,3 +626,125 @@ class DropFolderFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.size} bytes, {self.get_status_display()})"
+
+
+class KalturaConnection(models.Model):
+    """A partner's upstream Kaltura account (the SaaS or a Kaltura server) that its bookings are
+    pushed to (calendar_app/sync/). The credentials are stored encrypted (secret_box.py)."""
+
+    class Auth(models.TextChoices):
+        ADMIN_SECRET = "admin_secret", "admin secret"
+        APP_TOKEN = "app_token", "app token"
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="kaltura_connection")
+    service_url = models.URLField(max_length=512, help_text="e.g. https://www.kaltura.com")
+    upstream_partner_id = models.PositiveIntegerField("upstream partner id")
+    auth = models.CharField(max_length=16, choices=Auth.choices, default=Auth.ADMIN_SECRET)
+    admin_secret = EncryptedTextField(blank=True, default="")
+    user_id = models.CharField(
+        max_length=256, blank=True, default="", help_text="The session's user (admin secret)."
+    )
+    app_token_id = models.CharField(max_length=32, blank=True, default="")
+    app_token = EncryptedTextField(blank=True, default="")
+    app_token_hash_type = models.CharField(
+        max_length=8, choices=AppToken.HashType.choices, default=AppToken.HashType.SHA256
+    )
+    enabled = models.BooleanField("sync on", default=False)
+    sync_resources = models.BooleanField(
+        default=True, help_text="Push rooms, cameras and live entries; off: map them by system name only."
+    )
+    event_types = models.JSONField(
+        default=list, blank=True, help_text="Event types to push (1 record, 2 live stream, 3 blackout, "
+        "4 meeting); empty: all.",
+    )  # fmt: skip
+    last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_result = models.TextField(blank=True, default="")
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    last_reconcile = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.service_url} partner {self.upstream_partner_id}"
+
+    def syncs_event_type(self, event_type: int) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class SyncOperation(models.Model):
+    """One local object (a resource or an event) that must be pushed upstream: written by the
+    write envelope in the same transaction as the change (outbox.py), so it is never lost.
+    Applying one pushes the object's current state, so it is idempotent and consecutive
+    changes coalesce into the one PENDING row an object may have."""
+
+    class Kind(models.TextChoices):
+        RESOURCE = "resource"
+        EVENT = "event"
+
+    class Status(models.IntegerChoices):
+        PENDING = 0
+        RUNNING = 1
+        DONE = 2
+        FAILED = 3  # a permanent error: the object's later operations wait for a retry
+        SUPERSEDED = 4  # a failure an admin retried when a newer change was already queued
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=clock.now)
+    # Not before: the backoff of a transient failure.
+    next_attempt_at = models.DateTimeField(default=clock.now)
+    # Handed to the broker (PENDING) or to a worker (RUNNING): the beat task judges lost ones by it.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "kind", "object_id"],
+                condition=Q(status=0),
+                name="one_pending_sync_per_object",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["partner", "kind", "object_id"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"sync {self.kind} {self.object_id} ({self.get_status_display()})"
+
+
+class UpstreamObject(models.Model):
+    """Which upstream object a local one is: resources and events by id, occurrences by id,
+    entries (upstream entry ids) by id."""
+
+    class Kind(models.TextChoices):
+        RESOURCE = "resource"
+        EVENT = "event"
+        ENTRY = "entry"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    local_id = models.CharField(max_length=32)
+    upstream_id = models.CharField(max_length=32)
+    synced_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "kind", "local_id"], name="one_upstream_per_local"),
+            models.UniqueConstraint(fields=["partner", "kind", "upstream_id"], name="one_local_per_upstream"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.local_id} = upstream {self.upstream_id}"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from scheduler_site.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,5 +85,6 @@ def test_production_settings_pass_the_deploy_checks():
     result = manage(
         "check", "--deploy", "--fail-level", "WARNING",
         DEBUG="false", SECRET_KEY="x" * 60 + "-long-and-random-enough", ALLOWED_HOSTS="sched.example.org",
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -34,7 +34,7 @@ class DropFolderForm(forms.ModelForm):
 
     SECRETS = ("password", "private_key")
     password = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
+        required=False, max_length=256, widget=forms.PasswordInput(render_value=False),
         help_text="Not shown once stored; leave empty to keep it. S3: the secret access key.",
     )  # fmt: skip
     private_key = forms.CharField(

@@ -373,7 +373,9 @@ def poll_due(now: datetime) -> dict[int, Polled]:
     conditional UPDATE of last_polled_at, so overlapping runs (a slow poll outlasting the beat)
     poll it once. A folder that fails never stops the others."""
     polled = {}
-    for folder in DropFolder.objects.filter(enabled=True).select_related("partner").order_by("pk"):
+    # Secrets load inside _poll_isolated: one no key opens (secret_box.py) fails only its folder.
+    folders = DropFolder.objects.filter(enabled=True).select_related("partner")
+    for folder in folders.defer("password", "private_key").order_by("pk"):
         if is_due(folder, now) and _claim_turn(folder, now):
             polled[folder.pk] = _poll_isolated(folder, now)
     return polled
