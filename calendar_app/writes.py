@@ -11,7 +11,8 @@ system, so that no caller can skip a step:
 - `audit`: who changed what, with the row before and after;
 - when the outermost write ends: the stale fragments it left are rendered again (inline when
   few, else by a Celery task after commit) and, once committed, the partner's feed version
-  moves. The sync outbox hooks in here too.
+  moves; and, still inside the transaction, every object it touched is queued for the
+  partner's upstream Kaltura (outbox.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.forms.models import model_to_dict
 
-from calendar_app import fragments
+from calendar_app import fragments, outbox
 from calendar_app.models import AuditEntry, Partner, ScheduleEvent
 
 # Derived caches, not what anyone changed: kept out of the audit trail.
@@ -54,10 +55,12 @@ class _Write:
     actor: Actor
     render: bool
     changed: bool = field(default=False)
+    touched: set[outbox.Key] = field(default_factory=set)
 
     def finish(self) -> None:
         if not self.changed:
             return  # nothing was written: the feeds keep their version
+        outbox.record(self.actor.partner.pk, self.actor.source, self.actor.now, self.touched)
         if self.render:
             fragments.changed(self.actor.partner.pk, self.actor.now)
         else:
@@ -86,12 +89,14 @@ def envelope(actor: Actor, *, render: bool = True) -> Iterator[None]:
             _open.reset(token)
 
 
-def _note_write() -> None:
-    """Mark the write under way as having written; refused outside an envelope."""
+def _note_write(touched: outbox.Key | None = None) -> None:
+    """Mark the write under way as having written (to `touched`); refused outside an envelope."""
     write = _open.get()
     if write is None:
         raise RuntimeError("a write to the schedule must run inside writes.envelope()")
     write.changed = True
+    if touched is not None:
+        write.touched.add(touched)
 
 
 def stamped(actor: Actor) -> dict[str, Any]:
@@ -112,7 +117,7 @@ def snapshot(obj: Model) -> dict[str, Any]:
 
 def audit(actor: Actor, action: str, obj: Model, before: dict[str, Any] | None, *, after: Any = ...) -> None:
     """Record `action` on `obj`; `after` defaults to the row as it is now."""
-    _note_write()
+    _note_write(outbox.key_of(type(obj).__name__, obj.pk, obj))
     audit_entry(actor, action, obj, before, snapshot(obj) if after is ... else after).save()
 
 
@@ -125,7 +130,7 @@ def audit_columns(
     actor: Actor, action: str, object_type: str, object_id: int, before: Any, after: Any
 ) -> dict[str, Any]:
     """An audit row's columns, for a write that inserts its rows in bulk (batch_scheduling.py)."""
-    _note_write()
+    _note_write(outbox.key_of(object_type, object_id))
     return _audit_columns(actor, action, object_type, object_id, before, after)
 
 

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+# Fernet keys for secrets at rest (calendar_app/secret_box.py): the first encrypts, all decrypt.
+FIELD_ENCRYPTION_KEYS = [k.strip() for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()]
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -177,13 +180,33 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Each task lives beside the work it does (its name pinned there); a worker imports these.
-CELERY_IMPORTS = ["calendar_app.fragments", "calendar_app.imports.jobs", "calendar_app.imports.drop_folders"]
+CELERY_IMPORTS = [
+    "calendar_app.fragments",
+    "calendar_app.imports.jobs",
+    "calendar_app.imports.drop_folders",
+    "calendar_app.sync.tasks",
+]
 # Periodic work, run by `celery -A scheduler_site beat` next to the workers.
 CELERY_BEAT_SCHEDULE = {
     # Each folder keeps its own interval; this only asks which are due.
     "poll-drop-folders": {"task": "calendar_app.tasks.poll_drop_folders", "schedule": 60.0},
     "recover-bulk-uploads": {"task": "calendar_app.tasks.recover_bulk_uploads", "schedule": 300.0},
+    "recover-sync": {"task": "calendar_app.tasks.sync_recover", "schedule": float(env_int("SYNC_RECOVER_EVERY", 30))},
+    "reconcile-sync": {
+        "task": "calendar_app.tasks.sync_reconcile",
+        "schedule": crontab(hour=env_int("SYNC_RECONCILE_HOUR", 3), minute=17),
+    },
 }
+
+# Sync to an upstream Kaltura (calendar_app/sync/, docs/sync.md); seconds.
+SYNC_RETRY_BASE_SECONDS = env_int("SYNC_RETRY_BASE_SECONDS", 2)
+SYNC_RETRY_MAX_SECONDS = env_int("SYNC_RETRY_MAX_SECONDS", 300)
+# A PENDING operation no worker took this long after it was due was lost with its task.
+SYNC_LOST_AFTER_SECONDS = env_int("SYNC_LOST_AFTER_SECONDS", 60)
+# A RUNNING one this old lost its worker (a push takes seconds; its calls time out at 10 s).
+SYNC_RUNNING_TIMEOUT_SECONDS = env_int("SYNC_RUNNING_TIMEOUT_SECONDS", 300)
+SYNC_RECOVER_BATCH = env_int("SYNC_RECOVER_BATCH", 5000)
+SYNC_HTTP_TIMEOUT = float(env_int("SYNC_HTTP_TIMEOUT", 10))
 
 # Scheduling limits (docs/architecture.md: recurrence caps, durations in seconds).
 SCHEDULE_MAX_OCCURRENCES = env_int("SCHEDULE_MAX_OCCURRENCES", 1000)
