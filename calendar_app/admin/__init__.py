@@ -4,6 +4,7 @@
   path): their forms only validate, and a valid page is saved by one call to the service.
 - accounts.py: partners, memberships, entries, app tokens, feed tokens and the audit trail.
 - import_jobs.py: drop folders, the files they hold and the bulk upload jobs.
+- sync.py: the upstream Kaltura connections, the outbox of pushes and the id map.
 """
 
-from calendar_app.admin import accounts, import_jobs, schedule  # noqa: F401
+from calendar_app.admin import accounts, import_jobs, schedule, sync  # noqa: F401

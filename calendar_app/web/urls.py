@@ -17,6 +17,7 @@ urlpatterns = [
     path("calendar/events/<int:pk>/edit/", views.event_edit, name="edit"),
     path("calendar/events/<int:pk>/move/", views.event_move, name="move"),
     path("calendar/events/<int:pk>/cancel/", views.event_cancel, name="cancel"),
+    path("calendar/events/<int:pk>/sync/<int:op_id>/retry/", views.sync_retry, name="sync_retry"),
     path("switch-partner/", accounts.switch_partner, name="switch_partner"),
     path("feeds/", feed_page.feeds_page, name="feeds"),
     path("feeds/<int:resource_id>/rotate/", feed_page.rotate_feed, name="rotate_feed"),

@@ -2,8 +2,9 @@
 
 Views read the request and render; what a request carries is parsed by forms.py, what a booking
 means lives in scheduling.py (the one write path), conflict_warnings.py (conflicts in words) and
-grid.py (the page's layout), and who may do what in access.py. Every page is scoped to the
-session's partner through `request.access`.
+grid.py (the page's layout), who may do what in access.py, and how a booking's push to an
+upstream Kaltura stands in sync/status.py. Every page is scoped to the session's partner through
+`request.access`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from django_htmx.http import trigger_client_event
 from calendar_app import scheduling
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
 from calendar_app.models import ResourceType, ScheduleEvent
+from calendar_app.sync import queue as sync_queue
+from calendar_app.sync import status as sync_status
 from calendar_app.web import conflict_warnings, grid, grid_html
 from calendar_app.web.access import Access, MemberRequest, Role, member_required
 from calendar_app.web.forms import (
@@ -48,6 +51,7 @@ BOOKING_PANEL = "calendar_app/partials/booking_panel.html"
 EDIT_PANEL = "calendar_app/partials/edit_panel.html"
 MOVE_PANEL = "calendar_app/partials/move_panel.html"
 OCCURRENCES = "calendar_app/partials/occurrences.html"
+SYNC_STATE = "calendar_app/partials/sync_state.html"
 
 
 # ---------------------------------------------------------------- pages
@@ -246,8 +250,22 @@ def event_detail(request: MemberRequest, pk: int) -> HttpResponse:
         "resources": conflict_warnings.resource_names(access.partner, scheduling.resource_ids_of(event)),
         "clashes": conflict_warnings.of_event(access.partner, event),
         "can_edit": access.can_edit(event),
+        "sync": sync_status.state_of(event),
     }
     return render(request, "calendar_app/partials/event_detail.html", context)
+
+
+@require_POST
+@member_required(Role.ADMIN)
+def sync_retry(request: MemberRequest, pk: int, op_id: int) -> HttpResponse:
+    """Push a booking again whose push failed for good (its operation, or its series'), and
+    answer with its sync line as it now is."""
+    event = _event(request.access, pk)
+    operation = sync_status.operation_of(event, op_id)
+    if operation is None:
+        raise Http404("no such sync operation for this event")
+    sync_queue.retry(operation)  # only a failed one: a retry clicked twice changes nothing
+    return render(request, SYNC_STATE, {"event": event, "sync": sync_status.state_of(event)})
 
 
 @require_http_methods(["GET", "POST"])
