@@ -71,7 +71,8 @@ def vevent(
     for name, value in (
         ("description", event.description),
         ("location", event.location),
-        ("organizer", event.organizer),
+        # A CAL-ADDRESS may not hold a line break (icalendar refuses it); typed text may.
+        ("organizer", " ".join(event.organizer.splitlines())),
         ("contact", event.contact),
         ("comment", event.comment),
     ):

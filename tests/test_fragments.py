@@ -105,3 +105,11 @@ def test_an_occurrence_given_a_new_uid_is_served_under_it(client, make_series, a
     scheduling.set_ical_uid(actor, first.pk, "lecture-1@other-calendar")
     feed = Calendar.from_ical(fetch(client, feed_of(room)).content)
     assert "lecture-1@other-calendar" in [str(e["UID"]) for e in feed.walk("VEVENT")]
+
+
+def test_an_organizer_typed_on_two_lines_still_renders(make_event, room):
+    # Found by tests/sync/test_fuzz_sync.py: icalendar refuses CR/LF in a CAL-ADDRESS, and the
+    # write that stored such an organizer failed while rendering its fragment.
+    event = make_event(resources=[room], organizer="Prof. Ada\nLovelace")
+    event.refresh_from_db()
+    assert "ORGANIZER:Prof. Ada Lovelace" in event.ical_fragment
