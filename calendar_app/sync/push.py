@@ -23,7 +23,8 @@ from django.db import transaction
 
 from calendar_app import clock
 from calendar_app.kaltura_api import catalog
-from calendar_app.kaltura_api.objects import TYPES
+from calendar_app.kaltura_api.objects import TYPES, Field
+from calendar_app.kaltura_api.render import writable
 from calendar_app.models import (
     EventStatus,
     KalturaConnection,
@@ -76,10 +77,10 @@ def apply(connection: KalturaConnection, client: KalturaClient, op: SyncOperatio
         pusher.event(op.object_id)
 
 
-def sync_reference(event: ScheduleEvent) -> str:
-    """The referenceId an event without one of its own carries upstream: how an add whose answer
-    was lost is found again."""
-    return f"lecture-scheduler:{event.partner_id}:{event.pk}"
+def upstream_reference(event: ScheduleEvent) -> str:
+    """The referenceId an event carries upstream: its own, or for one without, a key of ours;
+    how an add whose answer was lost is found again."""
+    return writable(event.reference_id) or f"lecture-scheduler:{event.partner_id}:{event.pk}"
 
 
 def unix(moment: datetime | None) -> int | None:
@@ -247,7 +248,7 @@ class Pusher:
         """An upstream event an earlier attempt added: same referenceId, same start, a single
         event or a series, and no local event mapped to it."""
         found = self.list_events(
-            referenceIdEqual=event.reference_id or sync_reference(event),
+            referenceIdEqual=upstream_reference(event),
             startDateGreaterThanOrEqual=unix(event.start),
             startDateLessThanOrEqual=unix(event.start),
             recurrenceTypeIn="0,1",
@@ -265,7 +266,7 @@ class Pusher:
         body = wire_object(catalog.EVENT_TYPE_NAMES[event.type], event, skip=NOT_PUSHED)
         for name in ENTRY_FIELDS & body.keys():
             body[name] = self.entry_ids(body[name])
-        body["referenceId"] = event.reference_id or sync_reference(event)
+        body["referenceId"] = upstream_reference(event)
         if not event.is_series:
             for name in SERIES_ONLY:
                 body.pop(name, None)
@@ -409,9 +410,17 @@ def wire_object(type_name: str, obj: Any, *, skip: Iterable[str] = ()) -> dict[s
     for spec in TYPES[type_name].fields:
         if spec.readonly or spec.read or spec.wire in skipped:
             continue
-        value = getattr(obj, spec.name, None)
-        out[spec.wire] = None if value is None else spec.kind.wire(value)
+        out[spec.wire] = _wire(spec, getattr(obj, spec.name, None))
     return out
+
+
+def _wire(spec: Field, value: Any) -> Any:
+    """A value as the API would send it. Text loses the characters Kaltura refuses on input
+    (INVALID_PARAMETER_CHAR) and our API drops on output: a booking typed with one is still pushed."""
+    if value is None:
+        return None
+    value = spec.kind.wire(value)
+    return writable(value) if isinstance(value, str) else value
 
 
 def without_nulls(body: dict[str, Any]) -> dict[str, Any]:
@@ -434,8 +443,7 @@ def exception_body(occurrence: ScheduleEvent, theirs: dict[str, Any]) -> dict[st
             or spec.wire in NOT_PUSHED | ENTRY_FIELDS | SERIES_ONLY
         ):
             continue
-        value = getattr(occurrence, spec.name)
-        value = None if value is None else spec.kind.wire(value)
+        value = _wire(spec, getattr(occurrence, spec.name))
         if theirs.get(spec.wire) != value:
             body[spec.wire] = value
     return body

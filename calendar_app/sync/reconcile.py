@@ -22,7 +22,7 @@ from calendar_app.models import (
     UpstreamObject,
 )
 from calendar_app.sync import queue
-from calendar_app.sync.client import KalturaClient, KalturaError
+from calendar_app.sync.client import KalturaClient, KalturaError, UpstreamError
 from calendar_app.sync.push import (
     CANCELLED,
     NOT_FOUND,
@@ -83,6 +83,12 @@ def reconcile(connection: KalturaConnection, client: KalturaClient) -> Report:
 def save(connection: KalturaConnection, report: Report) -> None:
     KalturaConnection.objects.filter(pk=connection.pk).update(
         last_reconcile_at=clock.now(), last_reconcile=report.as_json()
+    )
+
+
+def save_failure(connection: KalturaConnection, error: UpstreamError) -> None:
+    KalturaConnection.objects.filter(pk=connection.pk).update(
+        last_reconcile_at=clock.now(), last_reconcile={"error": f"{error.code}: {error.message}"}
     )
 
 

@@ -7,7 +7,7 @@ from celery import shared_task
 from calendar_app import clock
 from calendar_app.models import KalturaConnection
 from calendar_app.sync import queue, reconcile
-from calendar_app.sync.client import client_for
+from calendar_app.sync.client import UpstreamError, client_for
 from scheduler_site.celery import DATABASE_RETRY
 
 
@@ -26,10 +26,15 @@ def sync_recover() -> int:
 @shared_task(name="calendar_app.tasks.sync_reconcile")
 def sync_reconcile() -> dict[str, dict[str, int]]:
     """Nightly: every syncing partner's drift, counted and kept on its connection (admin shows
-    it); repairing is an admin's decision (kaltura_reconcile --repair)."""
+    it); repairing is an admin's decision (kaltura_reconcile --repair). An upstream that does
+    not answer is noted on its connection and does not stop the others."""
     found = {}
     for connection in KalturaConnection.objects.filter(enabled=True).select_related("partner"):
-        report = reconcile.reconcile(connection, client_for(connection))
+        try:
+            report = reconcile.reconcile(connection, client_for(connection))
+        except UpstreamError as error:
+            reconcile.save_failure(connection, error)
+            continue
         reconcile.save(connection, report)
         found[str(connection.partner_id)] = report.counts()
     return found
