@@ -51,6 +51,11 @@ def text(max_length: int | None = None, *, min_length: int = 0) -> Cleaner:
             value = ""
         if not isinstance(value, str):
             raise ValidationFailed(name, "must be a string")
+        if "\x00" in value:
+            # PostgreSQL text cannot hold it (SQLite can): refused alike on both, as Kaltura does.
+            raise ValidationFailed(
+                name, "may not contain a NUL character", code="INVALID_PARAMETER_CHAR", args={"PARAM_NAME": name}
+            )
         if len(value) < min_length:
             raise ValidationFailed(
                 name, "may not be empty", code="PROPERTY_VALIDATION_MIN_LENGTH",

@@ -100,3 +100,20 @@ def test_the_write_path_applies_the_bounds_for_every_door(actor):
         scheduling.create_event(actor, {**data, "end": at("2026-09-07 10:00"), "sequence": INT32_MAX + 1})
     assert error.value.code == "PROPERTY_VALIDATION_MAX_VALUE"
     assert not ScheduleEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("rules", "name"), [(EVENT_RULES, "comment"), (EVENT_RULES, "summary"), (RESOURCE_RULES, "name")]
+)
+def test_a_nul_character_is_refused_on_every_database(rules, name):
+    # PostgreSQL text cannot hold NUL: found by tests/sync/test_fuzz_sync.py, where the write
+    # that stored one on SQLite failed on PostgreSQL with a DataError.
+    error = refusal(rules, name, "before\x00after")
+    assert (error.code, error.error_args) == ("INVALID_PARAMETER_CHAR", {"PARAM_NAME": name})
+
+
+def test_a_booking_with_a_nul_character_is_refused_and_nothing_is_written(actor):
+    with pytest.raises(ValidationFailed):
+        scheduling.create_event(actor, {"type": EventType.RECORD, "summary": "Lab", "comment": "\x00",
+                                        "start": at("2026-09-07 09:00"), "end": at("2026-09-07 10:00")})  # fmt: skip
+    assert not ScheduleEvent.objects.exists()

@@ -288,7 +288,7 @@ def test_it_reuses_the_client_of_an_unchanged_connection(upstream):
 
 def test_an_edited_connection_gets_a_new_client_and_the_old_one_is_closed(upstream):
     first = client_for(connection(upstream, 900_002))
-    second = client_for(connection(upstream, 900_002, updated_at=datetime(2026, 9, 2, tzinfo=UTC)))
+    second = client_for(connection(upstream, 900_002, user_id="another-user"))
     assert second is not first
     with pytest.raises(Unreachable) as raised:
         first.call(RESOURCES, "list")
