@@ -54,7 +54,8 @@ def record(partner_id: int, source: str, now, touched: Collection[Key]) -> None:
     SyncOperation.objects.bulk_create(
         [
             SyncOperation(partner_id=partner_id, kind=kind, object_id=pk, created_at=now, next_attempt_at=now)
-            for kind, pk in sorted(keys)
+            # Resources first: an event's push waits for the rooms it links (push.wait_for).
+            for kind, pk in sorted(keys, key=lambda key: (key[0] != RESOURCE, key[1]))
         ],
         ignore_conflicts=True,  # the object is already queued: one push will carry both changes
     )
@@ -74,9 +75,10 @@ def wanted(connection: KalturaConnection, touched: Iterable[Key]) -> set[Key]:
 def dispatch(partner_id: int, keys: Collection[Key], *, countdown: float | None = None) -> None:
     """Send the PENDING operations of `keys` to the workers."""
     ops = SyncOperation.objects.filter(partner_id=partner_id, status=SyncOperation.Status.PENDING)
-    for kind in {kind for kind, _ in keys}:
+    for kind in sorted({kind for kind, _ in keys}, key=lambda kind: kind != RESOURCE):  # rooms first
         ids = [pk for k, pk in keys if k == kind]
-        send(ops.filter(kind=kind, object_id__in=ids).values_list("pk", flat=True), countdown=countdown)
+        mine = ops.filter(kind=kind, object_id__in=ids).order_by("pk")
+        send(mine.values_list("pk", flat=True), countdown=countdown)
 
 
 def send(op_ids: Iterable[int], *, countdown: float | None = None) -> None:

@@ -38,7 +38,13 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG", True)
+# `make run` generates the installation's key into var/secret-key (scripts/serve.sh); reading it
+# here too gives `manage.py` commands run beside it the same key, without which they would seal
+# secrets (secret_box.py) the server cannot open.
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY and (VAR_DIR / "secret-key").is_file():
+    SECRET_KEY = (VAR_DIR / "secret-key").read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")

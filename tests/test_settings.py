@@ -70,10 +70,17 @@ def test_database_url_selects_the_database():
     assert "sqlite3" in setting("DATABASES['default']['ENGINE']")
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = manage("check", DEBUG="false", SECRET_KEY="")
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = manage("check", DEBUG="false", SECRET_KEY="", VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_commands_read_the_key_make_run_generated(tmp_path):
+    # Else a command run beside `make run` (kaltura_connect) would seal secrets with another key.
+    (tmp_path / "secret-key").write_text("the-installations-own-key\n")
+    assert setting("SECRET_KEY", SECRET_KEY="", VAR_DIR=str(tmp_path), DEBUG="false") == "the-installations-own-key"
+    assert setting("SECRET_KEY", SECRET_KEY="from-env", VAR_DIR=str(tmp_path)) == "from-env"
 
 
 def test_a_malformed_boolean_is_an_error_not_a_guess():

@@ -48,6 +48,7 @@ NOT_FOUND = frozenset(
     }
 )
 ALREADY_LINKED = "SCHEDULE_EVENT_RESOURCE_ALREADY_EXISTS"
+NAME_TAKEN = "SYSTEM_NAME_ALREADY_EXISTS"
 # Never pushed: the upstream keeps its own sequence, and a link names local ids.
 NOT_PUSHED = frozenset({"sequence", "linkedTo"})
 SERIES_ONLY = frozenset({"recurrence", "duration"})
@@ -58,6 +59,11 @@ ENTRY_FIELDS = frozenset(
 PAGE = 500
 REACHABLE = 10_000  # Kaltura's paging cap
 CANCELLED = int(EventStatus.CANCELLED)
+OPEN_PENDING, OPEN_RUNNING, OPEN_FAILED = (
+    SyncOperation.Status.PENDING,
+    SyncOperation.Status.RUNNING,
+    SyncOperation.Status.FAILED,
+)
 Kind = UpstreamObject.Kind
 
 
@@ -67,6 +73,28 @@ class NotUpstream(UpstreamError):
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(code, message, transient=False)
+
+
+class Waiting(UpstreamError):
+    """What this object needs upstream is being pushed by its own operation: try again shortly,
+    rather than push it here at the same time (two adds of one room)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__("SYNC_WAITING", f"waiting for {what} to be pushed first", transient=True)
+
+
+def wait_for(partner_id: int, kind: str, pk: int, what: str) -> None:
+    """Refuse to push `what` on another object's behalf while its own operation is queued,
+    running or failed; with none (it predates sync), pushing it here is safe."""
+    states = set(
+        SyncOperation.objects.for_partner(partner_id)
+        .filter(kind=kind, object_id=pk, status__in=[OPEN_PENDING, OPEN_RUNNING, OPEN_FAILED])
+        .values_list("status", flat=True)
+    )
+    if OPEN_FAILED in states:
+        raise NotUpstream("SYNC_DEPENDENCY_FAILED", f"{what} could not be pushed: retry it first")
+    if states:
+        raise Waiting(what)
 
 
 def apply(connection: KalturaConnection, client: KalturaClient, op: SyncOperation) -> None:
@@ -129,9 +157,20 @@ class Pusher:
             self.client.call("schedule_scheduleresource", "update", scheduleResourceId=int(found),
                              scheduleResource=body)  # fmt: skip
             return found
-        added = self.client.call("schedule_scheduleresource", "add", scheduleResource=without_nulls(body))
-        remember(self.partner_id, Kind.RESOURCE, pk, str(added["id"]))
-        return str(added["id"])
+        try:
+            added = str(
+                self.client.call("schedule_scheduleresource", "add", scheduleResource=without_nulls(body))[
+                    "id"
+                ]
+            )
+        except KalturaError as error:
+            # Added by someone else since we looked: it is ours to map, not an error.
+            found = self.find_resource(resource) if error.code == NAME_TAKEN else None
+            if found is None:
+                raise
+            added = found
+        remember(self.partner_id, Kind.RESOURCE, pk, added)
+        return added
 
     def ensure_resource(self, pk: int) -> int:
         """The upstream id of a resource an event or a child needs, pushing it if need be."""
@@ -139,6 +178,7 @@ class Pusher:
         if upstream is None and self.readonly:
             raise NotUpstream("SYNC_RESOURCE_NOT_UPSTREAM", f"resource {pk} has not been pushed")
         if upstream is None and self.connection.sync_resources:
+            wait_for(self.partner_id, SyncOperation.Kind.RESOURCE, pk, f"resource {pk}")
             upstream = self.resource(pk)
         if upstream is None:
             resource = ScheduleResource.objects.get(pk=pk)
@@ -309,6 +349,12 @@ class Pusher:
         """One occurrence written on its own: its series first if the upstream lacks it."""
         series_upstream = mapped(self.partner_id, Kind.EVENT, occurrence.parent_id)
         if series_upstream is None:
+            wait_for(
+                self.partner_id,
+                SyncOperation.Kind.EVENT,
+                occurrence.parent_id,
+                f"series {occurrence.parent_id}",
+            )
             self.event(occurrence.parent_id)
             return
         upstream = mapped(self.partner_id, Kind.EVENT, occurrence.pk)

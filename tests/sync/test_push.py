@@ -262,3 +262,24 @@ def test_a_blackout_and_a_live_stream_reach_the_upstream_as_their_types(linked, 
     [up] = events_upstream(theirs)
     assert (up["objectType"], up["summary"]) == ("KalturaBlackoutScheduleEvent", "Closed")
     assert up["startDate"] == int(at("2026-12-24 00:00").timestamp())
+
+
+def test_a_booking_waits_for_its_new_room_rather_than_adding_it_twice(
+    linked, actor, make_resource, make_event, theirs, settings
+):
+    settings.SYNC_RETRY_BASE_SECONDS = 0  # the clock is pinned: the retry is due at once
+    # Seen with make_run's worker: the room's push and the booking's (which needs the room) ran
+    # side by side, both added the room, and the second add failed the booking for good.
+    room = make_resource("Hall N", system_name="hall-n")
+    event = make_event(summary="Needs Hall N", resources=[room])
+    booking_op = SyncOperation.objects.get(kind="event", object_id=event.pk)
+    room_op = SyncOperation.objects.get(kind="resource", object_id=room.pk)
+    assert room_op.pk < booking_op.pk  # queued, and so sent, first
+
+    queue.run(booking_op.pk)  # a second worker takes the booking while the room is still queued
+    booking_op.refresh_from_db()
+    assert (booking_op.status, booking_op.error_code) == (Status.PENDING, "SYNC_WAITING")
+
+    assert {op.status for op in drain(actor.partner)} == {Status.DONE}
+    assert theirs.call("schedule_scheduleresource", "list")["totalCount"] == 1
+    assert links_upstream(theirs, upstream_of("event", event.pk)) == {upstream_of("resource", room.pk)}
