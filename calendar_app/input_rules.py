@@ -54,8 +54,9 @@ def text(max_length: int | None = None, *, min_length: int = 0) -> Cleaner:
         if "\x00" in value:
             # PostgreSQL text cannot hold it (SQLite can): refused alike on both, as Kaltura does.
             raise ValidationFailed(
-                name, "may not contain a NUL character", code="INVALID_PARAMETER_CHAR", args={"PARAM_NAME": name}
-            )
+                name, "may not contain a NUL character",
+                code="INVALID_PARAMETER_CHAR", args={"PARAM_NAME": name},
+            )  # fmt: skip
         if len(value) < min_length:
             raise ValidationFailed(
                 name, "may not be empty", code="PROPERTY_VALIDATION_MIN_LENGTH",

@@ -260,5 +260,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # httpx logs every request at INFO: one line per call the sync makes to the upstream.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

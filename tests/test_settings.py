@@ -79,7 +79,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 def test_commands_read_the_key_make_run_generated(tmp_path):
     # Else a command run beside `make run` (kaltura_connect) would seal secrets with another key.
     (tmp_path / "secret-key").write_text("the-installations-own-key\n")
-    assert setting("SECRET_KEY", SECRET_KEY="", VAR_DIR=str(tmp_path), DEBUG="false") == "the-installations-own-key"
+    generated = setting("SECRET_KEY", SECRET_KEY="", VAR_DIR=str(tmp_path), DEBUG="false")
+    assert generated == "the-installations-own-key"
     assert setting("SECRET_KEY", SECRET_KEY="from-env", VAR_DIR=str(tmp_path)) == "from-env"
 
 

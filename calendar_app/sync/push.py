@@ -27,8 +27,10 @@ from calendar_app.kaltura_api.objects import TYPES, Field
 from calendar_app.kaltura_api.render import writable
 from calendar_app.models import (
     EventStatus,
+    EventType,
     KalturaConnection,
     ResourceStatus,
+    ResourceType,
     ScheduleEvent,
     ScheduleEventResource,
     ScheduleResource,
@@ -205,7 +207,7 @@ class Pusher:
             wanted = {"nameEqual": resource.name}
         else:
             return None
-        type_name = catalog.RESOURCE_TYPE_NAMES[resource.type]
+        type_name = catalog.RESOURCE_TYPE_NAMES[ResourceType(resource.type)]
         found = self.client.call(
             "schedule_scheduleresource", "list",
             filter={"objectType": type_name.replace("ScheduleResource", "ScheduleResourceFilter"), **wanted},
@@ -221,7 +223,7 @@ class Pusher:
         return free[0] if free else None
 
     def resource_body(self, resource: ScheduleResource) -> dict[str, Any]:
-        body = wire_object(catalog.RESOURCE_TYPE_NAMES[resource.type], resource)
+        body = wire_object(catalog.RESOURCE_TYPE_NAMES[ResourceType(resource.type)], resource)
         body["parentId"] = self.ensure_resource(resource.parent_id) if resource.parent_id else None
         if "entryId" in body:
             body["entryId"] = self.entry_ids(resource.entry_id)
@@ -303,7 +305,7 @@ class Pusher:
         return free[0] if free else None
 
     def event_body(self, event: ScheduleEvent) -> dict[str, Any]:
-        body = wire_object(catalog.EVENT_TYPE_NAMES[event.type], event, skip=NOT_PUSHED)
+        body = wire_object(catalog.EVENT_TYPE_NAMES[EventType(event.type)], event, skip=NOT_PUSHED)
         for name in ENTRY_FIELDS & body.keys():
             body[name] = self.entry_ids(body[name])
         body["referenceId"] = upstream_reference(event)
@@ -347,6 +349,7 @@ class Pusher:
 
     def occurrence(self, occurrence: ScheduleEvent) -> None:
         """One occurrence written on its own: its series first if the upstream lacks it."""
+        assert occurrence.parent_id is not None  # an occurrence always has its series
         series_upstream = mapped(self.partner_id, Kind.EVENT, occurrence.parent_id)
         if series_upstream is None:
             wait_for(
@@ -476,7 +479,7 @@ def without_nulls(body: dict[str, Any]) -> dict[str, Any]:
 
 def exception_body(occurrence: ScheduleEvent, theirs: dict[str, Any]) -> dict[str, Any]:
     """The fields an occurrence set itself that the upstream occurrence does not have yet."""
-    type_name = catalog.EVENT_TYPE_NAMES[occurrence.type]
+    type_name = catalog.EVENT_TYPE_NAMES[EventType(occurrence.type)]
     own = set(occurrence.overridden_fields)
     if TIMES in own:
         own |= {"start", "end"}
