@@ -212,6 +212,8 @@ SYNC_LOST_AFTER_SECONDS = env_int("SYNC_LOST_AFTER_SECONDS", 60)
 # A RUNNING one this old lost its worker (a push takes seconds; its calls time out at 10 s).
 SYNC_RUNNING_TIMEOUT_SECONDS = env_int("SYNC_RUNNING_TIMEOUT_SECONDS", 300)
 SYNC_RECOVER_BATCH = env_int("SYNC_RECOVER_BATCH", 5000)
+# A booking whose new room is being pushed by another worker waits this long before retrying.
+SYNC_DEPENDENCY_WAIT_SECONDS = float(env_int("SYNC_DEPENDENCY_WAIT_SECONDS", 3))
 SYNC_HTTP_TIMEOUT = float(env_int("SYNC_HTTP_TIMEOUT", 10))
 
 # Scheduling limits (docs/architecture.md: recurrence caps, durations in seconds).

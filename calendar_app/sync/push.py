@@ -14,11 +14,13 @@ upstream occurrences: only those that differ cost a call.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from calendar_app import clock
@@ -59,6 +61,7 @@ ENTRY_FIELDS = frozenset(
     {"templateEntryId", "entryIds", "sourceEntryId", "preStartEntryId", "postEndEntryId"}
 )
 PAGE = 500
+DEPENDENCY_POLL = 0.05  # seconds between looks at the operation an object waits for
 REACHABLE = 10_000  # Kaltura's paging cap
 CANCELLED = int(EventStatus.CANCELLED)
 OPEN_PENDING, OPEN_RUNNING, OPEN_FAILED = (
@@ -86,17 +89,22 @@ class Waiting(UpstreamError):
 
 
 def wait_for(partner_id: int, kind: str, pk: int, what: str) -> None:
-    """Refuse to push `what` on another object's behalf while its own operation is queued,
-    running or failed; with none (it predates sync), pushing it here is safe."""
-    states = set(
-        SyncOperation.objects.for_partner(partner_id)
-        .filter(kind=kind, object_id=pk, status__in=[OPEN_PENDING, OPEN_RUNNING, OPEN_FAILED])
-        .values_list("status", flat=True)
+    """Never push `what` on another object's behalf while its own operation is queued or
+    running: wait a moment for it (a new room and its first booking are pushed side by side),
+    then leave it to a retry. With no operation (it predates sync), pushing it here is safe."""
+    open_ops = SyncOperation.objects.for_partner(partner_id).filter(
+        kind=kind, object_id=pk, status__in=[OPEN_PENDING, OPEN_RUNNING, OPEN_FAILED]
     )
-    if OPEN_FAILED in states:
-        raise NotUpstream("SYNC_DEPENDENCY_FAILED", f"{what} could not be pushed: retry it first")
-    if states:
-        raise Waiting(what)
+    deadline = time.monotonic() + settings.SYNC_DEPENDENCY_WAIT_SECONDS
+    while True:
+        states = set(open_ops.values_list("status", flat=True))
+        if OPEN_FAILED in states:
+            raise NotUpstream("SYNC_DEPENDENCY_FAILED", f"{what} could not be pushed: retry it first")
+        if not states:
+            return
+        if time.monotonic() >= deadline:
+            raise Waiting(what)
+        time.sleep(DEPENDENCY_POLL)
 
 
 def apply(connection: KalturaConnection, client: KalturaClient, op: SyncOperation) -> None:
@@ -181,7 +189,7 @@ class Pusher:
             raise NotUpstream("SYNC_RESOURCE_NOT_UPSTREAM", f"resource {pk} has not been pushed")
         if upstream is None and self.connection.sync_resources:
             wait_for(self.partner_id, SyncOperation.Kind.RESOURCE, pk, f"resource {pk}")
-            upstream = self.resource(pk)
+            upstream = mapped(self.partner_id, Kind.RESOURCE, pk) or self.resource(pk)
         if upstream is None:
             resource = ScheduleResource.objects.get(pk=pk)
             upstream = self.find_resource(resource, by_name=False)

@@ -268,6 +268,7 @@ def test_a_booking_waits_for_its_new_room_rather_than_adding_it_twice(
     linked, actor, make_resource, make_event, theirs, settings
 ):
     settings.SYNC_RETRY_BASE_SECONDS = 0  # the clock is pinned: the retry is due at once
+    settings.SYNC_DEPENDENCY_WAIT_SECONDS = 0.2  # the room's push is not running: no use waiting
     # Seen with make_run's worker: the room's push and the booking's (which needs the room) ran
     # side by side, both added the room, and the second add failed the booking for good.
     room = make_resource("Hall N", system_name="hall-n")
