@@ -3,89 +3,29 @@
 
 One for the whole session: migrating a fresh database costs seconds. Tests share its partner
 4242 and start clean with `upstream.wipe()`. `stop()` and `start()` take it away and bring it
-back on the same port and database, for tests of an upstream that goes away.
+back on the same port and database, for tests of an upstream that goes away; `pause()` and
+`resume()` freeze it, for one that hangs.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bench._server import free_port, wait_until_ready
-from calendar_app.models import ScheduleEvent, ScheduleResource
+from bench._server import UpstreamServer
+from calendar_app.models import KalturaConnection, ScheduleEvent, ScheduleResource
 from calendar_app.sync.client import ADMIN_SECRET, APP_TOKEN, Credentials, KalturaClient
 
-ROOT = Path(__file__).resolve().parents[2]
-PARTNER_ID = 4242
-START_TIMEOUT = 30.0
-# The suite's own settings must not reach the upstream: its database (SQLite or PostgreSQL, and
-# libpq's PG* variables), its broker and task queue (the upstream runs tasks in-process), its keys.
-PRIVATE = ("DATABASE_URL", "SQLITE_TEST_NAME", "REDIS_URL", "TASK_QUEUE_DIR", "FIELD_ENCRYPTION_KEYS")
+PARTNER_ID = UpstreamServer.partner_id
 WIPED = (ScheduleEvent, ScheduleResource)
 
 
-class Upstream:
-    partner_id = PARTNER_ID
-
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.admin_secret = secrets.token_hex(16)
-        self.log = folder / "upstream.log"
-        self.database = folder / "upstream.sqlite3"
-        self.env = _environment(self.database)
-        self.process: subprocess.Popen | None = None
-
-    def prepare(self) -> None:
-        self.manage("migrate", "--noinput")
-        self.manage(
-            "create_partner", "--partner-id", str(PARTNER_ID), "--name", "Upstream",
-            "--admin-secret", self.admin_secret,
-        )  # fmt: skip
-
-    def start(self) -> None:
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "scheduler_site.wsgi", "-b", f"127.0.0.1:{self.port}",
-                 "--workers", "2", "--threads", "4"],
-                cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        wait_until_ready(self.url, self.process, self.tail, START_TIMEOUT)
-
-    def stop(self) -> None:
-        """Ends the server; its port and database stay this upstream's for `start()`."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        # SIGINT is gunicorn's quick shutdown: its graceful one (SIGTERM) takes seconds.
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def manage(self, *args: str) -> str:
-        """`manage.py <args>` against the upstream's database; its stdout."""
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise AssertionError(f"manage.py {args[0]} failed on the upstream:\n{done.stdout}{done.stderr}")
-        return done.stdout
+class Upstream(UpstreamServer):
+    """The process (bench/_server.py, which bench/sync.py shares), and what tests do with it."""
 
     def wipe(self) -> None:
         """Deletes every event, link and resource of the partner, straight in its SQLite file: a
@@ -119,9 +59,6 @@ class Upstream:
     def client(self, credentials: Credentials | None = None, **options: Any) -> KalturaClient:
         return KalturaClient(self.url, PARTNER_ID, credentials or self.credentials(), **options)
 
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
 
 def _wipe_statements() -> Iterator[str]:
     """SQL from the models' own relations, so a table that comes to point at events or resources
@@ -137,15 +74,6 @@ def _wipe_statements() -> Iterator[str]:
                 yield f"DELETE FROM {relation.related_model._meta.db_table} WHERE {column} IN ({owned})"
     for model in WIPED:
         yield f"DELETE FROM {model._meta.db_table} WHERE partner_id = :partner"
-
-
-def _environment(database: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in PRIVATE and not k.startswith("PG")}
-    env.update(
-        DATABASE_URL=f"sqlite:///{database}", DEBUG="false", HTTPS="false", SECRET_KEY=secrets.token_hex(32),
-        ALLOWED_HOSTS="127.0.0.1,localhost", DB_CONN_MAX_AGE="0",
-    )  # fmt: skip
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -175,6 +103,24 @@ class Recorder(httpx.BaseTransport):
 
     def count(self, action: str) -> int:
         return sum(path.endswith(action) for path in self.paths)
+
+
+@pytest.fixture
+def linked(upstream, partner) -> KalturaConnection:
+    """The test partner (tests/conftest.py) syncing to a wiped upstream."""
+    upstream.wipe()
+    return KalturaConnection.objects.create(
+        partner=partner, service_url=upstream.url, upstream_partner_id=upstream.partner_id,
+        admin_secret=upstream.admin_secret, enabled=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def theirs(upstream) -> Iterator[KalturaClient]:
+    """A client of the upstream, to look at what was pushed."""
+    client = upstream.client()
+    yield client
+    client.close()
 
 
 @pytest.fixture

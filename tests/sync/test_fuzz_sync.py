@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from KalturaClient import KalturaClient, KalturaConfiguration
@@ -16,7 +15,7 @@ from KalturaClient.Plugins.Schedule import KalturaScheduleEventFilter
 
 from calendar_app import scheduling
 from calendar_app.errors import SchedulingError
-from calendar_app.models import EventType, KalturaConnection, RecurrenceType, SyncOperation
+from calendar_app.models import EventType, RecurrenceType, SyncOperation
 from calendar_app.sync import reconcile
 from calendar_app.sync.client import client_for
 from tests.conftest import NOW
@@ -26,15 +25,6 @@ TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size
 EXAMPLES = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def linked(upstream, partner) -> KalturaConnection:
-    upstream.wipe()
-    return KalturaConnection.objects.create(
-        partner=partner, service_url=upstream.url, upstream_partner_id=upstream.partner_id,
-        admin_secret=upstream.admin_secret, enabled=True,
-    )  # fmt: skip
 
 
 bookings = st.fixed_dictionaries(

@@ -30,22 +30,6 @@ def upstream_entries(upstream):
     upstream.manage("shell", "-c", ENTRIES)
 
 
-@pytest.fixture
-def linked(upstream, partner) -> KalturaConnection:
-    upstream.wipe()
-    return KalturaConnection.objects.create(
-        partner=partner, service_url=upstream.url, upstream_partner_id=upstream.partner_id,
-        admin_secret=upstream.admin_secret, enabled=True,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def theirs(upstream):
-    client = upstream.client()
-    yield client
-    client.close()
-
-
 def add_upstream_room(theirs, name: str, system_name: str, parent: int | None = None, kind="Location") -> int:
     body = {"objectType": f"Kaltura{kind}ScheduleResource", "name": name, "systemName": system_name}
     if parent:

@@ -12,7 +12,6 @@ from calendar_app import scheduling
 from calendar_app.models import (
     EventStatus,
     EventType,
-    KalturaConnection,
     ResourceType,
     SyncOperation,
     UpstreamObject,
@@ -22,22 +21,6 @@ from calendar_app.sync.client import KalturaError
 from tests.conftest import at
 
 Status = SyncOperation.Status
-
-
-@pytest.fixture
-def linked(upstream, partner) -> KalturaConnection:
-    upstream.wipe()
-    return KalturaConnection.objects.create(
-        partner=partner, service_url=upstream.url, upstream_partner_id=upstream.partner_id,
-        admin_secret=upstream.admin_secret, enabled=True,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def theirs(upstream):
-    client = upstream.client()
-    yield client
-    client.close()
 
 
 def drain(partner) -> list[SyncOperation]:

@@ -17,22 +17,6 @@ from tests.sync.test_push import events_upstream
 Status = SyncOperation.Status
 
 
-@pytest.fixture
-def linked(upstream, partner) -> KalturaConnection:
-    upstream.wipe()
-    return KalturaConnection.objects.create(
-        partner=partner, service_url=upstream.url, upstream_partner_id=upstream.partner_id,
-        admin_secret=upstream.admin_secret, enabled=True,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def theirs(upstream):
-    client = upstream.client()
-    yield client
-    client.close()
-
-
 class Undone(Exception):
     pass
 
