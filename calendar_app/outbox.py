@@ -89,7 +89,8 @@ def send(op_ids: Iterable[int], *, countdown: float | None = None) -> None:
         return  # an eager run cannot wait: the periodic recovery sends it once it is due
     # Marked first: if the broker is down the mark ages, and the recovery sends them again.
     SyncOperation.objects.filter(pk__in=op_ids).update(dispatched_at=clock.now())
-    current_app.loader.import_default_modules()
+    if TASK not in current_app.tasks:  # the loader also runs Django's checks: 7 ms a commit
+        current_app.loader.import_default_modules()
     task = current_app.tasks[TASK]
     for op_id in op_ids:
         task.apply_async((op_id,), countdown=countdown)

@@ -22,5 +22,6 @@ DATABASE_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "
 @worker_ready.connect
 def recover_on_start(sender, **kwargs) -> None:
     """A worker that starts may be the one that stopped mid-job: settle what it left (stale jobs
-    ended, lost tasks sent again) now rather than at the next periodic run."""
+    ended, lost tasks and sync pushes sent again) now rather than at the next periodic run."""
     sender.app.send_task("calendar_app.tasks.recover_bulk_uploads")
+    sender.app.send_task("calendar_app.tasks.sync_recover")

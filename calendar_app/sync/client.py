@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from django.conf import settings
 
 if TYPE_CHECKING:
     from calendar_app.models import KalturaConnection
@@ -337,7 +338,10 @@ def client_for(connection: KalturaConnection) -> KalturaClient:
         if cached is not None:
             cached[1].close()
         client = KalturaClient(
-            connection.service_url, connection.upstream_partner_id, credentials_of(connection)
+            connection.service_url,
+            connection.upstream_partner_id,
+            credentials_of(connection),
+            timeout=settings.SYNC_HTTP_TIMEOUT,
         )
         _clients[connection.pk] = (version, client)
         return client

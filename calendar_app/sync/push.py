@@ -562,13 +562,15 @@ def mapped(partner_id: int, kind: str, local_id: Any) -> str | None:
 
 
 def remember(partner_id: int, kind: str, local_id: Any, upstream_id: str) -> None:
-    with transaction.atomic():
-        mine = UpstreamObject.objects.for_partner(partner_id).filter(kind=kind)
-        mine.filter(upstream_id=upstream_id).exclude(local_id=str(local_id)).delete()
-        mine.update_or_create(
-            kind=kind, local_id=str(local_id),
-            defaults={"partner_id": partner_id, "upstream_id": upstream_id, "synced_at": clock.now()},
-        )  # fmt: skip
+    """Map `local_id` to `upstream_id`: two statements (an upsert), as every push ends in one."""
+    mine = UpstreamObject.objects.for_partner(partner_id).filter(kind=kind)
+    mine.filter(upstream_id=upstream_id).exclude(local_id=str(local_id)).delete()  # remapped: one pair
+    UpstreamObject.objects.bulk_create(
+        [UpstreamObject(partner_id=partner_id, kind=kind, local_id=str(local_id), upstream_id=upstream_id,
+                        synced_at=clock.now())],
+        update_conflicts=True, unique_fields=["partner", "kind", "local_id"],
+        update_fields=["upstream_id", "synced_at"],
+    )  # fmt: skip
 
 
 def forget(partner_id: int, kind: str, local_ids: Iterable[Any]) -> None:
