@@ -50,7 +50,8 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 # Fernet keys for secrets at rest (calendar_app/secret_box.py): the first encrypts, all decrypt.
-FIELD_ENCRYPTION_KEYS = [k.strip() for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()]
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",")
+                         if key.strip()]  # fmt: skip
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -200,7 +201,10 @@ CELERY_BEAT_SCHEDULE = {
     # Each folder keeps its own interval; this only asks which are due.
     "poll-drop-folders": {"task": "calendar_app.tasks.poll_drop_folders", "schedule": 60.0},
     "recover-bulk-uploads": {"task": "calendar_app.tasks.recover_bulk_uploads", "schedule": 300.0},
-    "recover-sync": {"task": "calendar_app.tasks.sync_recover", "schedule": float(env_int("SYNC_RECOVER_EVERY", 30))},
+    "recover-sync": {
+        "task": "calendar_app.tasks.sync_recover",
+        "schedule": float(env_int("SYNC_RECOVER_EVERY", 30)),
+    },
     "reconcile-sync": {
         "task": "calendar_app.tasks.sync_reconcile",
         "schedule": crontab(hour=env_int("SYNC_RECONCILE_HOUR", 3), minute=17),
