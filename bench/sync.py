@@ -454,13 +454,10 @@ def bare_adds(campus: Campus, upstream: UpstreamServer, count: int) -> float:
 
 
 def percentile(ordered: list[float], p: float) -> float:
-    """Linear interpolation between closest ranks (as bench/run.py)."""
-    if len(ordered) == 1:
-        return ordered[0]
-    k = (len(ordered) - 1) * p / 100
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+    """bench/run.py's, imported once this process has chosen its database (run.py sets Django up)."""
+    from run import percentile as ranked
+
+    return ranked(ordered, p)
 
 
 def median_of(runs: list[dict[str, Any]], key: str) -> float:

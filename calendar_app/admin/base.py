@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
 from django.db import models
@@ -77,3 +78,26 @@ class ViewOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class WriteOnlySecretsForm(forms.ModelForm):
+    """A form whose SECRETS are write-only: never sent back to the browser (even as a
+    placeholder's value), kept as stored when left empty, cleared only when `forget_secrets`
+    (a field the subclass declares) is ticked."""
+
+    SECRETS: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.SECRETS:
+            self.initial[name] = ""  # an empty field then means "unchanged", not "changed to empty"
+            if getattr(self.instance, name):
+                self.fields[name].widget.attrs["placeholder"] = "stored: leave empty to keep it"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        forget = cleaned_data.get("forget_secrets")
+        for name in self.SECRETS:
+            if not cleaned_data.get(name) and not forget:
+                cleaned_data[name] = getattr(self.instance, name)
+        return cleaned_data

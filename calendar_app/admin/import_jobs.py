@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
@@ -14,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from calendar_app import clock
-from calendar_app.admin.base import ViewOnlyAdmin, count_of
+from calendar_app.admin.base import ViewOnlyAdmin, WriteOnlySecretsForm, count_of
 from calendar_app.imports import drop_folders, jobs
 from calendar_app.models import (
     BulkUpload,
@@ -28,7 +26,7 @@ from calendar_app.models import (
 MAX_RESULT_ROWS_SHOWN = 500
 
 
-class DropFolderForm(forms.ModelForm):
+class DropFolderForm(WriteOnlySecretsForm):
     """The password and the private key are write-only: never sent back to the browser, kept as
     stored when their fields are left empty, cleared only on request."""
 
@@ -55,19 +53,6 @@ class DropFolderForm(forms.ModelForm):
             "host", "port", "username", "password", "private_key", "host_key", "bucket", "prefix", "region",
             "endpoint_url",
         ]  # fmt: skip
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name in self.SECRETS:
-            self.initial[name] = ""  # a Textarea would echo the stored key
-
-    def clean(self) -> dict[str, Any]:
-        cleaned_data = super().clean()
-        forget = cleaned_data.get("forget_secrets")
-        for name in self.SECRETS:
-            if not cleaned_data.get(name) and not forget:
-                cleaned_data[name] = getattr(self.instance, name)
-        return cleaned_data
 
 
 @admin.register(DropFolder)

@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from calendar_app import clock
-from calendar_app.admin.base import ViewOnlyAdmin, count_of
+from calendar_app.admin.base import ViewOnlyAdmin, WriteOnlySecretsForm, count_of
 from calendar_app.models import (
     EventType,
     KalturaConnection,
@@ -42,7 +42,7 @@ ERROR_SHOWN = 120  # characters of an error in a list; the whole text is its too
 LINES_REPORTED = 20  # of a pull, in the message after the action
 
 
-class KalturaConnectionForm(forms.ModelForm):
+class KalturaConnectionForm(WriteOnlySecretsForm):
     """The admin secret and the app token are write-only, as a drop folder's password is: never
     sent back to the browser, kept as stored when their fields are left empty, cleared only on
     request."""
@@ -77,19 +77,8 @@ class KalturaConnectionForm(forms.ModelForm):
             "app_token_id", "app_token", "app_token_hash_type", "sync_resources", "event_types",
         ]  # fmt: skip
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name in self.SECRETS:
-            self.initial[name] = ""  # an empty field then means "unchanged", not "changed to empty"
-            if getattr(self.instance, name):
-                self.fields[name].widget.attrs["placeholder"] = "stored: leave empty to keep it"
-
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean()
-        forget = cleaned_data.get("forget_secrets")
-        for name in self.SECRETS:
-            if not cleaned_data.get(name) and not forget:
-                cleaned_data[name] = getattr(self.instance, name)
         # What the session needs: without it every push would fail for good.
         auth = cleaned_data.get("auth")
         for name in self.NEEDED.get(auth, ()):
