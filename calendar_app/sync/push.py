@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -119,10 +118,6 @@ def upstream_reference(event: ScheduleEvent) -> str:
     """The referenceId an event carries upstream: its own, or for one without, a key of ours;
     how an add whose answer was lost is found again."""
     return writable(event.reference_id) or f"lecture-scheduler:{event.partner_id}:{event.pk}"
-
-
-def unix(moment: datetime | None) -> int | None:
-    return clock.to_unix(moment)
 
 
 @dataclass
@@ -299,8 +294,8 @@ class Pusher:
         event or a series, and no local event mapped to it."""
         found = self.list_events(
             referenceIdEqual=upstream_reference(event),
-            startDateGreaterThanOrEqual=unix(event.start),
-            startDateLessThanOrEqual=unix(event.start),
+            startDateGreaterThanOrEqual=clock.to_unix(event.start),
+            startDateLessThanOrEqual=clock.to_unix(event.start),
             recurrenceTypeIn="0,1",
         )
         ids = [str(o["id"]) for o in found]
@@ -543,7 +538,7 @@ def match_occurrences(
     free = {o["startDate"]: upstream for upstream, o in theirs.items() if upstream not in pairs.values()}
     for occurrence in ours:
         if occurrence.pk not in pairs:
-            slot = unix(occurrence.original_start or occurrence.start)
+            slot = clock.to_unix(occurrence.original_start or occurrence.start)
             if slot in free:
                 pairs[occurrence.pk] = free.pop(slot)
     return pairs

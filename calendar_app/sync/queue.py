@@ -7,7 +7,7 @@ task delivered twice, or sent again by the recovery, runs the operation once. HT
 outside any transaction: no database lock is held while the upstream thinks.
 
 Transient failures (the upstream down, slow, answering 5xx) retry with exponential backoff and
-full jitter; anything else is permanent and shown on the booking and in admin.
+jitter; anything else is permanent and shown on the booking and in admin.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def run(op_id: int) -> None:
 
 
 def backoff(attempts: int) -> float:
-    """Seconds before attempt `attempts + 1`: exponential, capped, with full jitter (so that
-    many objects failing together do not come back together)."""
+    """Seconds before attempt `attempts + 1`: exponential, capped, then a random half to all of
+    it (so that many objects failing together do not come back together)."""
     ceiling = min(settings.SYNC_RETRY_MAX_SECONDS, settings.SYNC_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
     return random.uniform(ceiling / 2, ceiling)
 

@@ -246,16 +246,13 @@ def _same(ours: Any, theirs: Any) -> bool:
 def repair(connection: KalturaConnection, report: Report) -> int:
     """Push again every local object that is missing or different upstream, now, in this
     process. Returns how many were pushed."""
-    keys = set()
-    for drift in report.drifts:
-        if drift.local_id is None:
-            continue
-        if drift.kind == "resource":
-            keys.add((SyncOperation.Kind.RESOURCE, drift.local_id))
-        elif drift.kind == "event":
-            keys.add((SyncOperation.Kind.EVENT, drift.local_id))
-        else:  # an occurrence is put right by pushing it (its series first if need be)
-            keys.add((SyncOperation.Kind.EVENT, drift.local_id))
+    # An occurrence is an event to the outbox: pushing it puts it right (its series first if need be).
+    kinds = {"resource": SyncOperation.Kind.RESOURCE}
+    keys = {
+        (kinds.get(drift.kind, SyncOperation.Kind.EVENT), drift.local_id)
+        for drift in report.drifts
+        if drift.local_id is not None
+    }
     return queue.push_now(connection, sorted(keys))
 
 
