@@ -27,7 +27,7 @@ from calendar_app.models import (
     SyncOperation,
 )
 
-Key = tuple[str, int]  # (SyncOperation.Kind, local id)
+Key = tuple[str, int | str]  # (SyncOperation.Kind, local id: an entry's is text)
 TASK = "calendar_app.tasks.sync_apply"
 EVENT, RESOURCE = SyncOperation.Kind.EVENT, SyncOperation.Kind.RESOURCE
 

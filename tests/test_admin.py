@@ -476,7 +476,7 @@ def test_it_asks_for_what_a_kind_of_drop_folder_needs(admin_client, world):
     form = drop_folder_form(world.folder, kind="s3", bucket="")
     response = admin_client.post(admin_url(DropFolder, "change", world.folder.pk), form)
     assert response.context["adminform"].form.errors == {
-        "bucket": ["Required for a folder of kind S3 bucket."]
+        "bucket": ["Required for a location of kind S3 bucket."]
     }
 
 

@@ -109,9 +109,9 @@ def wait_for(partner_id: int, kind: str, pk: int, what: str) -> None:
 def apply(connection: KalturaConnection, client: KalturaClient, op: SyncOperation) -> None:
     pusher = Pusher(connection, client, retrying=op.attempts > 1)
     if op.kind == SyncOperation.Kind.RESOURCE:
-        pusher.resource(op.object_id)
+        pusher.resource(int(op.object_id))
     else:
-        pusher.event(op.object_id)
+        pusher.event(int(op.object_id))
 
 
 def upstream_reference(event: ScheduleEvent) -> str:

@@ -67,6 +67,10 @@ def _wipe_statements() -> Iterator[str]:
         table = model._meta.db_table
         owned = f"SELECT id FROM {table} WHERE partner_id = :partner"
         for relation in model._meta.related_objects:
+            if relation.many_to_many:  # a table of pairs (a publish target's resources)
+                through = relation.through._meta.db_table
+                yield f"DELETE FROM {through} WHERE {relation.field.m2m_reverse_name()} IN ({owned})"
+                continue
             column = relation.field.column
             if relation.related_model is model:  # a parent or a link: unhooked, then deleted below
                 yield f"UPDATE {table} SET {column} = NULL WHERE partner_id = :partner"

@@ -37,6 +37,24 @@ class Partner(models.Model):
         default=False,
         help_text="Refuse bookings that collide on a resource or fall inside a blackout.",
     )
+    # What a live entry made here broadcasts to (entries.py builds its URLs from these). Empty
+    # secondaries give entries without a backup endpoint.
+    live_rtmp_primary = models.CharField(
+        "primary RTMP ingest", max_length=256, default="rtmp://localhost:1935/kLive",
+        help_text="Base URL of new live entries' primary RTMP endpoint.",
+    )  # fmt: skip
+    live_rtmp_secondary = models.CharField("secondary RTMP ingest", max_length=256, blank=True, default="")
+    live_rtsp_primary = models.CharField(
+        "primary RTSP ingest", max_length=256, default="rtsp://localhost:554/kLive",
+        help_text="Base URL of new live entries' primary RTSP endpoint.",
+    )  # fmt: skip
+    live_rtsp_secondary = models.CharField("secondary RTSP ingest", max_length=256, blank=True, default="")
+    recording_name_pattern = models.CharField(
+        max_length=256, default="{summary} ({date})",
+        help_text="Name of a recording made for a booking when its device sends none: {summary}, "
+        "{date} (the booking's local date), {start} (its local start time), {template} (the "
+        "template entry's name).",
+    )  # fmt: skip
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -297,55 +315,6 @@ class ScheduleEventResource(models.Model):
         return f"event {self.event_id} ↔ resource {self.resource_id}"
 
 
-class EntryType(models.TextChoices):
-    MEDIA = "media"
-    LIVE_STREAM = "live"
-
-
-def new_entry_id() -> str:
-    # Kaltura entry ids: "<dc>_" + 8 lowercase alphanumerics.
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    return "0_" + "".join(secrets.choice(alphabet) for _ in range(8))
-
-
-class Entry(models.Model):
-    """The slice of a Kaltura entry that scheduling needs: templates, live endpoints, recordings."""
-
-    id = models.CharField(primary_key=True, max_length=20, default=new_entry_id)
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
-    type = models.CharField(max_length=8, choices=EntryType.choices, default=EntryType.MEDIA)
-    name = models.CharField(max_length=256)
-    description = models.TextField(blank=True, default="")
-    tags = models.TextField(blank=True, default="")
-    categories = models.TextField(blank=True, default="")
-    category_ids = models.TextField(blank=True, default="")
-    owner_id = models.CharField(max_length=256, blank=True, default="")
-    entitled_users_edit = models.TextField("co-editors", blank=True, default="")
-    reference_id = models.CharField(max_length=256, blank=True, default="")
-    status = models.SmallIntegerField(default=2)  # Kaltura entry status READY
-    template_entry = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings"
-    )
-    media_file = models.FileField(upload_to="recordings/%Y/%m/", blank=True)
-    primary_rtmp_endpoint = models.CharField(max_length=512, blank=True, default="")
-    secondary_rtmp_endpoint = models.CharField(max_length=512, blank=True, default="")
-    primary_rtsp_endpoint = models.CharField(max_length=512, blank=True, default="")
-    secondary_rtsp_endpoint = models.CharField(max_length=512, blank=True, default="")
-    stream_name = models.CharField(max_length=256, blank=True, default="")
-    stream_username = models.CharField(max_length=256, blank=True, default="")
-    stream_password = models.CharField(max_length=256, blank=True, default="")
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(default=clock.now)
-
-    objects = PartnerScopedQuerySet.as_manager()
-
-    class Meta:
-        verbose_name_plural = "entries"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.pk})"
-
-
 class AppToken(models.Model):
     """A device credential. The token itself must stay readable: Kaltura's startSession proves
     possession with hash(widget KS + token), which the server can only check by recomputing it."""
@@ -515,10 +484,9 @@ class BulkUpload(models.Model):
         return f"bulk upload {self.pk} ({self.get_kind_display()}, {self.get_status_display()})"
 
 
-class DropFolder(models.Model):
-    """A place files are dropped into for import (drop_folders.py): a local directory, an SFTP or
-    FTP directory, or an S3 bucket prefix. Each stable .ics or .csv file becomes one bulk upload
-    job of the folder's partner, then moves to processed/ (or failed/) inside the folder."""
+class RemoteLocation(models.Model):
+    """Where files are read from (drop folders) or written to (schedule publishing): a local
+    directory, an SFTP or FTP directory, or an S3 bucket prefix, with the credentials to reach it."""
 
     class Kind(models.TextChoices):
         LOCAL = "local", "local directory"
@@ -532,7 +500,7 @@ class DropFolder(models.Model):
     enabled = models.BooleanField(default=True)
     path = models.CharField(
         max_length=1024, blank=True, default="",
-        help_text="Directory to watch (local, SFTP, FTP). For FTP it may be relative to the login directory.",
+        help_text="The directory (local, SFTP, FTP). For FTP it may be relative to the login directory.",
     )  # fmt: skip
     host = models.CharField(max_length=256, blank=True, default="")
     port = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the protocol's default.")
@@ -553,6 +521,33 @@ class DropFolder(models.Model):
     endpoint_url = models.URLField(
         max_length=512, blank=True, default="", help_text="S3: a non-AWS endpoint (MinIO, Ceph …)."
     )
+
+    # What each kind cannot do without.
+    REQUIRED: dict[str, list[str]] = {
+        Kind.LOCAL: ["path"],
+        Kind.SFTP: ["host"],
+        Kind.FTP: ["host"],
+        Kind.S3: ["bucket"],
+    }
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        missing = [name for name in self.REQUIRED.get(self.kind, []) if not getattr(self, name)]
+        if missing:
+            needed = f"Required for a location of kind {self.get_kind_display()}."
+            raise ValidationError(dict.fromkeys(missing, needed))
+
+
+class DropFolder(RemoteLocation):
+    """A place files are dropped into for import (drop_folders.py): a local directory, an SFTP or
+    FTP directory, or an S3 bucket prefix. Each stable .ics or .csv file becomes one bulk upload
+    job of the folder's partner, then moves to processed/ (or failed/) inside the folder."""
+
     events_type = models.PositiveSmallIntegerField(
         choices=EventType.choices, default=EventType.RECORD,
         help_text="The type of events an .ics file creates when a VEVENT has no X-KALTURA-TYPE.",
@@ -569,23 +564,6 @@ class DropFolder(models.Model):
     updated_at = models.DateTimeField(default=clock.now)
 
     objects = PartnerScopedQuerySet.as_manager()
-
-    # What each kind cannot do without.
-    REQUIRED: dict[str, list[str]] = {
-        Kind.LOCAL: ["path"],
-        Kind.SFTP: ["host"],
-        Kind.FTP: ["host"],
-        Kind.S3: ["bucket"],
-    }
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.get_kind_display()})"
-
-    def clean(self) -> None:
-        missing = [name for name in self.REQUIRED.get(self.kind, []) if not getattr(self, name)]
-        if missing:
-            needed = f"Required for a folder of kind {self.get_kind_display()}."
-            raise ValidationError(dict.fromkeys(missing, needed))
 
 
 class DropFolderFile(models.Model):
@@ -674,7 +652,7 @@ class KalturaConnection(models.Model):
 
 
 class SyncOperation(models.Model):
-    """One local object (a resource or an event) that must be pushed upstream: written by the
+    """One local object (a resource, an event or an entry) that must be pushed upstream: written by the
     write envelope in the same transaction as the change (outbox.py), so it is never lost.
     Applying one pushes the object's current state, so it is idempotent and consecutive
     changes coalesce into the one PENDING row an object may have."""
@@ -682,6 +660,7 @@ class SyncOperation(models.Model):
     class Kind(models.TextChoices):
         RESOURCE = "resource"
         EVENT = "event"
+        ENTRY = "entry"
 
     class Status(models.IntegerChoices):
         PENDING = 0
@@ -692,7 +671,7 @@ class SyncOperation(models.Model):
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE)
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    object_id = models.PositiveBigIntegerField()
+    object_id = models.CharField(max_length=32)  # a resource's or event's id; an entry's is text
     status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=clock.now)
@@ -748,3 +727,14 @@ class UpstreamObject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.local_id} = upstream {self.upstream_id}"
+
+
+# The devices' side (entries, uploads, published schedules, receipts), in its own module.
+from calendar_app.models.devices import (  # noqa: E402, F401 (they refer to the models above)
+    DeviceReceipt,
+    Entry,
+    EntryType,
+    PublishTarget,
+    UploadToken,
+    new_entry_id,
+)

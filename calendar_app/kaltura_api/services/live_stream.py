@@ -1,0 +1,1 @@
+"""livestream: add, get, list, update, delete (docs/kaltura-compatibility.md §4)."""

@@ -1,0 +1,1 @@
+"""uploadtoken: add, upload, get, list, delete (docs/kaltura-compatibility.md §4)."""
