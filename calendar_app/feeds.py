@@ -18,13 +18,17 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.core.cache import caches
+from django.db import connection, models
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
 from calendar_app import clock, fragments, ical
+from calendar_app.devices import receipts
 from calendar_app.models import (
+    Entry,
+    EntryType,
     EventStatus,
     FeedToken,
     RecurrenceType,
@@ -63,12 +67,17 @@ def resource_ids_below(resource: ScheduleResource) -> list[int]:
 
 
 def events(feed: FeedToken, span: Window) -> QuerySet:
-    linked = ScheduleEventResource.objects.filter(resource_id__in=resource_ids_below(feed.resource))
+    return resource_events(feed.resource, span)
+
+
+def resource_events(resource: ScheduleResource, span: Window) -> QuerySet:
+    """What a feed of `resource` shows in `span` (the schedule files publish the same)."""
+    linked = ScheduleEventResource.objects.filter(resource_id__in=resource_ids_below(resource))
     shown = Q(status=EventStatus.ACTIVE) | Q(
         status=EventStatus.CANCELLED, updated_at__gte=span.cancelled_since
     )
     return (
-        ScheduleEvent.objects.for_partner(feed.partner_id)
+        ScheduleEvent.objects.for_partner(resource.partner_id)
         .filter(pk__in=linked.values("event_id"))
         .exclude(recurrence_type=RecurrenceType.RECURRING)
         .filter(shown)
@@ -82,11 +91,15 @@ def not_modified(request: HttpRequest, tag: str, last_modified: datetime | None)
     unquoted tag (some clients strip the quotes) counts as the same tag."""
     header = request.headers.get("If-None-Match")
     if header is not None:
-        wanted = tag.strip('"')
-        sent = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
-        return "*" in sent or wanted in sent
+        return etag_matches(header, tag)
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
     return since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
+
+
+def etag_matches(header: str, tag: str, *, star: bool = True) -> bool:
+    """An If-None-Match header against a tag: weakly, quoted or not, or "*" (when `star`)."""
+    sent = {t.strip().removeprefix("W/").strip('"') for t in header.split(",")}
+    return star and "*" in sent or tag.strip('"') in sent
 
 
 def _days(request: HttpRequest, name: str, default: int) -> int:
@@ -114,9 +127,25 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         body = caches["feeds"].get(published.body_key) if published else None
         if body is None:  # not assembled under this version yet, or the body was evicted
             published, body = assemble(key, last_modified, found, span)
+    _record_receipt(request, found, published.etag, now)
     if not_modified(request, published.etag, published.last_modified):
         return HttpResponse(status=304, headers=published.headers)
     return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=published.headers)
+
+
+def _record_receipt(request: HttpRequest, found: FeedToken, etag: str, now: datetime) -> None:
+    """A poll answered (200 or 304) is a delivery: whoever holds the address now has this version.
+    A feed's subscribers are one device, known by the calendar app they poll with."""
+    agent = request.headers.get("User-Agent", "")[:200] or "unknown client"
+    receipts.record(
+        found.partner_id,
+        receipts.feed_device(found.resource_id),
+        f"feed subscribers ({agent})",
+        [found.resource_id],
+        receipts.Channel.FEED,
+        etag,
+        now,
+    )
 
 
 class _LastWrites(TypedDict):
@@ -161,6 +190,32 @@ def _with_last_writes(tokens: QuerySet) -> QuerySet:
         return Subquery(rows.values("updated_at")[:1])
 
     return tokens.annotate(events_at=newest(ScheduleEvent), resources_at=newest(ScheduleResource))
+
+
+def schedule_version(partner_id: int, *, live_entries: bool = False) -> str:
+    """The partner's schedule as a version: its committed-write counter and newest event and
+    resource `updated_at` (and live entries', for answers that carry their endpoints), read in
+    one query, as `cache_key` reads them. It moves with every write to what a list can show:
+    the API's iCal ETag and its lists' receipts are built on it.
+
+    Plain SQL, each newest an ORDER BY ... LIMIT 1 on a (partner, ...) index: building the same
+    query with the ORM cost more than running it (a device's 304 poll, bench/feed.py)."""
+    newest = [_newest_sql(ScheduleEvent), _newest_sql(ScheduleResource)]
+    params: list[int | str] = [partner_id, partner_id]
+    if live_entries:
+        newest.append(_newest_sql(Entry, "AND type = %s"))
+        params += [partner_id, EntryType.LIVE_STREAM.value]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(newest), params)
+        row = cursor.fetchone()
+    return ":".join([str(fragments.version(partner_id)), *map(str, row)])
+
+
+def _newest_sql(model: type[models.Model], condition: str = "") -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
+    return (
+        f"(SELECT updated_at FROM {table} WHERE partner_id = %s {condition} ORDER BY updated_at DESC LIMIT 1)"
+    )
 
 
 def cache_key(found: PolledToken, span: Window) -> tuple[str, datetime]:

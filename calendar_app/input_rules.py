@@ -45,6 +45,11 @@ class Rule:
     insert_only: bool = False
 
 
+# Characters XML 1.0 cannot carry at all (and lone surrogates, which UTF-8 cannot): the API's
+# XML drops them (kaltura_api/render.py), so they never count towards a text's minimum length.
+UNWRITABLE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def text(max_length: int | None = None, *, min_length: int = 0) -> Cleaner:
     def clean(name: str, value: Any) -> str:
         if value is None:
@@ -57,7 +62,7 @@ def text(max_length: int | None = None, *, min_length: int = 0) -> Cleaner:
                 name, "may not contain a NUL character",
                 code="INVALID_PARAMETER_CHAR", args={"PARAM_NAME": name},
             )  # fmt: skip
-        if len(value) < min_length:
+        if min_length and len(UNWRITABLE_CHARS.sub("", value)) < min_length:
             raise ValidationFailed(
                 name, "may not be empty", code="PROPERTY_VALIDATION_MIN_LENGTH",
                 args={"PROP_NAME": name, "MIN_LEN": min_length},

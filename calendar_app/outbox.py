@@ -20,6 +20,7 @@ from django.db.models import Model
 from calendar_app import clock
 from calendar_app.models import (
     AuditEntry,
+    Entry,
     KalturaConnection,
     ScheduleEvent,
     ScheduleEventResource,
@@ -29,11 +30,17 @@ from calendar_app.models import (
 
 Key = tuple[str, int | str]  # (SyncOperation.Kind, local id: an entry's is text)
 TASK = "calendar_app.tasks.sync_apply"
-EVENT, RESOURCE = SyncOperation.Kind.EVENT, SyncOperation.Kind.RESOURCE
+EVENT, RESOURCE, ENTRY = SyncOperation.Kind.EVENT, SyncOperation.Kind.RESOURCE, SyncOperation.Kind.ENTRY
+# The order objects are queued and sent in: what an event names (its rooms, its entries) goes
+# first, so the event's push finds them upstream rather than waits for them (push.wait_for); a
+# live entry resource names its entry, so entries go before resources too.
+ORDER = (ENTRY, RESOURCE, EVENT)
 
 
-def key_of(object_type: str, object_id: int, obj: Model | None = None) -> Key | None:
+def key_of(object_type: str, object_id: int | str, obj: Model | None = None) -> Key | None:
     """The object an audited write touched, as the outbox names it."""
+    if object_type == Entry.__name__:
+        return (ENTRY, object_id)
     if object_type == ScheduleEvent.__name__:
         return (EVENT, object_id)
     if object_type == ScheduleResource.__name__:
@@ -54,8 +61,7 @@ def record(partner_id: int, source: str, now, touched: Collection[Key]) -> None:
     SyncOperation.objects.bulk_create(
         [
             SyncOperation(partner_id=partner_id, kind=kind, object_id=pk, created_at=now, next_attempt_at=now)
-            # Resources first: an event's push waits for the rooms it links (push.wait_for).
-            for kind, pk in sorted(keys, key=lambda key: (key[0] != RESOURCE, key[1]))
+            for kind, pk in sorted(keys, key=lambda key: (ORDER.index(key[0]), key[1]))
         ],
         ignore_conflicts=True,  # the object is already queued: one push will carry both changes
     )
@@ -63,8 +69,9 @@ def record(partner_id: int, source: str, now, touched: Collection[Key]) -> None:
 
 
 def wanted(connection: KalturaConnection, touched: Iterable[Key]) -> set[Key]:
-    """The keys the connection syncs: resources if it pushes them, events of its types."""
-    keys = {key for key in touched if key[0] == EVENT or connection.sync_resources}
+    """The keys the connection syncs: resources if it pushes them, events of its types, and
+    entries (events name them, so they go wherever events do)."""
+    keys = {key for key in touched if key[0] != RESOURCE or connection.sync_resources}
     if connection.event_types:
         event_ids = [pk for kind, pk in keys if kind == EVENT]
         skipped = ScheduleEvent.objects.filter(pk__in=event_ids).exclude(type__in=connection.event_types)
@@ -75,7 +82,7 @@ def wanted(connection: KalturaConnection, touched: Iterable[Key]) -> set[Key]:
 def dispatch(partner_id: int, keys: Collection[Key], *, countdown: float | None = None) -> None:
     """Send the PENDING operations of `keys` to the workers."""
     ops = SyncOperation.objects.filter(partner_id=partner_id, status=SyncOperation.Status.PENDING)
-    for kind in sorted({kind for kind, _ in keys}, key=lambda kind: kind != RESOURCE):  # rooms first
+    for kind in sorted({kind for kind, _ in keys}, key=ORDER.index):
         ids = [pk for k, pk in keys if k == kind]
         mine = ops.filter(kind=kind, object_id__in=ids).order_by("pk")
         send(mine.values_list("pk", flat=True), countdown=countdown)

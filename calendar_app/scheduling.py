@@ -29,6 +29,7 @@ from calendar_app.errors import (
     ValidationFailed,
 )
 from calendar_app.models import (
+    Entry,
     EventStatus,
     EventType,
     Partner,
@@ -164,6 +165,7 @@ def create_event(
     dates it would collide on); they are checked against what the rule generates."""
     kind, values = clean_new_event(data)
     with writes.envelope(actor):
+        check_entry(actor.partner, values.get("template_entry_id"))
         resources = _resources(actor.partner, resource_ids)
         _lock(actor, [r.pk for r in resources], kind, on_conflict)
         event, starts = _plan(actor, values, ical_uid)
@@ -227,6 +229,8 @@ def update_event(
         values = input_rules.clean(input_rules.EVENT_RULES, changes, kind=event.type, creating=False)
         if not values:
             return event  # nothing to change: no new sequence, no audit entry
+        if values.get("template_entry_id") != event.template_entry_id:
+            check_entry(actor.partner, values.get("template_entry_id"))  # one kept as it is may stay
         _check_recurrence_type_change(event, values)
         _lock(actor, _resource_ids_touched(event), event.type, on_conflict)
         before = writes.snapshot(event)
@@ -266,6 +270,18 @@ def delete_event(actor: Actor, event_id: int) -> ScheduleEvent:
         _set_status(actor, event, EventStatus.DELETED)
         writes.audit(actor, "delete", event, before)
     return event
+
+
+def check_entry(partner: Partner, entry_id: str | None, field: str = "template_entry_id") -> None:
+    """An entry a write names must be the partner's and not deleted: another partner's is as
+    unknown as a missing one (Kaltura: ENTRY_ID_NOT_FOUND)."""
+    if not entry_id:
+        return
+    live = Entry.objects.for_partner(partner).exclude(status=Entry.Status.DELETED)
+    if not live.filter(pk=entry_id).exists():
+        raise ValidationFailed(
+            field, f'entry "{entry_id}" not found', code="ENTRY_ID_NOT_FOUND", args={"ENTRY_ID": entry_id}
+        )
 
 
 def _check_recurrence_type_change(event: ScheduleEvent, values: dict[str, Any]) -> None:

@@ -12,7 +12,8 @@ system, so that no caller can skip a step:
 - when the outermost write ends: the stale fragments it left are rendered again (inline when
   few, else by a Celery task after commit) and, once committed, the partner's feed version
   moves; and, still inside the transaction, every object it touched is queued for the
-  partner's upstream Kaltura (outbox.py).
+  partner's upstream Kaltura (outbox.py), and its schedule files are asked to be published
+  again (publish_requests.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.forms.models import model_to_dict
 
-from calendar_app import fragments, outbox
+from calendar_app import fragments, outbox, publish_requests
 from calendar_app.models import AuditEntry, Partner, ScheduleEvent
 
 # Derived caches, not what anyone changed: kept out of the audit trail.
@@ -61,6 +62,7 @@ class _Write:
         if not self.changed:
             return  # nothing was written: the feeds keep their version
         outbox.record(self.actor.partner.pk, self.actor.source, self.actor.now, self.touched)
+        publish_requests.request(self.actor.partner.pk, self.actor.now)
         if self.render:
             fragments.changed(self.actor.partner.pk, self.actor.now)
         else:

@@ -195,6 +195,8 @@ CELERY_IMPORTS = [
     "calendar_app.imports.jobs",
     "calendar_app.imports.drop_folders",
     "calendar_app.sync.tasks",
+    "calendar_app.devices.tasks",
+    "calendar_app.publishing.tasks",
 ]
 # Periodic work, run by `celery -A scheduler_site beat` next to the workers.
 CELERY_BEAT_SCHEDULE = {
@@ -209,6 +211,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "calendar_app.tasks.sync_reconcile",
         "schedule": crontab(hour=env_int("SYNC_RECONCILE_HOUR", 3), minute=17),
     },
+    # Uploads abandoned past UPLOAD_TOKEN_TIMEOUT_SECONDS lose their files (devices/uploads.py).
+    "expire-upload-tokens": {"task": "calendar_app.tasks.expire_upload_tokens", "schedule": 600.0},
+    # Schedule files (publishing/files.py): requests past their debounce whose task was lost or
+    # could not wait (eager mode), and the daily republish that moves the window.
+    "publish-schedule-files": {"task": "calendar_app.tasks.publish_due", "schedule": 60.0},
 }
 
 # Sync to an upstream Kaltura (calendar_app/sync/, docs/sync.md); seconds.
@@ -222,12 +229,74 @@ SYNC_RECOVER_BATCH = env_int("SYNC_RECOVER_BATCH", 5000)
 # A booking whose new room is being pushed by another worker waits this long before retrying.
 SYNC_DEPENDENCY_WAIT_SECONDS = float(env_int("SYNC_DEPENDENCY_WAIT_SECONDS", 3))
 SYNC_HTTP_TIMEOUT = float(env_int("SYNC_HTTP_TIMEOUT", 10))
+# A recording is sent upstream in pieces of this size, one in memory at a time.
+SYNC_UPLOAD_CHUNK_BYTES = env_int("SYNC_UPLOAD_CHUNK_BYTES", 8 * 1024**2)
+
+# Delivery receipts (calendar_app/devices/receipts.py, docs/devices.md): a device polling the same
+# version again within RECEIPT_MIN_INTERVAL seconds is not written again (the "receipts" cache
+# remembers the last write); a device silent for DEVICE_QUIET_MINUTES with a booking on its
+# resources within DEVICE_LOOKAHEAD_HOURS is flagged to staff.
+RECEIPT_MIN_INTERVAL = env_int("RECEIPT_MIN_INTERVAL", 300)
+DEVICE_QUIET_MINUTES = env_int("DEVICE_QUIET_MINUTES", 15)
+DEVICE_LOOKAHEAD_HOURS = env_int("DEVICE_LOOKAHEAD_HOURS", 24)
+CACHES["receipts"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "receipts",
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "receipts",
+        "OPTIONS": {"MAX_ENTRIES": env_int("RECEIPT_CACHE_ENTRIES", 10_000)},
+    }
+)
 
 # Scheduling limits (docs/architecture.md: recurrence caps, durations in seconds).
 SCHEDULE_MAX_OCCURRENCES = env_int("SCHEDULE_MAX_OCCURRENCES", 1000)
 SCHEDULE_MAX_HORIZON_DAYS = env_int("SCHEDULE_MAX_HORIZON_DAYS", 3 * 365 + 1)
+
+# Entries (calendar_app/devices/entries.py): a recording made from a template entry is linked to
+# the booking of that template under way, or ended at most this many seconds before it arrived.
+RECORDING_MATCH_GRACE = env_int("RECORDING_MATCH_GRACE", 24 * 3600)
+
 # The largest file a bulk upload or a drop folder takes; the API refuses bigger requests unread.
 BULK_UPLOAD_MAX_BYTES = env_int("BULK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
+# Uploads (calendar_app/devices/uploads.py, docs/devices.md): the largest recording, the largest
+# chunk one request may carry (the API refuses a bigger body unread), and how long an unfinished
+# or never-attached upload is kept. Files go to the default storage: MEDIA_ROOT, or S3 (any
+# S3-compatible store, through django-storages) when MEDIA_S3_BUCKET is set.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 4 * 1024**3)
+UPLOAD_CHUNK_MAX_BYTES = env_int("UPLOAD_CHUNK_MAX_BYTES", 512 * 1024**2)
+UPLOAD_TOKEN_TIMEOUT_SECONDS = env_int("UPLOAD_TOKEN_TIMEOUT_SECONDS", 24 * 3600)
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media"))
+MEDIA_URL = "media/"
+# A chunk above Django's default 2.5 MB is streamed to a temporary file, never held in memory.
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+STORAGES = {
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": MEDIA_S3_BUCKET,
+                "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+                "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+                # Empty: boto3's own chain (AWS_* variables, instance roles).
+                "access_key": os.environ.get("MEDIA_S3_ACCESS_KEY_ID") or None,
+                "secret_key": os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+                "location": os.environ.get("MEDIA_S3_PREFIX", ""),
+                "default_acl": None,
+                "querystring_auth": True,
+            },
+        }
+        if MEDIA_S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Served over HTTPS (a TLS proxy in front): Secure cookies, http redirected, HSTS. On whenever
 # DEBUG is off, unless turned off: `make run` serves plain HTTP on this machine (HTTPS=false).

@@ -48,8 +48,10 @@ def _quick_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_feed_cache():
-    """The "feeds" cache lives in the test process: no test sees another's copies."""
+    """The "feeds" cache lives in the test process: no test sees another's copies (nor another's
+    recent delivery receipts, in the "receipts" cache)."""
     caches["feeds"].clear()
+    caches["receipts"].clear()
 
 
 @pytest.fixture

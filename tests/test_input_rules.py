@@ -118,3 +118,15 @@ def test_a_booking_with_a_nul_character_is_refused_and_nothing_is_written(actor)
         booking = {"type": EventType.RECORD, "summary": "L", "comment": "\x00", "start": start, "end": start}
         scheduling.create_event(actor, booking)
     assert not ScheduleEvent.objects.exists()
+
+
+@pytest.mark.parametrize("summary", ["\x01", "\ufffe\x1f", "\x0b\x0c"])
+def test_a_summary_of_characters_xml_cannot_carry_counts_as_empty(summary):
+    # Found by tests/sync/test_fuzz_sync.py: the API's XML (and the push upstream) drops these
+    # characters, which left an upstream booking with no summary at all.
+    error = refusal(EVENT_RULES, "summary", summary)
+    assert error.code == "PROPERTY_VALIDATION_MIN_LENGTH"
+
+
+def test_a_summary_keeps_what_xml_cannot_carry_beside_real_text():
+    assert EVENT_RULES["summary"].clean("summary", "Lecture\x01") == "Lecture\x01"

@@ -8,7 +8,7 @@ import pytest
 
 from calendar_app import scheduling, writes
 from calendar_app.errors import NotFound, ValidationFailed
-from calendar_app.models import AuditEntry, EventStatus, EventType, ScheduleEvent
+from calendar_app.models import AuditEntry, Entry, EntryType, EventStatus, EventType, ScheduleEvent
 from tests.conftest import at
 
 
@@ -77,6 +77,7 @@ def test_a_blackout_may_cover_a_whole_week(actor):
 
 
 def test_a_live_event_carries_live_fields(actor):
+    Entry.objects.create(partner=actor.partner, id="0_live0001", type=EntryType.LIVE_STREAM, name="Hall 1")
     event = scheduling.create_event(
         actor, lecture(type=EventType.LIVE_STREAM, pre_start_time=300, template_entry_id="0_live0001")
     )

@@ -5,6 +5,8 @@
 - accounts.py: partners, memberships, entries, app tokens, feed tokens and the audit trail.
 - import_jobs.py: drop folders, the files they hold and the bulk upload jobs.
 - sync.py: the upstream Kaltura connections, the outbox of pushes and the id map.
+- devices.py: the publish targets the schedule files are written to.
+- receipts.py: what each device last fetched, and the devices gone quiet before a booking.
 """
 
-from calendar_app.admin import accounts, import_jobs, schedule, sync  # noqa: F401
+from calendar_app.admin import accounts, devices, import_jobs, receipts, schedule, sync  # noqa: F401

@@ -3,15 +3,28 @@ the scheduling write path (feed tokens belong to feed_tokens.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Q
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from calendar_app import clock, feed_tokens
-from calendar_app.admin.base import DirectAdmin, ViewOnlyAdmin, apply_each, count_of
+from calendar_app import clock, feed_tokens, writes
+from calendar_app.admin.base import (
+    DirectAdmin,
+    ViewOnlyAdmin,
+    WriteOnlySecretsForm,
+    admin_actor,
+    apply_each,
+    count_of,
+)
+from calendar_app.admin.schedule import ServiceAdmin, ServiceModelForm
+from calendar_app.devices import entries
 from calendar_app.models import (
     AppToken,
     AuditEntry,
@@ -64,15 +77,119 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "partner"]
 
 
+MAX_BOOKINGS_SHOWN = 50  # on an entry's page: the latest bookings it is the template of or recorded for
+ENTRY_ENDPOINTS = [
+    "primary_rtmp_endpoint", "secondary_rtmp_endpoint", "primary_rtsp_endpoint", "secondary_rtsp_endpoint",
+    "stream_name",
+]  # fmt: skip
+
+
+class EntryForm(WriteOnlySecretsForm, ServiceModelForm):
+    """An entry, written through devices/entries.py (audited, and queued for sync like an API
+    write). The stream password is write-only; a new live entry without one gets one."""
+
+    SECRETS = ("stream_password",)
+    stream_password = forms.CharField(
+        required=False, max_length=256, widget=forms.PasswordInput(render_value=False),
+        help_text="Not shown once stored; leave empty to keep it (a new live entry gets one).",
+    )  # fmt: skip
+
+    class Meta:
+        model = Entry
+        fields = [
+            "partner", "type", "name", "description", "tags", "categories", "category_ids", "owner_id",
+            "entitled_users_edit", "entitled_users_publish", "reference_id", "media_type", "template_entry",
+            *ENTRY_ENDPOINTS, "stream_password",
+        ]  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        template = cleaned_data.get("template_entry")
+        partner = cleaned_data.get("partner") or getattr(self.instance, "partner", None)
+        if template is not None and partner is not None and template.partner_id != partner.pk:
+            self.add_error("template_entry", "The template must be an entry of the same partner.")
+        return cleaned_data
+
+    def owning_partner(self) -> Partner:
+        return self.cleaned_data["partner"] if self.instance._state.adding else self.instance.partner
+
+    def write(self, actor: writes.Actor) -> Entry:
+        # An unsaved entry already has its (random) id: whether it is stored is what tells.
+        adding = self.instance._state.adding
+        names = self.fields if adding else self.changed_data
+        values = {n: self.cleaned_data[n] for n in names if n in entries.ENTRY_RULES}
+        if "template_entry" in names and self.cleaned_data.get("template_entry") is not None:
+            values["template_entry_id"] = self.cleaned_data["template_entry"].pk
+        if adding:
+            return entries.create_entry(actor, self.cleaned_data["type"], values)
+        if not values:
+            return self.instance
+        return entries.update_entry(actor, self.instance.pk, values)
+
+
 @admin.register(Entry)
-class EntryAdmin(DirectAdmin):
-    list_display = ["id", "name", "type", "status", "owner_id", "partner", "created_at"]
+class EntryAdmin(ServiceAdmin):
+    form = EntryForm
+    list_display = [
+        "id", "name", "type", "status", "template_entry", "creator_id", "file_size", "partner", "created_at",
+    ]  # fmt: skip
     list_display_links = ["id", "name"]
-    list_filter = ["type", "partner"]
-    list_select_related = ["partner"]
-    search_fields = ["=id", "name", "reference_id", "tags", "owner_id"]
+    list_filter = ["type", "status", "partner"]
+    list_select_related = ["partner", "template_entry"]
+    search_fields = ["=id", "name", "reference_id", "tags", "owner_id", "creator_id"]
     raw_id_fields = ["template_entry"]
-    readonly_fields = ["created_at", "updated_at"]
+    actions = ["delete_selected"]
+    readonly_fields = [
+        "id", "status", "creator_id", "creator_app_token", "media_file", "file_name", "file_size", "checksum",
+        "stream_username", "bookings", "created_at", "updated_at",
+    ]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["id", "partner", "type", "status", "name", "description", "template_entry"]}),
+        ("Details", {"fields": [
+            "tags", "categories", "category_ids", "owner_id", "entitled_users_edit", "entitled_users_publish",
+            "reference_id", "media_type", "creator_id", "creator_app_token", "created_at", "updated_at",
+        ]}),
+        ("File", {"fields": ["media_file", "file_name", "file_size", "checksum"]}),
+        ("Live endpoints", {"fields": [*ENTRY_ENDPOINTS, "stream_username", "stream_password"]}),
+        ("Bookings", {"fields": ["bookings"]}),
+    ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        # Fixed once the entry exists, as on the API (insert-only).
+        fixed = ["partner", "type", "media_type", "template_entry"] if obj else []
+        return [*self.readonly_fields, *fixed]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        # A new entry has no id, file or bookings yet (its id is chosen when it is written).
+        main, *rest = [(name, opts) for name, opts in self.fieldsets if name not in ("File", "Bookings")]
+        return [(main[0], {"fields": [f for f in main[1]["fields"] if f != "id"]}), *rest]
+
+    @admin.display(description="bookings")
+    def bookings(self, entry: Entry):
+        """The events it is the template of, and those it was recorded for."""
+        events = ScheduleEvent.objects.for_partner(entry.partner_id).filter(
+            Q(template_entry_id=entry.pk) | Q(entry_ids__contains=entry.pk)
+        )
+        rows = [
+            format_html(
+                '<a href="{}">{}</a> ({})',
+                reverse(admin_urlname(ScheduleEvent._meta, "change"), args=[event.pk]),
+                event,
+                "template" if event.template_entry_id == entry.pk else "recorded",
+            )
+            for event in events.order_by("-start")[:MAX_BOOKINGS_SHOWN]
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((row,) for row in rows)) or "—"
+
+    @admin.action(description="Delete selected entries", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        live = queryset.select_related("partner").exclude(status=Entry.Status.DELETED)
+        apply_each(self, request, live, lambda a, e: entries.delete_entry(a, e.pk), "Deleted")
+
+    def delete_model(self, request, obj):
+        entries.delete_entry(admin_actor(obj.partner, request.user.get_username()), obj.pk)
 
 
 @admin.register(AppToken)

@@ -15,6 +15,7 @@ from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.utils import model_ngettext
 from django.db import models
 from django.db.models import Case, OuterRef, Subquery, When
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -24,6 +25,7 @@ from django.utils.timesince import timesince
 from calendar_app import clock
 from calendar_app.admin.base import ViewOnlyAdmin, WriteOnlySecretsForm, count_of
 from calendar_app.models import (
+    Entry,
     EventType,
     KalturaConnection,
     ScheduleEvent,
@@ -40,6 +42,11 @@ Status = SyncOperation.Status
 QUEUED = (Status.PENDING, Status.RUNNING)
 ERROR_SHOWN = 120  # characters of an error in a list; the whole text is its tooltip
 LINES_REPORTED = 20  # of a pull, in the message after the action
+MODELS: dict[str, type[models.Model]] = {
+    SyncOperation.Kind.EVENT: ScheduleEvent,
+    SyncOperation.Kind.RESOURCE: ScheduleResource,
+    SyncOperation.Kind.ENTRY: Entry,
+}
 
 
 class KalturaConnectionForm(WriteOnlySecretsForm):
@@ -110,7 +117,7 @@ def reconcile_summary(report: dict[str, Any] | None) -> str:
     """A reconcile report (as stored on the connection) in one line."""
     if not report:
         return "never run"
-    checked = ", ".join(f"{n} {kind}s" for kind, n in sorted(report.get("checked", {}).items()))
+    checked = reconcile.counted(report.get("checked", {}))
     counts = report.get("counts", {})
     drift = ", ".join(f"{n} {what}" for what, n in counts.items()) if counts else "in step"
     return f"checked {checked or 'nothing'}: {drift}"
@@ -280,13 +287,18 @@ class SyncOperationAdmin(ViewOnlyAdmin):
     actions = ["retry_failed"]
 
     def get_queryset(self, request):
-        # The object's name, if it still exists: one subquery per kind, no query per row.
-        def name_of(model: type[models.Model], field: str) -> Subquery:
-            return Subquery(model.objects.filter(pk=OuterRef("object_id")).values(field)[:1])
+        # The object's name, if it still exists: one subquery per kind, no query per row. The
+        # id is text (an entry's is "0_ab12cd34"); a resource's or an event's is cast to their
+        # integer key inside its own branch, so PostgreSQL never casts an entry's id and the
+        # lookup keeps the primary key's index.
+        def name_of(model: type[models.Model], field: str, key: Any) -> Subquery:
+            return Subquery(model.objects.filter(pk=key).values(field)[:1])
 
+        number = Cast(OuterRef("object_id"), models.BigIntegerField())
         object_name = Case(
-            When(kind=SyncOperation.Kind.EVENT, then=name_of(ScheduleEvent, "summary")),
-            When(kind=SyncOperation.Kind.RESOURCE, then=name_of(ScheduleResource, "name")),
+            When(kind=SyncOperation.Kind.EVENT, then=name_of(ScheduleEvent, "summary", number)),
+            When(kind=SyncOperation.Kind.RESOURCE, then=name_of(ScheduleResource, "name", number)),
+            When(kind=SyncOperation.Kind.ENTRY, then=name_of(Entry, "name", OuterRef("object_id"))),
             output_field=models.CharField(),
         )
         return super().get_queryset(request).annotate(object_name=object_name)
@@ -296,8 +308,7 @@ class SyncOperationAdmin(ViewOnlyAdmin):
         label = f"{op.kind} {op.object_id}"
         if op.object_name is None:
             return label
-        model = ScheduleEvent if op.kind == SyncOperation.Kind.EVENT else ScheduleResource
-        url = reverse(admin_urlname(model._meta, "change"), args=[op.object_id])
+        url = reverse(admin_urlname(MODELS[op.kind]._meta, "change"), args=[op.object_id])
         return format_html('<a href="{}">{}</a> {}', url, label, op.object_name)
 
     @admin.display(description="error")

@@ -15,10 +15,8 @@ No network I/O runs inside a database transaction.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ftplib
-import io
 import logging
 import os
 import posixpath
@@ -27,16 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-import boto3
-import paramiko
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from django.db import transaction
 
-from calendar_app import clock, writes
+from calendar_app import clock, remote_locations, writes
 from calendar_app.imports import jobs
 from calendar_app.models import AuditEntry, BulkUpload, DropFolder, DropFolderFile
+from calendar_app.remote_locations import describe, location
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +48,6 @@ FILE_OUTCOMES = {
 # was imported, so the file is offered again.
 LOST_AFTER = timedelta(hours=1)
 UPLOADED_BY = "Drop Folder"  # Kaltura's uploadedBy for drop folder jobs
-TIMEOUT = 10  # seconds to connect, and to wait on a reply
 
 
 @dataclass(frozen=True)
@@ -151,20 +145,11 @@ class LocalSource(Source):
 
 
 class SftpSource(Source):
-    failures = (OSError, EOFError, paramiko.SSHException)
+    failures = remote_locations.SFTP_FAILURES
 
     def __enter__(self) -> SftpSource:
-        folder = self.folder
-        self.client = paramiko.SSHClient()
+        self.client, self.learnt = remote_locations.open_ssh(self.folder)
         try:
-            self._trust_host_key()
-            self.client.connect(
-                folder.host, port=folder.port or 22, username=folder.username,
-                password=folder.password or None, pkey=private_key(folder.private_key),
-                timeout=TIMEOUT, banner_timeout=TIMEOUT, auth_timeout=TIMEOUT,
-                allow_agent=False, look_for_keys=False,
-            )  # fmt: skip
-            self._remember_host_key()
             self.sftp = self.client.open_sftp()
         except BaseException:
             self.client.close()
@@ -173,29 +158,6 @@ class SftpSource(Source):
 
     def close(self) -> None:
         self.client.close()
-
-    def _known_as(self) -> str:
-        port = self.folder.port or 22
-        return self.folder.host if port == 22 else f"[{self.folder.host}]:{port}"
-
-    def _trust_host_key(self) -> None:
-        # Trust on first use: with no key recorded, the one offered is accepted and recorded; from
-        # then on a different key is refused (a man in the middle, or a reinstalled server).
-        if not self.folder.host_key:
-            self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-            return
-        key_type, key_data = (self.folder.host_key.split() + [""])[:2]
-        try:
-            key = paramiko.PKey.from_type_string(key_type, base64.b64decode(key_data))
-        except (ValueError, paramiko.SSHException) as error:
-            raise paramiko.SSHException(f"the recorded host key is not a valid public key: {error}") from None
-        self.client.get_host_keys().add(self._known_as(), key_type, key)
-        self.client.set_missing_host_key_policy(paramiko.RejectPolicy())
-
-    def _remember_host_key(self) -> None:
-        if not self.folder.host_key:
-            key = self.client.get_transport().get_remote_server_key()
-            self.learnt["host_key"] = f"{key.get_name()} {key.get_base64()}"
 
     def _path(self, *parts: str) -> str:
         return posixpath.join(self.folder.path or ".", *parts)
@@ -218,38 +180,21 @@ class SftpSource(Source):
         return target
 
 
-def private_key(text: str) -> paramiko.PKey | None:
-    if not text.strip():
-        return None
-    for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
-        try:
-            return key_class.from_private_key(io.StringIO(text))
-        except (ValueError, paramiko.SSHException):
-            continue
-    raise paramiko.SSHException("the private key is not an unencrypted Ed25519, ECDSA or RSA key")
-
-
 class FtpSource(Source):
-    failures = ftplib.all_errors
+    failures = remote_locations.FTP_FAILURES
 
     def __enter__(self) -> FtpSource:
-        folder = self.folder
-        self.ftp = ftplib.FTP(timeout=TIMEOUT)
+        self.ftp = remote_locations.open_ftp(self.folder)
         try:
-            self.ftp.connect(folder.host, folder.port or 21)
-            self.ftp.login(folder.username or "anonymous", folder.password)
-            if folder.path:
-                self.ftp.cwd(folder.path)
+            if self.folder.path:
+                self.ftp.cwd(self.folder.path)
         except BaseException:
             self.ftp.close()
             raise
         return self
 
     def close(self) -> None:
-        try:
-            self.ftp.quit()
-        except ftplib.all_errors:
-            self.ftp.close()
+        remote_locations.close_ftp(self.ftp)
 
     def list(self) -> list[Listed]:
         # MLSD (RFC 3659) gives type, size and modification time in one machine-readable listing.
@@ -290,21 +235,12 @@ class _Enough(Exception):
 
 
 class S3Source(Source):
-    failures = (BotoCoreError, ClientError)
+    failures = remote_locations.S3_FAILURES
 
     def __enter__(self) -> S3Source:
-        folder = self.folder
-        # A session per source: boto3's default session is shared and not thread-safe.
-        self.s3 = boto3.session.Session().client(
-            "s3", endpoint_url=folder.endpoint_url or None, region_name=folder.region or None,
-            aws_access_key_id=folder.username or None, aws_secret_access_key=folder.password or None,
-            config=Config(
-                connect_timeout=TIMEOUT, read_timeout=TIMEOUT,
-                retries={"mode": "standard", "total_max_attempts": 2},
-            ),
-        )  # fmt: skip
-        self.bucket = folder.bucket
-        self.prefix = folder.prefix.strip("/") + "/" if folder.prefix.strip("/") else ""
+        self.s3 = remote_locations.s3_client(self.folder)
+        self.bucket = self.folder.bucket
+        self.prefix = remote_locations.s3_prefix(self.folder)
         return self
 
     def close(self) -> None:
@@ -345,24 +281,6 @@ SOURCES: dict[str, type[Source]] = {
     DropFolder.Kind.FTP: FtpSource,
     DropFolder.Kind.S3: S3Source,
 }
-
-
-def location(folder: DropFolder) -> str:
-    """Where the folder is, for people: never with its password."""
-    if folder.kind == DropFolder.Kind.LOCAL:
-        return folder.path
-    if folder.kind == DropFolder.Kind.S3:
-        where = f"s3://{folder.bucket}/{folder.prefix.lstrip('/')}"
-        return f"{where} at {folder.endpoint_url}" if folder.endpoint_url else where
-    user = f"{folder.username}@" if folder.username else ""
-    port = f":{folder.port}" if folder.port else ""
-    path = "/" + folder.path.lstrip("/") if folder.path else ""
-    return f"{folder.kind}://{user}{folder.host}{port}{path}"
-
-
-def describe(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 # ---------------------------------------------------------------- polling

@@ -272,8 +272,8 @@ define(
     Field("description", STR),
     ro("partnerId", INT, "partner_id"),
     Field("userId", STR, "owner_id"),
-    # Who added the entry; only its owner is kept, which Kaltura also sets as its creator.
-    ro("creatorId", STR, read=lambda entry, session: entry.owner_id),
+    # Who added the entry (the session's user); an entry made in admin has only its owner.
+    ro("creatorId", STR, read=lambda entry, session: entry.creator_id or entry.owner_id),
     Field("tags", STR),
     Field("categories", STR),
     Field("categoriesIds", STR, "category_ids"),
@@ -283,14 +283,22 @@ define(
     ro("updatedAt", TIME),
     Field("referenceId", STR),
     Field("entitledUsersEdit", STR),
-    Field("templateEntryId", STR, "template_entry_id"),
+    Field("entitledUsersPublish", STR),
+    Field("templateEntryId", STR, "template_entry_id", insert_only=True),
     abstract=True,
 )
 define("KalturaPlayableEntry", "KalturaBaseEntry", abstract=True)
+
+
+def _media_type(entry, session):
+    """A media entry's own (video, image, audio); a live entry's is Kaltura's live type."""
+    return entry.media_type if entry.type == EntryType.MEDIA else MEDIA_TYPES[entry.type]
+
+
 define(
     "KalturaMediaEntry",
     "KalturaPlayableEntry",
-    Field("mediaType", MEDIA_TYPE, insert_only=True, read=lambda entry, session: MEDIA_TYPES[entry.type]),
+    Field("mediaType", MEDIA_TYPE, insert_only=True, read=_media_type),
 )
 define("KalturaLiveEntry", "KalturaMediaEntry", abstract=True)
 define(
@@ -539,3 +547,67 @@ define(
     ),
 )
 define("KalturaBaseEntryFilter", "KalturaBaseEntryBaseFilter")
+define("KalturaPlayableEntryBaseFilter", "KalturaBaseEntryFilter")
+define("KalturaPlayableEntryFilter", "KalturaPlayableEntryBaseFilter")
+define(
+    "KalturaMediaEntryBaseFilter",
+    "KalturaPlayableEntryFilter",
+    *filter_fields(("mediaType", MEDIA_TYPE, "EQ IN")),
+)
+define("KalturaMediaEntryFilter", "KalturaMediaEntryBaseFilter")
+define("KalturaLiveEntryBaseFilter", "KalturaMediaEntryFilter")
+define("KalturaLiveEntryFilter", "KalturaLiveEntryBaseFilter")
+define("KalturaLiveStreamEntryBaseFilter", "KalturaLiveEntryFilter")
+define("KalturaLiveStreamEntryFilter", "KalturaLiveStreamEntryBaseFilter")
+# media.addContent's resources: an upload token is what we take; the others are named so that
+# a client sending one hears RESOURCE_TYPE_NOT_SUPPORTED rather than an unknown type.
+define("KalturaResource", None, abstract=True)
+define("KalturaContentResource", "KalturaResource", abstract=True)
+define("KalturaDataCenterContentResource", "KalturaContentResource", abstract=True)
+define("KalturaGenericDataCenterContentResource", "KalturaDataCenterContentResource", abstract=True)
+define("KalturaUploadedFileTokenResource", "KalturaGenericDataCenterContentResource", Field("token", STR))
+define("KalturaUrlResource", "KalturaContentResource", Field("url", STR))
+define("KalturaServerFileResource", "KalturaGenericDataCenterContentResource", Field("localFilePath", STR))
+define("KalturaEntryResource", "KalturaContentResource", Field("entryId", STR))
+
+# ---- upload tokens
+
+UPLOAD_TOKEN_STATUS = IntEnum("KalturaUploadTokenStatus", frozenset({0, 1, 2, 3, 4, 5}))
+NULLABLE_BOOLEAN = IntEnum("KalturaNullableBoolean", frozenset({-1, 0, 1}))
+
+
+def _auto_finalize(token, context):
+    return None if token.auto_finalize is None else int(token.auto_finalize)
+
+
+define(
+    "KalturaUploadToken",
+    None,
+    ro("id", STR, "pk"),
+    ro("partnerId", INT, "partner_id"),
+    ro("userId", STR),
+    ro("status", UPLOAD_TOKEN_STATUS),
+    Field("fileName", STR),
+    Field("fileSize", INT),  # a float in Kaltura's client: "1048576.0" parses as an integer
+    ro("uploadedFileSize", INT),
+    ro("createdAt", TIME),
+    ro("updatedAt", TIME),
+    ro("uploadUrl", STR, read=lambda token, context: None),
+    Field("autoFinalize", NULLABLE_BOOLEAN, read=_auto_finalize),
+    ro("attachedObjectType", STR, read=lambda token, context: token.attached_object_type or None),
+    ro("attachedObjectId", STR, read=lambda token, context: token.attached_object_id or None),
+    # Ours: the finished file's SHA-256, so a device can check what arrived (clients ignore it).
+    ro("checksum", STR, read=lambda token, context: f"sha256:{token.checksum}" if token.checksum else None),
+)
+define(
+    "KalturaUploadTokenBaseFilter",
+    "KalturaFilter",
+    *filter_fields(
+        ("id", STR, "EQ IN"),
+        ("userId", STR, "EQ"),
+        ("status", UPLOAD_TOKEN_STATUS, "EQ IN"),
+        ("fileName", STR, "EQ"),
+        ("fileSize", INT, "EQ"),
+    ),
+)
+define("KalturaUploadTokenFilter", "KalturaUploadTokenBaseFilter")

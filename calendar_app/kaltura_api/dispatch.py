@@ -75,6 +75,8 @@ class Call:
     action: str
     session: Session | None
     now: datetime
+    # The request's If-None-Match, for an action whose answer can be conditional (conditional.py).
+    if_none_match: str | None = None
 
     @property
     def partner(self):
@@ -94,10 +96,13 @@ class Call:
         )
 
 
-def run(params: dict[str, Any], now: datetime, *, ical: bool = False) -> Any:
-    """One call; the result in wire form (iCalendar bytes when `ical`), or an `Error`."""
+def run(
+    params: dict[str, Any], now: datetime, *, ical: bool = False, if_none_match: str | None = None
+) -> Any:
+    """One call; the result in wire form (iCalendar bytes or a `conditional.Tagged` when `ical`),
+    or an `Error`."""
     try:
-        return _run(params, now, ical)
+        return _run(params, now, ical, if_none_match)
     except ApiError as error:
         return Error(error)
     except SchedulingError as error:
@@ -110,7 +115,7 @@ def run(params: dict[str, Any], now: datetime, *, ical: bool = False) -> Any:
         return Error(errors.internal_error())
 
 
-def _run(params: dict[str, Any], now: datetime, ical: bool = False) -> Any:
+def _run(params: dict[str, Any], now: datetime, ical: bool = False, if_none_match: str | None = None) -> Any:
     found = find(str(params.get("service") or ""), str(params.get("action") or ""))
     session = None if found.access is Access.PUBLIC else authenticate(params, now)
     if found.access is not Access.PUBLIC:
@@ -122,7 +127,7 @@ def _run(params: dict[str, Any], now: datetime, ical: bool = False) -> Any:
         raise ApiError(
             "UNKNOWN_RESPONSE_FORMAT", f"{found.service}.{found.name} has no iCal answer", FORMAT="ical"
         )
-    call = Call(found.service, found.name, session, session.now if session else now)
+    call = Call(found.service, found.name, session, session.now if session else now, if_none_match)
     kwargs = {p.name: _param(p, params, call.now) for p in found.params}
     return (found.ical if ical else found.func)(call, **kwargs)
 

@@ -89,13 +89,17 @@ class KsData:
 
     @property
     def fingerprint(self) -> str:
+        return self.fingerprint_of(self.raw)
+
+    @staticmethod
+    def fingerprint_of(raw: str) -> str:
         # Hash the decoded bytes, not the text: padding, alphabet and the unused bits of the last
         # base64 character can change without changing the session, and a revoked KS must stay
         # revoked however it is spelled.
         try:
-            payload = _decode(self.raw)
+            payload = _decode(raw)
         except KsError:
-            payload = self.raw.encode("utf-8", "surrogatepass")
+            payload = raw.encode("utf-8", "surrogatepass")
         return hashlib.sha256(payload).hexdigest()
 
 

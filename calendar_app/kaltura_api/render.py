@@ -9,14 +9,12 @@ events is ~25,000 elements, and an element tree would double the time spent here
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from calendar_app.input_rules import UNWRITABLE_CHARS
 from calendar_app.kaltura_api.errors import ApiError
 
 XML_FORMAT, JSON_FORMAT = "2", "1"
-# Characters XML 1.0 cannot carry at all (and lone surrogates, which UTF-8 cannot).
-INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -40,7 +38,7 @@ class Error:
 def writable(value: Any) -> str:
     text = str(value)
     # search first: most text has nothing to drop, and sub() costs a fifth more (rendering is hot)
-    return INVALID_XML_CHARS.sub("", text) if INVALID_XML_CHARS.search(text) else text
+    return UNWRITABLE_CHARS.sub("", text) if UNWRITABLE_CHARS.search(text) else text
 
 
 def xml_document(result: Any, execution_time: float) -> bytes:

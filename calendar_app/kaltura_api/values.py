@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from calendar_app import clock
+from calendar_app.input_rules import UNWRITABLE_CHARS
 from calendar_app.kaltura_api.errors import ApiError
-from calendar_app.kaltura_api.render import INVALID_XML_CHARS
 
 # ASCII digits only (\d would take "١٢" too); 19 of them hold every 64-bit integer.
 _INT = re.compile(r"^[+-]?[0-9]{1,19}$")
@@ -88,7 +88,7 @@ def to_bool(name: str, raw: Any) -> bool:
 
 def to_str(name: str, raw: Any) -> str:
     if isinstance(raw, str):
-        if INVALID_XML_CHARS.search(raw):
+        if UNWRITABLE_CHARS.search(raw):
             # As Kaltura does: a control character could be stored but never sent back.
             raise ApiError(
                 "INVALID_PARAMETER_CHAR",

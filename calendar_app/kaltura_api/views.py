@@ -9,6 +9,7 @@ import logging
 import time
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
@@ -17,8 +18,9 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from calendar_app import clock, ical
+from calendar_app.devices import uploads
 from calendar_app.imports import jobs
-from calendar_app.kaltura_api import dispatch, params, render, services  # noqa: F401 (registers actions)
+from calendar_app.kaltura_api import conditional, dispatch, params, render, services  # noqa: F401 (registers actions)
 from calendar_app.kaltura_api.errors import ApiError, internal_error
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,11 @@ def api(request: HttpRequest, service: str = "", action: str = "", tail: str = "
     fmt = render.XML_FORMAT
     try:
         fmt = params.requested_format(request, tail or "") or fmt
-        _check_size(request)
+        _check_size(request, _limit(request, service, action, tail or ""))
         values = params.collect(request, tail or "")
         fmt = _format(values.get("format"))
         params.check_depth(values)  # once the format is known: the refusal answers in it
-        result = _call(values, service, action, fmt, now)
+        result = _call(values, service, action, fmt, now, request.headers.get("If-None-Match"))
     except ApiError as error:
         result = render.Error(error)
     except (RequestDataTooBig, TooManyFieldsSent):
@@ -59,8 +61,11 @@ def _format(value: Any) -> str:
     return str(value or render.XML_FORMAT)
 
 
-def _call(values: dict[str, Any], service: str, action: str, fmt: str, now: datetime) -> Any:
-    """The format is checked first: a call answered with an error must have changed nothing."""
+def _call(
+    values: dict[str, Any], service: str, action: str, fmt: str, now: datetime, if_none_match: str | None
+) -> Any:
+    """The format is checked first: a call answered with an error must have changed nothing.
+    An iCal answer may be conditional on the request's If-None-Match (conditional.py)."""
     service = service or str(values.get("service") or "")
     ical_answer = fmt.lower() == ICAL_FORMAT
     if fmt not in (render.XML_FORMAT, render.JSON_FORMAT) and not ical_answer:
@@ -70,7 +75,7 @@ def _call(values: dict[str, Any], service: str, action: str, fmt: str, now: date
             raise ApiError("UNKNOWN_RESPONSE_FORMAT", "A multirequest has no iCal answer", FORMAT=fmt)
         return dispatch.run_multirequest(values, now)
     one = {**values, "service": service, "action": action or values.get("action")}
-    return dispatch.run(one, now, ical=ical_answer)
+    return dispatch.run(one, now, ical=ical_answer, if_none_match=if_none_match if ical_answer else None)
 
 
 def _unknown_format(fmt: str) -> ApiError:
@@ -78,13 +83,24 @@ def _unknown_format(fmt: str) -> ApiError:
     return ApiError("UNKNOWN_RESPONSE_FORMAT", f"Response format [{shown}] is not supported", FORMAT=shown)
 
 
-def _check_size(request: HttpRequest) -> None:
-    """Refuse a body larger than the biggest upload before reading any of it: Django would
-    stream an uploaded file of any size to disk first."""
+def _limit(request: HttpRequest, service: str, action: str, tail: str) -> int:
+    """The largest body a request may send: a chunk of an upload (uploadtoken.upload, named in
+    the URL or its query string, as every client names it), else the bulk upload cap."""
+    query = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    named = dict([*query, *params.path_pairs(tail)])
+    service, action = service or named.get("service", ""), action or named.get("action", "")
+    if (service.lower(), action.lower()) == ("uploadtoken", "upload"):
+        return uploads.chunk_max_bytes() + REQUEST_OVERHEAD
+    return jobs.max_bytes() + REQUEST_OVERHEAD
+
+
+def _check_size(request: HttpRequest, limit: int) -> None:
+    """Refuse a body larger than `limit` before reading any of it: Django would stream an
+    uploaded file of any size to disk first."""
     raw = request.META.get("CONTENT_LENGTH") or "0"
     if not (raw.isascii() and raw.isdigit()):  # Django would fail on it when reading the body
         raise ApiError("INVALID_REQUEST", f"The Content-Length [{raw[:32]}] is not a number of bytes")
-    digits, limit = raw.lstrip("0") or "0", jobs.max_bytes() + REQUEST_OVERHEAD
+    digits = raw.lstrip("0") or "0"
     # By length first: int() refuses more than 4,300 digits.
     if len(digits) > len(str(limit)) or int(digits) > limit:
         raise ApiError(
@@ -105,6 +121,8 @@ def _render(result, fmt: str, elapsed: float) -> HttpResponse:
         if isinstance(result, render.Error):
             wire = result.as_wire()
             result = ical.error(wire["code"], wire["message"], wire["args"])
+        if isinstance(result, conditional.Tagged):
+            return conditional.response(result)
         return HttpResponse(result, content_type="text/calendar; charset=utf-8")
     if fmt == render.JSON_FORMAT:
         return HttpResponse(render.json_document(result), content_type="application/json")

@@ -17,6 +17,7 @@ is a refused session, started again once. Secrets and sessions never reach an ex
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -50,6 +51,15 @@ SESSION_REFUSED = frozenset({"INVALID_KS"})
 # request itself, and sending it again gives the same answer.
 TRANSIENT_CODES = frozenset(
     {"INTERNAL_SERVERL_ERROR", "INTERNAL_DATABASE_ERROR", "LOCK_TIMED_OUT", "RESOURCE_IS_RESERVED"}
+)
+# What the upstream answers for an id it does not have (Kaltura's generic code and its own).
+NOT_FOUND = frozenset(
+    {
+        "INVALID_OBJECT_ID",
+        "SCHEDULE_EVENT_ID_NOT_FOUND",
+        "SCHEDULE_RESOURCE_ID_NOT_FOUND",
+        "ENTRY_ID_NOT_FOUND",
+    }
 )
 # HTTP statuses a proxy or load balancer answers while the API behind it is busy or away.
 RETRY_STATUSES = frozenset({408, 429})
@@ -145,6 +155,12 @@ class KalturaClient:
         path = f"service/{service}/action/{action}"
         return self._with_session(lambda ks: self._post(path, {**params, "ks": ks}))
 
+    def upload(self, service: str, action: str, file: tuple[str, bytes], **params: Any) -> Any:
+        """A call that carries a file (`fileData`: its name and bytes), as the official clients
+        send one: multipart, the other params as JSON in a part named `json`."""
+        path = f"service/{service}/action/{action}"
+        return self._with_session(lambda ks: self._post(path, {**params, "ks": ks}, file=file))
+
     def multirequest(self, calls: Sequence[Call]) -> list[Any]:
         """All calls in one round trip: each one's result, or its KalturaError (returned, not
         raised). Raises only when the round trip itself fails."""
@@ -217,15 +233,19 @@ class KalturaClient:
             raise answer[0]
         return answer
 
-    def _post(self, path: str, params: dict[str, Any]) -> Any:
+    def _post(self, path: str, params: dict[str, Any], file: tuple[str, bytes] | None = None) -> Any:
         """The decoded answer; an error envelope raised, or in a list (a multirequest's) returned
-        in its slot."""
+        in its slot. With a `file`, the body is multipart (Client.php's form)."""
         if self._http.is_closed:  # client_for replaced this client: the caller retries with the new one
             raise Unreachable("UPSTREAM_UNREACHABLE", "the client was closed (its connection changed)", True)
         body = {"format": JSON_FORMAT, "clientTag": CLIENT_TAG, **wire(params)}
         hidden = (*self._credentials.secrets, *([params["ks"]] if params.get("ks") else []))
         try:
-            response = self._http.post(self._api + path, json=body)
+            if file is None:
+                response = self._http.post(self._api + path, json=body)
+            else:
+                files = {"fileData": (file[0], file[1], "application/octet-stream")}
+                response = self._http.post(self._api + path, data={"json": json.dumps(body)}, files=files)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
             raise Unreachable("UPSTREAM_BAD_URL", f"{type(error).__name__}: {error}") from None
         except httpx.TransportError as error:  # refused, reset, DNS, timeouts

@@ -26,7 +26,9 @@ from calendar_app.models import (
     new_entry_id,
 )
 from calendar_app.sync.client import KalturaClient
-from calendar_app.sync.push import Pusher, remember
+from calendar_app.sync.entries import upstream_reference
+from calendar_app.sync.id_map import remember
+from calendar_app.sync.push import Pusher
 from calendar_app.writes import Actor
 
 Kind = UpstreamObject.Kind
@@ -159,6 +161,10 @@ def _entry(connection: KalturaConnection, theirs: dict[str, Any]) -> str:
     values["type"] = EntryType.LIVE_STREAM if str(theirs.get("type")) == str(LIVE_STREAM) else EntryType.MEDIA
     local_id = _local_of(partner_id, Kind.ENTRY, upstream_id)
     local = Entry.objects.for_partner(partner_id).filter(pk=local_id).first() if local_id else None
+    if local is not None and values.get("reference_id") == upstream_reference(local):
+        del values["reference_id"]  # ours, or the key a push gave an entry without one: kept as is
+    if local is not None and local.media_file.name:
+        del values["status"]  # a recording's file is here: until the push sends it, the upstream lags
     if local is None:
         taken = Entry.objects.filter(pk=upstream_id).exists()
         local = Entry.objects.create(

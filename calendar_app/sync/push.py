@@ -10,6 +10,9 @@ which are matched to ours by start time. Real Kaltura regenerates a series' occu
 its times change and drops their edits (kaltura-compatibility.md), so after every push of a
 series its exceptions (edited or cancelled occurrences) are applied again to the matching
 upstream occurrences: only those that differ cost a call.
+
+Entries are pushed by sync/entries.py. An event names entries by id, so an entry it names that
+the upstream lacks is pushed first, as a room it links is (`ensure_entry`, `ensure_resource`).
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from calendar_app import clock
 from calendar_app.kaltura_api import catalog
 from calendar_app.kaltura_api.objects import TYPES, Field
 from calendar_app.kaltura_api.render import writable
 from calendar_app.models import (
+    Entry,
     EventStatus,
     EventType,
     KalturaConnection,
@@ -39,17 +42,10 @@ from calendar_app.models import (
     UpstreamObject,
 )
 from calendar_app.scheduling import RESOURCES, TIMES
-from calendar_app.sync.client import Call, KalturaClient, KalturaError, UpstreamError
+from calendar_app.sync.client import NOT_FOUND, Call, KalturaClient, KalturaError, UpstreamError
+from calendar_app.sync.entries import EntryPusher
+from calendar_app.sync.id_map import forget, mapped, remap, remember
 
-# What the upstream answers for an id it does not have (Kaltura's generic code and its own).
-NOT_FOUND = frozenset(
-    {
-        "INVALID_OBJECT_ID",
-        "SCHEDULE_EVENT_ID_NOT_FOUND",
-        "SCHEDULE_RESOURCE_ID_NOT_FOUND",
-        "ENTRY_ID_NOT_FOUND",
-    }
-)
 ALREADY_LINKED = "SCHEDULE_EVENT_RESOURCE_ALREADY_EXISTS"
 NAME_TAKEN = "SYSTEM_NAME_ALREADY_EXISTS"
 # Never pushed: the upstream keeps its own sequence, and a link names local ids.
@@ -87,7 +83,7 @@ class Waiting(UpstreamError):
         super().__init__("SYNC_WAITING", f"waiting for {what} to be pushed first", transient=True)
 
 
-def wait_for(partner_id: int, kind: str, pk: int, what: str) -> None:
+def wait_for(partner_id: int, kind: str, pk: int | str, what: str) -> None:
     """Never push `what` on another object's behalf while its own operation is queued or
     running: wait a moment for it (a new room and its first booking are pushed side by side),
     then leave it to a retry. With no operation (it predates sync), pushing it here is safe."""
@@ -110,6 +106,8 @@ def apply(connection: KalturaConnection, client: KalturaClient, op: SyncOperatio
     pusher = Pusher(connection, client, retrying=op.attempts > 1)
     if op.kind == SyncOperation.Kind.RESOURCE:
         pusher.resource(int(op.object_id))
+    elif op.kind == SyncOperation.Kind.ENTRY:
+        pusher.entries.entry(op.object_id)
     else:
         pusher.event(int(op.object_id))
 
@@ -132,6 +130,10 @@ class Pusher:
     @property
     def partner_id(self) -> int:
         return self.connection.partner_id
+
+    @property
+    def entries(self) -> EntryPusher:
+        return EntryPusher(self.connection, self.client, retrying=self.retrying)
 
     # ------------------------------------------------------------ resources
 
@@ -318,23 +320,30 @@ class Pusher:
         return body
 
     def entry_ids(self, value: str | None) -> str:
-        """Local entry ids (a comma list) as the upstream's; an entry it lacks is an error."""
+        """Local entry ids (a comma list) as the upstream's, pushing an entry it lacks."""
         local = [i.strip() for i in (value or "").split(",") if i.strip()]
-        if not local:
-            return ""
-        found = dict(
-            UpstreamObject.objects.for_partner(self.partner_id)
-            .filter(kind=Kind.ENTRY, local_id__in=local)
-            .values_list("local_id", "upstream_id")
-        )
-        missing = [i for i in local if i not in found]
-        if missing:
+        return ",".join(self.ensure_entry(i) for i in local)
+
+    def ensure_entry(self, entry_id: str) -> str:
+        """The upstream id of an entry an event or a live entry resource names: an entry made
+        here is pushed first (by its own operation if it has one, else here); one deleted here
+        before it ever reached the upstream cannot be."""
+        upstream = mapped(self.partner_id, Kind.ENTRY, entry_id)
+        if upstream is not None:
+            return upstream
+        live = Entry.objects.for_partner(self.partner_id).exclude(status=Entry.Status.DELETED)
+        if self.readonly or not live.filter(pk=entry_id).exists():
             raise NotUpstream(
                 "SYNC_ENTRY_NOT_UPSTREAM",
-                f"entry {missing[0]} is not in the upstream account: create it there and run "
-                "kaltura_pull, or choose an entry that came from it",
+                f"entry {entry_id} is not in the upstream account"
+                + ("" if self.readonly else " and cannot be pushed (it is not here, or deleted)")
+                + ": choose an entry that exists, or create it there and run kaltura_pull",
             )
-        return ",".join(found[i] for i in local)
+        wait_for(self.partner_id, SyncOperation.Kind.ENTRY, entry_id, f"entry {entry_id}")
+        upstream = mapped(self.partner_id, Kind.ENTRY, entry_id) or self.entries.entry(entry_id)
+        if upstream is None:  # deleted while we looked
+            raise NotUpstream("SYNC_ENTRY_NOT_UPSTREAM", f"entry {entry_id} was deleted before it was pushed")
+        return upstream
 
     # ------------------------------------------------------------ occurrences
 
@@ -542,47 +551,3 @@ def match_occurrences(
             if slot in free:
                 pairs[occurrence.pk] = free.pop(slot)
     return pairs
-
-
-# ---------------------------------------------------------------- the id map
-
-
-def mapped(partner_id: int, kind: str, local_id: Any) -> str | None:
-    return (
-        UpstreamObject.objects.for_partner(partner_id)
-        .filter(kind=kind, local_id=str(local_id))
-        .values_list("upstream_id", flat=True)
-        .first()
-    )
-
-
-def remember(partner_id: int, kind: str, local_id: Any, upstream_id: str) -> None:
-    """Map `local_id` to `upstream_id`: two statements (an upsert), as every push ends in one."""
-    mine = UpstreamObject.objects.for_partner(partner_id).filter(kind=kind)
-    mine.filter(upstream_id=upstream_id).exclude(local_id=str(local_id)).delete()  # remapped: one pair
-    UpstreamObject.objects.bulk_create(
-        [UpstreamObject(partner_id=partner_id, kind=kind, local_id=str(local_id), upstream_id=upstream_id,
-                        synced_at=clock.now())],
-        update_conflicts=True, unique_fields=["partner", "kind", "local_id"],
-        update_fields=["upstream_id", "synced_at"],
-    )  # fmt: skip
-
-
-def forget(partner_id: int, kind: str, local_ids: Iterable[Any]) -> None:
-    ids = [str(i) for i in local_ids]
-    UpstreamObject.objects.for_partner(partner_id).filter(kind=kind, local_id__in=ids).delete()
-
-
-def remap(partner_id: int, local_ids: list[int], pairs: dict[int, str]) -> None:
-    """Replace the occurrence pairs of one series in one transaction."""
-    now = clock.now()
-    with transaction.atomic():
-        mine = UpstreamObject.objects.for_partner(partner_id).filter(kind=Kind.EVENT)
-        mine.filter(local_id__in=[str(i) for i in local_ids]).delete()
-        mine.filter(upstream_id__in=list(pairs.values())).delete()
-        UpstreamObject.objects.bulk_create(
-            UpstreamObject(
-                partner_id=partner_id, kind=Kind.EVENT, local_id=str(local), upstream_id=up, synced_at=now
-            )
-            for local, up in pairs.items()
-        )

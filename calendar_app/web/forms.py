@@ -7,17 +7,18 @@ every drag gesture (move = change day/times, resize = end time)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import QueryDict
 
 from calendar_app import scheduling
+from calendar_app.errors import SchedulingError
 from calendar_app.models import (
-    Entry,
-    EntryType,
     EventType,
     Partner,
     RecurrenceType,
@@ -27,7 +28,7 @@ from calendar_app.models import (
     ScheduleResource,
 )
 from calendar_app.recurrence import WEEKDAYS
-from calendar_app.web import conflict_warnings, grid
+from calendar_app.web import booking_entries, conflict_warnings, grid
 
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
 MAX_COUNT = 500  # occurrences a booking form may ask for; the series cap still applies
@@ -37,6 +38,9 @@ STAFF_TYPES = [
     (EventType.MEETING, "Meeting"),
 ]
 BLACKOUT_TYPE = (EventType.BLACKOUT, "Blackout")
+TYPE_LABELS = dict([*STAFF_TYPES, BLACKOUT_TYPE])
+# The write path's names for fields this form names otherwise, so its refusals show on the field.
+DOMAIN_FIELDS = {"template_entry_id": "template_entry"}
 DATES = [MinValueValidator(conflict_warnings.FIRST_DATE), MaxValueValidator(conflict_warnings.LAST_DATE)]
 ISO_DATE = ["%Y-%m-%d"]  # as date inputs and the grid's data-day write a date; no locale's order
 DAY_MINUTES = grid.DAY_MINUTES
@@ -68,6 +72,19 @@ class IdsField(forms.Field):
         return tuple(number for number in map(_id, value or ()) if number is not None)
 
 
+class TemplateSelect(forms.Select):
+    """The template entries, each option saying its entry type (data-entry-type), so that the
+    panel lists only what the chosen booking type takes (calendar.js); forms.py refuses the rest."""
+
+    entry_types: dict[str, str] = {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.entry_types:
+            option["attrs"]["data-entry-type"] = self.entry_types[str(value)]
+        return option
+
+
 def _id(value: Any) -> int | None:
     try:
         number = int(value)
@@ -85,7 +102,14 @@ class BookingForm(forms.Form):
     resources = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
-    template_entry = forms.ChoiceField(label="Template entry", required=False)
+    template_entry = forms.ChoiceField(
+        label="Template entry",
+        required=False,
+        widget=TemplateSelect,
+        error_messages={
+            "invalid_choice": "No entry %(value)s among this account's templates; pick one from the list."
+        },
+    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     repeat = forms.BooleanField(label="Repeat weekly", required=False)
     weekdays = forms.MultipleChoiceField(
@@ -102,17 +126,39 @@ class BookingForm(forms.Form):
     # The event an edit panel's live checks leave out (its own slots are no conflicts).
     ignore = IdField()
 
-    def __init__(self, *args, partner: Partner, allow_blackout: bool = False, series: bool = True, **kwargs):
+    def __init__(
+        self,
+        *args,
+        partner: Partner,
+        allow_blackout: bool = False,
+        series: bool = True,
+        event: ScheduleEvent | None = None,
+        **kwargs,
+    ):
+        """`event`: the booking being edited. Its type fixes the templates offered, and its own
+        template is kept unless the panel chooses another (or None), even one it cannot offer."""
         super().__init__(*args, **kwargs)
         self.partner = partner
         self.zone = partner.zone
+        self.event = event
         self.fields["type"].choices = STAFF_TYPES + ([BLACKOUT_TYPE] if allow_blackout else [])
         self.fields["resources"].choices = resource_choices(partner)
-        entries = Entry.objects.for_partner(partner).filter(type=EntryType.MEDIA).order_by("name")
-        self.fields["template_entry"].choices = [("", "None")] + [(e.pk, e.name) for e in entries]
+        self._set_templates()
         if not series:  # one occurrence: its times and fields, never the rule
             for name in ("repeat", "weekdays", "until", "count", "skip"):
                 del self.fields[name]
+
+    def _set_templates(self) -> None:
+        event = self.event
+        templates = booking_entries.templates(
+            self.partner, event.type if event else None, event.template_entry_id if event else ""
+        )
+        self.template_types = templates.types()
+        field = self.fields["template_entry"]
+        field.choices = booking_entries.grouped_choices(templates)
+        field.widget.entry_types = self.template_types
+        if event is None:  # a new booking's type may change in the panel: its list follows (calendar.js)
+            field.widget.attrs["data-template-types"] = json.dumps(booking_entries.TEMPLATE_TYPES)
 
     def clean_skip(self) -> list[datetime]:
         try:
@@ -136,7 +182,24 @@ class BookingForm(forms.Form):
                 self.add_error("weekdays", "Pick at least one day of the week.")
             if bool(data.get("until")) == bool(data.get("count")):
                 self.add_error("until", "Give an end date or a number of times (one of them).")
+        self._check_template_type(data)
         return data
+
+    def _check_template_type(self, data: dict[str, Any]) -> None:
+        chosen, booking_type = data.get("template_entry"), data.get("type")
+        if chosen in self.template_types and booking_type is not None:
+            entry_type = self.template_types[chosen]
+            why = booking_entries.wrong_type(entry_type, booking_type, TYPE_LABELS[booking_type])
+            if why:
+                self.add_error("template_entry", why)
+
+    def field_for(self, error: SchedulingError) -> str | None:
+        """The field of this form a refusal of the write path is about, if it has one."""
+        if error.code == "ENTRY_ID_NOT_FOUND":  # the one entry id this form sends
+            return "template_entry"
+        name: str = getattr(error, "field", "")
+        name = DOMAIN_FIELDS.get(name, name)
+        return name if name in self.fields else None
 
     def proposal(self, ignore_ids: tuple[int, ...] = ()) -> conflict_warnings.Proposal:
         """The cleaned form as scheduling.create_event's data. Call after is_valid()."""
@@ -151,12 +214,20 @@ class BookingForm(forms.Form):
             "start": start,
             "end": end,
         }
-        if data["type"] != EventType.BLACKOUT:
+        if data["type"] != EventType.BLACKOUT and self._template_chosen():
             event["template_entry_id"] = data["template_entry"] or ""
         if data.get("repeat"):
             event["recurrence_type"] = RecurrenceType.RECURRING
             event["recurrence"] = self._rule()
         return conflict_warnings.Proposal(event, tuple(data["resources"]), ignore_ids)
+
+    def _template_chosen(self) -> bool:
+        """Whether the panel set the template: an edit that sends the booking's own back (shown,
+        or kept though not offered) or sends none leaves it as it is, never cleared."""
+        if self.event is None:
+            return True
+        chosen = self.cleaned_data["template_entry"]
+        return "template_entry" in self.data and chosen != self.event.template_entry_id
 
     def _rule(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -285,6 +356,15 @@ def _utc(day: date, minute: int, zone: ZoneInfo) -> datetime:
     """Minutes from local midnight on the grid (wall-clock, as grid.py places events) as UTC."""
     day += timedelta(days=minute // DAY_MINUTES)  # 1440: the next midnight
     return conflict_warnings.local_to_utc(day, _time_of_day(minute), zone)
+
+
+def checks_data(posted: QueryDict) -> QueryDict:
+    """A panel's fields as its checks (conflicts, each date of a series) read them: without the
+    template, which has no bearing on conflicts, and which an edit may keep though a new
+    booking's choices do not hold it (a deleted entry, say)."""
+    data = posted.copy()
+    data["template_entry"] = ""
+    return data
 
 
 def resource_choices(partner: Partner) -> list[tuple[int, str]]:

@@ -24,11 +24,12 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from calendar_app import scheduling
-from calendar_app.errors import ConflictDetected, NotFound, SchedulingError, ValidationFailed
+from calendar_app.devices import receipts
+from calendar_app.errors import ConflictDetected, NotFound, SchedulingError
 from calendar_app.models import ResourceType, ScheduleEvent
 from calendar_app.sync import queue as sync_queue
 from calendar_app.sync import status as sync_status
-from calendar_app.web import conflict_warnings, grid, grid_html
+from calendar_app.web import booking_entries, conflict_warnings, grid, grid_html
 from calendar_app.web.access import Access, MemberRequest, Role, member_required
 from calendar_app.web.forms import (
     BLACKOUT_TYPE,
@@ -37,6 +38,7 @@ from calendar_app.web.forms import (
     CalendarQuery,
     DropForm,
     GestureForm,
+    checks_data,
     initial_for,
 )
 
@@ -73,6 +75,8 @@ def calendar_page(request: MemberRequest, days: int) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "grid":
         return render(request, "calendar_app/partials/grid.html", context)
+    # Above the grid, outside its scrolling: the page's, not each reload of the grid's.
+    context["quiet_devices"] = receipts.quiet_devices(access.partner, query.now)
     return render(request, "calendar_app/calendar.html", context)
 
 
@@ -165,7 +169,7 @@ def book(request: MemberRequest) -> HttpResponse:
 @member_required(Role.SCHEDULER)
 def preview(request: MemberRequest) -> HttpResponse:
     """Each occurrence of the booking being edited, free or conflicting, with skip boxes."""
-    form = _booking_form(request, data=request.POST)
+    form = _booking_form(request, data=checks_data(request.POST))
     if not form.is_valid():
         return render(request, OCCURRENCES, {"form": form, "checks": None})
     proposal = form.proposal(form.cleaned_data["ignore"])
@@ -183,7 +187,7 @@ def preview(request: MemberRequest) -> HttpResponse:
 def form_check(request: MemberRequest) -> HttpResponse:
     """The booking panel's live warning: what the booking as typed collides with, leaving out
     the dates it skips. Nothing is saved."""
-    data = request.POST.copy()
+    data = checks_data(request.POST)
     data["summary"] = data.get("summary") or "untitled"  # the slot is worth checking before it has a title
     form = _booking_form(request, data=data)
     if not form.is_valid():
@@ -218,8 +222,8 @@ def _refused(
     if isinstance(error, ConflictDetected):
         resources = form.cleaned_data.get("resources", [])
         context["clashes"] = conflict_warnings.describe(request.access.partner, error.conflicts, resources)
-    elif isinstance(error, ValidationFailed) and error.field in form.fields:
-        form.add_error(error.field, error.message)
+    elif (field := form.field_for(error)) is not None:
+        form.add_error(field, error.message)
     else:
         form.add_error(None, error.message)
     return render(request, template, {"form": form, **context}, status=409 if "clashes" in context else 422)
@@ -251,6 +255,8 @@ def event_detail(request: MemberRequest, pk: int) -> HttpResponse:
         "clashes": conflict_warnings.of_event(access.partner, event),
         "can_edit": access.can_edit(event),
         "sync": sync_status.state_of(event),
+        "deliveries": receipts.for_event(event),
+        "entries": booking_entries.of_event(access.partner, event),
     }
     return render(request, "calendar_app/partials/event_detail.html", context)
 
@@ -279,9 +285,9 @@ def event_edit(request: MemberRequest, pk: int) -> HttpResponse:
     context = {"event": target, "scope": scope, "series": target.is_series}
     if request.method == "GET":
         initial = initial_for(target, scheduling.resource_ids_of(target), access.partner.zone)
-        form = _booking_form(request, series=target.is_series, initial=initial)
+        form = _booking_form(request, series=target.is_series, event=target, initial=initial)
         return render(request, EDIT_PANEL, {**context, "form": form})
-    form = _booking_form(request, series=target.is_series, data=request.POST)
+    form = _booking_form(request, series=target.is_series, event=target, data=request.POST)
     if not form.is_valid():
         return render(request, EDIT_PANEL, {**context, "form": form}, status=422)
     proposal = form.proposal((target.pk,))

@@ -1,7 +1,8 @@
 // The staff calendar's drag gestures, and nothing else: drag on empty time to book, drag a
 // booking to move it (to another time, day or resource), drag its bottom edge to resize it.
 // While dragging it asks the server for conflicts (debounced) and shows the answer on the
-// ghost, before anything is saved. Everything else (panels, forms, reloads) is htmx.
+// ghost, before anything is saved. Everything else (panels, forms, reloads) is htmx, but for
+// the booking panel's template list, which follows the booking type chosen.
 (() => {
   "use strict";
   const DAY = 1440;
@@ -233,6 +234,31 @@
     if (target.id !== "panel") return;
     const first = target.querySelector("input:not([type=hidden]), select, textarea") || target.querySelector("button");
     if (first) first.focus({ preventScroll: true });
+  });
+
+  // The booking panel lists the templates its booking type takes (a live stream a live entry, a
+  // recording or a meeting a media entry, a blackout none): the others are hidden, and a choice
+  // the new type cannot take falls back to "None". Without this script every template is listed,
+  // grouped by entry type, and the server refuses the wrong one on the field.
+  function offerTemplates(form) {
+    const type = form.querySelector("select[name=type]");
+    const select = form.querySelector("select[name=template_entry][data-template-types]");
+    if (!type || !select) return;
+    const wanted = JSON.parse(select.dataset.templateTypes)[type.value];
+    for (const option of select.querySelectorAll("option[data-entry-type]")) {
+      option.hidden = option.disabled = option.dataset.entryType !== wanted;
+    }
+    for (const group of select.querySelectorAll("optgroup")) {
+      group.hidden = !group.querySelector("option:not([hidden])");
+    }
+    if (select.selectedOptions[0]?.disabled) select.value = "";
+  }
+  document.addEventListener("change", (event) => {
+    const form = event.target.closest(".booking-form");
+    if (form && event.target.name === "type") offerTemplates(form);
+  });
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id === "panel") event.detail.target.querySelectorAll(".booking-form").forEach(offerTemplates);
   });
 
   // A reloaded grid keeps the scroll position (the user's place in the day and the columns).

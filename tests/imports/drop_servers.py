@@ -19,6 +19,7 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +106,9 @@ def ftp_server(home: Path) -> Iterator[int]:
     for user, (password, perm) in FTP_USERS.items():
         authorizer.add_user(user, password, str(home), perm=perm)
     handler = type("DropHandler", (FTPHandler,), {"authorizer": authorizer})
-    server = FTPServer(("127.0.0.1", 0), handler)
+    # A loop of its own: pyftpdlib's default is one per process, which two servers (the drop folder
+    # and the publishing tests) would then serve from two threads at once.
+    server = FTPServer(("127.0.0.1", 0), handler, ioloop=IOLoop())
     stop = threading.Event()
 
     def serve() -> None:

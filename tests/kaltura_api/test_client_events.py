@@ -17,6 +17,7 @@ from KalturaClient.Plugins.Schedule import (
     KalturaScheduleEventStatus,
 )
 
+from calendar_app.models import Entry
 from tests.kaltura_api.builders import (
     DAY,
     HOUR,
@@ -413,7 +414,9 @@ def test_it_lists_by_resource_system_name(admin_client, soon):
     assert event_ids(admin_client, resourceSystemNamesLike="hall-1") == [on_hall.id]
 
 
-def test_it_lists_by_template_entry(admin_client, soon):
+def test_it_lists_by_template_entry(admin_client, partner, soon):
+    for template_id in ("0_tmpl0001", "0_tmpl0002"):
+        Entry.objects.create(partner=partner, id=template_id, name=template_id)
     wanted = add_event(admin_client, record(soon, templateEntryId="0_tmpl0001"))
     add_event(admin_client, record(soon, templateEntryId="0_tmpl0002"))
     found = event_ids(admin_client, cls=KalturaEntryScheduleEventFilter, templateEntryIdEqual="0_tmpl0001")

@@ -26,10 +26,12 @@ from calendar_app.models import (
     AppToken,
     AuditEntry,
     BulkUpload,
+    Entry,
     EventStatus,
     ScheduleEvent,
     ScheduleEventResource,
     ScheduleResource,
+    UploadToken,
 )
 from tests.kaltura_api.http import START, error_args, error_code, post, result, session_for, url
 
@@ -50,8 +52,13 @@ MODELS = {
     "KalturaScheduleResource": ScheduleResource,
     "KalturaScheduleEventResource": ScheduleEventResource,
     "KalturaAppToken": AppToken,
+    "KalturaUploadToken": UploadToken,
+    "KalturaBaseEntry": Entry,
 }
-ROWS = (ScheduleEvent, ScheduleResource, ScheduleEventResource, AppToken, AuditEntry, BulkUpload)
+ROWS = (
+    ScheduleEvent, ScheduleResource, ScheduleEventResource, AppToken, AuditEntry, BulkUpload, UploadToken,
+    Entry,
+)  # fmt: skip
 SERIES_RULE = {"objectType": "KalturaScheduleEventRecurrence", "frequency": "weeks", "count": 3}
 
 
@@ -302,9 +309,21 @@ def test_app_tokens_refuse_every_value_past_their_bounds(call):
     assert not failures, "\n".join(failures)
 
 
+def test_upload_tokens_refuse_every_value_past_their_bounds(call):
+    # 2**31 bytes is a file of 2 GiB, within the upload cap: not a bound of fileSize.
+    found = [
+        p
+        for p in probes("KalturaUploadToken", UploadToken)
+        if (p.path, p.value) != (("fileSize",), PAST_32_BITS)
+    ]
+    failures = walk(lambda probe: call("uploadtoken", "add", uploadToken=probe.applied({})), found)
+    assert not failures, "\n".join(failures)
+
+
 def test_the_walk_covers_every_object_an_action_stores():
     """A new object parameter of an action must be walked here (or named as not stored)."""
-    walked = set(MODELS) | {"KalturaBulkUploadJobData"}  # job data: test_bulk_upload_job_data_...
+    # Job data: test_bulk_upload_job_data_...; a content resource only names an upload token.
+    walked = set(MODELS) | {"KalturaBulkUploadJobData", "KalturaResource"}
     objects = {
         param.kind.base
         for act in dispatch.ACTIONS.values()
@@ -479,3 +498,26 @@ def test_occurrences_at_the_largest_sequence_follow_their_series(call, change):
     assert set(ScheduleEvent.objects.filter(parent_id=series_id).values_list("sequence", "status")) == {
         (scheduling.SEQUENCE_MAX, EventStatus.CANCELLED)
     }
+
+
+@pytest.mark.parametrize(
+    ("service", "type_name", "param"),
+    [
+        ("media", "KalturaMediaEntry", "mediaEntry"),
+        ("livestream", "KalturaLiveStreamEntry", "liveStreamEntry"),
+    ],
+)
+def test_entries_refuse_every_value_past_their_bounds(call, service, type_name, param):
+    add_param = "entry" if service == "media" else param
+    entry = {"objectType": type_name, "name": "Lecture", "mediaType": 201 if service == "livestream" else 1}
+    entry_id = added(call(service, "add", **{add_param: entry}))
+    found = list(probes(type_name, Entry))
+    assert found, "the walk found no bounded field"
+    failures = walk(lambda probe: call(service, "add", **{add_param: probe.applied(entry)}), found)
+    failures += walk(
+        lambda probe: call(
+            service, "update", entryId=entry_id, **{param: probe.applied({"objectType": type_name})}
+        ),
+        [probe for probe in found if probe.path[0] not in ("mediaType", "templateEntryId", "type")],
+    )
+    assert not failures, "\n".join(failures)

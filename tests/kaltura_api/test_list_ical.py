@@ -79,6 +79,7 @@ def test_it_writes_crlf_lines_folded_at_75_octets(client, alice_ks, make_event):
 
 
 def test_it_writes_utc_times_status_sequence_and_kaltura_properties(client, alice_ks, room, make_event):
+    Entry.objects.create(partner=room.partner, id="0_abcd1234", name="Template")
     event = make_event(resources=[room], tags="physics, first-year", template_entry_id="0_abcd1234")
     vevent = by_id(ical(client, LIST, format="ical", ks=alice_ks))[event.pk]
     assert vevent.decoded("DTSTART") == event.start

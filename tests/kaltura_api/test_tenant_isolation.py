@@ -30,6 +30,7 @@ from calendar_app.models import (
     ScheduleEvent,
     ScheduleEventResource,
     ScheduleResource,
+    UploadToken,
 )
 from tests.kaltura_api.http import (
     error_code,
@@ -49,7 +50,7 @@ EVENTS, RESOURCES, LINKS = (
 )
 SCOPED_MODELS = (
     ScheduleResource, ScheduleEvent, ScheduleEventResource, AppToken, Entry, AuditEntry, RevokedSession,
-    Membership, BulkUpload,
+    Membership, BulkUpload, UploadToken,
 )  # fmt: skip
 
 
@@ -69,6 +70,8 @@ class World:
     charlie_event: int
     job: int
     entry: str
+    media: str
+    upload_token: str
 
 
 @pytest.fixture
@@ -81,6 +84,13 @@ def world(
     charlie_room = make_resource("Charlie room", who=outsider)
     AppToken.objects.create(id=AppToken.new_id(), partner=outsider_partner, token=secrets.token_hex(16))
     Entry.objects.create(id="0_charlie1", partner=outsider_partner, name="Charlie entry")
+    Entry.objects.create(
+        id="0_charlie2", partner=outsider_partner, type=EntryType.LIVE_STREAM, name="Charlie live"
+    )
+    Entry.objects.create(id="0_charlie3", partner=outsider_partner, name="Charlie empty", status=7)
+    UploadToken.objects.create(partner=outsider_partner, file_name="charlie.mp4")
+    media = Entry.objects.create(id="0_alice002", partner=partner, name="Alice recording", status=7)
+    upload_token = UploadToken.objects.create(partner=partner, file_name="alice.mp4", user_id="alice")
     entry = Entry.objects.create(
         id="0_alice001", partner=partner, type=EntryType.LIVE_STREAM, name="Alice stream",
         reference_id="alice-entry", stream_password="alice-secret",
@@ -102,6 +112,8 @@ def world(
         charlie_event=make_event("2026-09-08 09:00", who=outsider, resources=[charlie_room]).pk,
         job=jobs.submit(actor, BulkUpload.Kind.RESOURCES_CSV, b"*name\nAlice hall\n").pk,
         entry=entry.pk,
+        media=media.pk,
+        upload_token=upload_token.pk,
     )
 
 
@@ -211,6 +223,10 @@ def secret_of_charlie(kind: str) -> str:
 
 
 E, R, L, T, S, B = EVENTS, RESOURCES, LINKS, "apptoken", "session", "baseentry"
+M, LS, U = "media", "livestream", "uploadtoken"
+MEDIA = {"objectType": "KalturaMediaEntry", "name": "Charlie's recording", "mediaType": "1"}
+LIVE = {"objectType": "KalturaLiveStreamEntry", "name": "Charlie's stream", "mediaType": "201"}
+NO_ENTRY, NO_UPLOAD = "ENTRY_ID_NOT_FOUND", "UPLOAD_TOKEN_NOT_FOUND"
 RENAME = {"objectType": "KalturaRecordScheduleEvent", "summary": "Charlie was here"}
 ROOM = {"objectType": "KalturaLocationScheduleResource", "name": "Charlie's room"}
 TOKEN = {"objectType": "KalturaAppToken", "sessionType": "2"}
@@ -321,7 +337,34 @@ CASES = [
     Case(B, "list", "idEqual", lambda w: entries_where(idEqual=w.entry), EMPTY),
     Case(B, "list", "idIn", lambda w: entries_where(idIn=w.entry), EMPTY),
     Case(B, "list", "referenceIdEqual", lambda w: entries_where(referenceIdEqual="alice-entry"), EMPTY),
-    Case(B, "list", "live entries", lambda w: entries_where(typeIn="7"), EMPTY),
+    Case(B, "list", "live entries", lambda w: entries_where(typeIn="7"), OWN_ONLY),
+    *(Case(service, "get", "alice's entry", lambda w: {"entryId": w.entry}, NO_ENTRY) for service in (M, LS)),
+    Case(M, "get", "alice's recording", lambda w: {"entryId": w.media}, NO_ENTRY),
+    Case(M, "update", "alice's recording", lambda w: {"entryId": w.media, "mediaEntry": MEDIA}, NO_ENTRY),
+    Case(M, "delete", "alice's recording", lambda w: {"entryId": w.media}, NO_ENTRY),
+    Case(M, "add", "own entry", lambda w: {"entry": MEDIA}, CHARLIES),
+    Case(M, "add", "alice's template", lambda w: {"entry": {**MEDIA, "templateEntryId": w.media}}, NO_ENTRY),
+    Case(M, "addContent", "alice's recording",
+         lambda w: {"entryId": w.media, "resource": uploaded(w.upload_token)}, NO_ENTRY),
+    Case(M, "addContent", "own entry, alice's upload",
+         lambda w: {"entryId": "0_charlie3", "resource": uploaded(w.upload_token)}, NO_UPLOAD),
+    Case(M, "list", "unfiltered", lambda w: {}, OWN_ONLY),
+    Case(M, "list", "idEqual", lambda w: _filter("KalturaMediaEntryFilter", {"idEqual": w.media}), EMPTY),
+    Case(LS, "update", "alice's stream", lambda w: {"entryId": w.entry, "liveStreamEntry": LIVE}, NO_ENTRY),
+    Case(LS, "delete", "alice's stream", lambda w: {"entryId": w.entry}, NO_ENTRY),
+    Case(LS, "add", "own stream", lambda w: {"liveStreamEntry": LIVE}, CHARLIES),
+    Case(LS, "list", "unfiltered", lambda w: {}, OWN_ONLY),
+    Case(LS, "list", "idEqual",
+         lambda w: _filter("KalturaLiveStreamEntryFilter", {"idEqual": w.entry}), EMPTY),
+    # ---- uploads
+    Case(U, "get", "alice's token", lambda w: {"uploadTokenId": w.upload_token}, NO_UPLOAD),
+    Case(U, "delete", "alice's token", lambda w: {"uploadTokenId": w.upload_token}, NO_UPLOAD),
+    Case(U, "upload", "to alice's token", lambda w: {"uploadTokenId": w.upload_token}, NO_UPLOAD,
+         file=b"Charlie's bytes"),
+    Case(U, "add", "own token", lambda w: {"uploadToken": {"objectType": "KalturaUploadToken"}}, CHARLIES),
+    Case(U, "list", "unfiltered", lambda w: {}, OWN_ONLY),
+    Case(U, "list", "idEqual",
+         lambda w: _filter("KalturaUploadTokenFilter", {"idEqual": w.upload_token}), EMPTY),
     # ---- the account
     Case("partner", "getInfo", "own account", lambda w: {}, ""),
     # ---- sessions
@@ -350,6 +393,10 @@ CASES = [
                             ("schedulebulkupload_schedulebulk", "addScheduleResources"))),
 ]
 # fmt: on
+
+
+def uploaded(token_id: str) -> dict[str, str]:
+    return {"objectType": "KalturaUploadedFileTokenResource", "token": token_id}
 
 
 def test_it_has_a_matrix_entry_for_every_registered_action():

@@ -17,20 +17,35 @@ import httpx
 import pytest
 
 from bench._server import UpstreamServer
-from calendar_app.models import KalturaConnection, ScheduleEvent, ScheduleResource
+from calendar_app.models import Entry, KalturaConnection, ScheduleEvent, ScheduleResource, UploadToken
 from calendar_app.sync.client import ADMIN_SECRET, APP_TOKEN, Credentials, KalturaClient
 
 PARTNER_ID = UpstreamServer.partner_id
-WIPED = (ScheduleEvent, ScheduleResource)
+WIPED = (ScheduleEvent, ScheduleResource, Entry, UploadToken)
 
 
 class Upstream(UpstreamServer):
     """The process (bench/_server.py, which bench/sync.py shares), and what tests do with it."""
 
+    def __init__(self, folder, **options: Any) -> None:
+        super().__init__(folder, **options)
+        self.media = folder / "media"  # the files pushed to it, beside its database
+        self.env["MEDIA_ROOT"] = str(self.media)
+
+    def sql(self, statement: str, *params: Any) -> list[tuple]:
+        """A statement on its database, for what its API does not set (a partner's settings)."""
+        db = sqlite3.connect(self.database, timeout=20)
+        try:
+            with db:
+                return db.execute(statement, params).fetchall()
+        finally:
+            db.close()
+
     def wipe(self) -> None:
-        """Deletes every event, link and resource of the partner, straight in its SQLite file: a
-        manage.py process would cost a second or two per test. Rows that point at them go first;
-        with foreign keys enforced, one this misses fails the commit rather than dangling."""
+        """Deletes every event, link, resource, entry and upload token of the partner, straight in
+        its SQLite file: a manage.py process would cost a second or two per test. Rows that point
+        at them go first; with foreign keys enforced, one this misses fails the commit rather
+        than dangling."""
         db = sqlite3.connect(self.database, timeout=20)
         try:
             db.execute("PRAGMA foreign_keys = ON")
@@ -61,8 +76,8 @@ class Upstream(UpstreamServer):
 
 
 def _wipe_statements() -> Iterator[str]:
-    """SQL from the models' own relations, so a table that comes to point at events or resources
-    is wiped too."""
+    """SQL from the models' own relations, so a table that comes to point at events, resources
+    or entries is wiped too."""
     for model in WIPED:
         table = model._meta.db_table
         owned = f"SELECT id FROM {table} WHERE partner_id = :partner"

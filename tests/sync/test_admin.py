@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from calendar_app.models import KalturaConnection, SyncOperation, UpstreamObject
+from calendar_app.models import Entry, KalturaConnection, SyncOperation, UpstreamObject
 from tests.imports.drop_servers import free_port
 
 Status = SyncOperation.Status
@@ -50,9 +50,11 @@ def theirs(upstream):
     client.close()
 
 
-def queue_op(partner, object_id: int, status: int = Status.PENDING, **fields) -> SyncOperation:
+def queue_op(
+    partner, object_id: int | str, status: int = Status.PENDING, kind: str = "event", **fields
+) -> SyncOperation:
     return SyncOperation.objects.create(
-        partner=partner, kind="event", object_id=object_id, status=status, **fields
+        partner=partner, kind=kind, object_id=str(object_id), status=status, **fields
     )
 
 
@@ -199,12 +201,26 @@ def test_it_links_an_operation_to_its_event(admin_client, partner, make_event):
     assert "event 999999" in page
 
 
+def test_it_links_operations_of_every_kind_to_their_objects(admin_client, partner, make_resource):
+    room = make_resource("Hall A")
+    entry = Entry.objects.create(partner=partner, id="0_lecture1", name="Lecture capture")
+    queue_op(partner, room.pk, kind="resource")
+    queue_op(partner, entry.pk, kind="entry")
+    queue_op(partner, "0_gone0000", kind="entry")
+    page = admin_client.get(admin_url(SyncOperation)).content.decode()
+    room_page = reverse("admin:calendar_app_scheduleresource_change", args=[room.pk])
+    entry_page = reverse("admin:calendar_app_entry_change", args=[entry.pk])
+    assert f'<a href="{room_page}">resource {room.pk}</a> Hall A' in page
+    assert f'<a href="{entry_page}">entry 0_lecture1</a> Lecture capture' in page
+    assert "entry 0_gone0000" in page
+
+
 def test_it_finds_operations_by_object_id_status_and_kind(admin_client, partner):
     queue_op(partner, 7, Status.FAILED)
     queue_op(partner, 8)
     for query in ("?q=7", f"?status__exact={Status.FAILED}&kind__exact=event"):
         response = admin_client.get(admin_url(SyncOperation) + query)
-        assert [op.object_id for op in response.context["cl"].result_list] == [7]
+        assert [op.object_id for op in response.context["cl"].result_list] == ["7"]
 
 
 def test_it_retries_the_failed_operations_selected(admin_client, unreachable, partner):

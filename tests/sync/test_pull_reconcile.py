@@ -16,18 +16,17 @@ from calendar_app.sync.client import client_for
 from calendar_app.sync.pull import pull
 from tests.sync.test_push import drain, events_upstream, upstream_of
 
-ENTRIES = """
-from calendar_app.models import Entry
-Entry.objects.filter(partner_id=4242).delete()
-Entry.objects.create(id="0_tmpl0001", partner_id=4242, type="media", name="Template", tags="physics")
-Entry.objects.create(id="0_live0001", partner_id=4242, type="live", name="Hall A live",
-                     primary_rtmp_endpoint="rtmp://up/live", stream_name="hall-a")
-"""
 
-
-@pytest.fixture(scope="module")
-def upstream_entries(upstream):
-    upstream.manage("shell", "-c", ENTRIES)
+@pytest.fixture
+def upstream_entries(linked, theirs) -> dict[str, str]:
+    """A template and a live entry in the (wiped) upstream account, by what they are: their ids."""
+    template = {"objectType": "KalturaMediaEntry", "name": "Template", "tags": "physics", "mediaType": 1}
+    live = {"objectType": "KalturaLiveStreamEntry", "name": "Hall A live", "mediaType": 201,
+            "primaryBroadcastingUrl": "rtmp://up/live", "streamName": "hall-a"}  # fmt: skip
+    return {
+        "template": theirs.call("media", "add", entry=template)["id"],
+        "live": theirs.call("livestream", "add", liveStreamEntry=live, sourceType="32")["id"],
+    }
 
 
 def add_upstream_room(theirs, name: str, system_name: str, parent: int | None = None, kind="Location") -> int:
@@ -48,7 +47,7 @@ def test_pull_copies_resources_and_entries_once(linked, upstream_entries, theirs
     assert (second.counts["resource", "unchanged"], second.counts["entry", "unchanged"]) == (2, 2)
     rooms = {r.system_name: r for r in ScheduleResource.objects.for_partner(partner)}
     assert rooms["cam-a"].parent_id == rooms["hall-a"].pk
-    live = Entry.objects.get(pk="0_live0001")
+    live = Entry.objects.get(pk=upstream_entries["live"])  # its Kaltura id: free here
     assert (live.partner_id, live.type, live.primary_rtmp_endpoint, live.stream_name) == (
         partner.pk, "live", "rtmp://up/live", "hall-a",
     )  # fmt: skip
@@ -57,10 +56,10 @@ def test_pull_copies_resources_and_entries_once(linked, upstream_entries, theirs
 
 def test_a_booking_with_a_pulled_template_reaches_the_upstream(linked, upstream_entries, theirs, make_event):
     pull(linked, client_for(linked))
-    event = make_event(summary="Recorded", template_entry_id="0_tmpl0001")
+    event = make_event(summary="Recorded", template_entry_id=upstream_entries["template"])
     drain(event.partner)
     up = theirs.call("schedule_scheduleevent", "get", scheduleEventId=upstream_of("event", event.pk))
-    assert up["templateEntryId"] == "0_tmpl0001"
+    assert up["templateEntryId"] == upstream_entries["template"]
 
 
 def test_reconcile_reports_and_repairs_drift(linked, theirs, make_event, make_resource, actor):

@@ -10,6 +10,7 @@ import pytest
 
 from calendar_app import scheduling
 from calendar_app.models import (
+    Entry,
     EventStatus,
     EventType,
     ResourceType,
@@ -193,7 +194,10 @@ def test_an_upstream_that_is_down_keeps_operations_pending_then_drains(
 
 
 def test_a_permanent_error_stops_only_that_object(linked, actor, make_event, theirs):
+    Entry.objects.create(partner=actor.partner, id="0_nowhere1", name="Here, not upstream")
     bad = make_event("2026-09-07 09:00", summary="Needs a template", template_entry_id="0_nowhere1")
+    # Deleted here before it ever reached the upstream: no push can make it there.
+    Entry.objects.filter(pk="0_nowhere1").update(status=Entry.Status.DELETED)
     good = make_event("2026-09-08 09:00", summary="Fine")
     drain(actor.partner)
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from calendar_app import clock, scheduling
-from calendar_app.models import KalturaConnection, SyncOperation, UpstreamObject
+from calendar_app.models import Entry, KalturaConnection, SyncOperation, UpstreamObject
 from calendar_app.sync import push, queue, tasks
 from calendar_app.sync.client import client_for
 from tests.sync.test_push import events_upstream
@@ -60,7 +60,10 @@ def test_recovery_takes_back_what_a_dead_worker_held_and_applies_it_once(linked,
 
 
 def test_a_failed_object_is_not_sent_again_until_retried(linked, actor, make_event, now):
+    Entry.objects.create(partner=actor.partner, id="0_nowhere1", name="Here, not upstream")
     event = make_event(summary="No such template", template_entry_id="0_nowhere1")
+    # Deleted here before it ever reached the upstream: no push can make it there.
+    Entry.objects.filter(pk="0_nowhere1").update(status=Entry.Status.DELETED)
     failed = SyncOperation.objects.get(object_id=event.pk)
     queue.run(failed.pk)
     scheduling.update_event(actor, event.pk, {"summary": "Changed since"})

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from calendar_app import clock, scheduling
-from calendar_app.models import SyncOperation
+from calendar_app.models import Entry, SyncOperation
 from tests.background import (  # noqa: F401 (fixtures)
     eventually,
     fixture_broker,
@@ -145,7 +145,10 @@ def test_a_worker_killed_mid_push_leaves_exactly_one_copy_upstream(
 
 
 def test_a_permanent_error_holds_up_no_other_booking(linked, worker, actor, make_event, theirs):
+    Entry.objects.create(partner=actor.partner, id="0_nowhere1", name="Here, not upstream")
     bad = make_event("2026-09-07 09:00", summary="Needs a template", template_entry_id="0_nowhere1")
+    # Deleted here before it ever reached the upstream: no push can make it there.
+    Entry.objects.filter(pk="0_nowhere1").update(status=Entry.Status.DELETED)
     make_event("2026-09-08 09:00", summary="Fine")
 
     eventually(settled(actor.partner), "both operations", worker)

@@ -5,26 +5,25 @@ All writes go through calendar_app.scheduling; this module only translates the w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 
 from calendar_app import ical, scheduling
-from calendar_app.conflicts import ConflictType, overlaps
-from calendar_app.kaltura_api import listing
+from calendar_app.conflicts import ConflictType
+from calendar_app.devices import receipts
+from calendar_app.kaltura_api import conditional, deliveries, event_render, listing
 from calendar_app.kaltura_api.auth import Access
-from calendar_app.kaltura_api.catalog import CONFLICT_TYPE, EVENT_TYPE_NAMES, INT, STR
+from calendar_app.kaltura_api.catalog import CONFLICT_TYPE, INT, STR
 from calendar_app.kaltura_api.dispatch import Call, Param, action
 from calendar_app.kaltura_api.errors import ApiError, cannot_be_null
+from calendar_app.kaltura_api.event_render import render_event
 from calendar_app.kaltura_api.listing import Column, Table
-from calendar_app.kaltura_api.objects import Obj, Parsed, check_readonly, render
+from calendar_app.kaltura_api.objects import Obj, Parsed, check_readonly
 from calendar_app.kaltura_api.values import int_list, str_list
 from calendar_app.models import (
     Entry,
     EventStatus,
-    EventType,
     ScheduleEvent,
     ScheduleEventResource,
     ScheduleResource,
@@ -44,48 +43,8 @@ ZERO_WHEN_CLEARED = ("pre_start_time", "post_end_time")
 # ---------------------------------------------------------------- rendering
 
 
-class EventContext:
-    """What rendering a batch of events needs beyond their rows: the active blackouts that
-    overlap them (Kaltura's blackoutConflicts), fetched in one query for the whole batch."""
-
-    def __init__(self, partner_id: int, events: Iterable[ScheduleEvent]):
-        self.partner_id = partner_id
-        self.windows = {e.pk: _window(e) for e in events if e.type != EventType.BLACKOUT}
-        self._blackouts: list[ScheduleEvent] | None = None
-
-    def blackout_conflicts(self, event: ScheduleEvent) -> list[dict[str, Any]]:
-        start, end = self.windows.get(event.pk) or _window(event)
-        return [render_event(b, self) for b in self.blackouts() if overlaps(b.start, b.end, start, end)]
-
-    def blackouts(self) -> list[ScheduleEvent]:
-        if self._blackouts is None:
-            self._blackouts = []
-            if self.windows:
-                start = min(s for s, _ in self.windows.values())
-                end = max(e for _, e in self.windows.values())
-                self._blackouts = list(
-                    ScheduleEvent.objects.for_partner(self.partner_id)
-                    .bookable()
-                    .filter(type=EventType.BLACKOUT)
-                    .overlapping(start, end)
-                    .order_by("start", "pk")
-                )
-        return self._blackouts
-
-
-def _window(event: ScheduleEvent):
-    if event.is_series:  # a series row stands for one occurrence's length
-        return event.start, event.start + timedelta(seconds=event.duration)
-    return event.start, event.end
-
-
-def render_event(event: ScheduleEvent, context: EventContext | None = None) -> dict[str, Any]:
-    return render(EVENT_TYPE_NAMES[event.type], event, context or EventContext(event.partner_id, [event]))
-
-
 def render_events(partner, events: list[ScheduleEvent]) -> list[dict[str, Any]]:
-    context = EventContext(partner.pk, events)
-    return [render_event(e, context) for e in events]
+    return event_render.render_events(partner.pk, events)
 
 
 # ---------------------------------------------------------------- wire -> domain
@@ -299,10 +258,19 @@ EVENT_TABLE = Table(
 )
 
 
-def list_ical(call: Call, filter: Parsed | None, pager: Parsed | None) -> bytes:
-    queryset = ScheduleEvent.objects.for_partner(call.partner)
-    rows, total = listing.select(queryset, filter, pager, EVENT_TABLE, call.partner.pk)
-    return events_ical(call, rows, total)
+def list_ical(call: Call, filter: Parsed | None, pager: Parsed | None) -> conditional.Tagged:
+    """Conditional: a poll whose If-None-Match names the current ETag is answered 304 without
+    listing; either way the device's receipt is recorded (deliveries.py)."""
+
+    def build() -> bytes:
+        queryset = ScheduleEvent.objects.for_partner(call.partner)
+        rows, total = listing.select(queryset, filter, pager, EVENT_TABLE, call.partner.pk)
+        return events_ical(call, rows, total)
+
+    etag = deliveries.ical_etag(call, filter, pager)
+    answer = conditional.answer(call.if_none_match, etag, build)
+    deliveries.record(call, filter, receipts.Channel.ICAL, etag)
+    return answer
 
 
 @action(
@@ -314,6 +282,9 @@ def list_ical(call: Call, filter: Parsed | None, pager: Parsed | None) -> bytes:
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
     queryset = ScheduleEvent.objects.for_partner(call.partner)
-    return listing.respond(
+    version = deliveries.list_version(call)  # read before listing: never newer than what is sent
+    answer = listing.respond(
         queryset, filter, pager, EVENT_TABLE, call.partner.pk, lambda rows: render_events(call.partner, rows)
     )
+    deliveries.record(call, filter, receipts.Channel.API, version)
+    return answer

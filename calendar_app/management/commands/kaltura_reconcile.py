@@ -35,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"the upstream answered {error.code}: {error.message}") from None
 
     def _print(self, report: reconcile.Report) -> None:
-        checked = ", ".join(f"{n} {kind}s" for kind, n in sorted(report.checked.items()))
+        checked = reconcile.counted(report.checked)
         self.stdout.write(f"checked {checked or 'nothing'}")
         counts = report.counts()
         self.stdout.write("in step" if not counts else ", ".join(f"{n} {what}" for what, n in counts.items()))

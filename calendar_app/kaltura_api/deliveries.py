@@ -1,0 +1,106 @@
+"""What `scheduleEvent.list` delivers to whoever polls it: the version of its answer (the iCal
+ETag), and a delivery receipt for the device (devices/receipts.py).
+
+The ETag is known without listing or rendering anything: the partner's schedule version
+(feeds.schedule_version: a committed-write counter and the newest `updated_at`s, one query),
+the filter and pager as parsed, and whether the session sees stream credentials (its answer
+then holds live endpoints, so it is another document). Relative times are parsed against the
+request's now, so a filter of relative dates names a new window, and gets a new tag, every
+second: only absolute windows are answered 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from calendar_app import feeds
+from calendar_app.devices import receipts
+from calendar_app.kaltura_api.auth import Session
+from calendar_app.kaltura_api.dispatch import Call
+from calendar_app.kaltura_api.objects import Parsed
+from calendar_app.kaltura_api.values import int_list, str_list
+from calendar_app.models import AppToken, ResourceStatus, ScheduleResource
+
+# The filter fields that name the resources a list is about (schedule_event.EVENT_TABLE's specials).
+_OPERATORS = ("Like", "MultiLikeOr", "MultiLikeAnd")
+BY_ID = ("resourceIdEqual", *(f"resourceIds{op}" for op in _OPERATORS))
+BY_PARENT = tuple(f"parentResourceIds{op}" for op in _OPERATORS)
+BY_SYSTEM_NAME = tuple(f"resourceSystemNames{op}" for op in _OPERATORS)
+
+
+def ical_etag(call: Call, filter: Parsed | None, pager: Parsed | None) -> str:
+    session = _session(call)
+    credentials = session.may_see_stream_credentials
+    request = {
+        "partner": call.partner.pk,
+        "version": feeds.schedule_version(call.partner.pk, live_entries=credentials),
+        "credentials": credentials,
+        "filter": _plain(filter),
+        "pager": _plain(pager),
+    }
+    text = json.dumps(request, sort_keys=True, default=str)
+    return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+
+
+def list_version(call: Call) -> str:
+    """An XML or JSON list's version, for its receipt: the partner's schedule version."""
+    return feeds.schedule_version(call.partner.pk)
+
+
+def record(call: Call, filter: Parsed | None, channel: str, version: str) -> None:
+    """The session's device fetched what the filter names (the whole schedule when it names no
+    resource) in this version."""
+    session = _session(call)
+    device, label = _device(session)
+    resource_ids = fetched_resources(call.partner.pk, filter)
+    receipts.record(call.partner.pk, device, label, resource_ids, channel, version, session.server_now)
+
+
+def fetched_resources(partner_id: int, filter: Parsed | None) -> list[int] | None:
+    """The resources a list filter names: by id, as a parent (which covers those below it), or
+    by system name; None when it names none."""
+    values = filter.values if filter is not None else {}
+    named = [(wire, values[wire]) for wire in (*BY_ID, *BY_PARENT, *BY_SYSTEM_NAME) if values.get(wire)]
+    if not named:
+        return None
+    ids: set[int] = set()
+    names: list[str] = []
+    for wire, value in named:
+        if wire in BY_SYSTEM_NAME:
+            names += str_list(wire, value)
+        else:
+            ids.update(int_list(wire, value))
+    if names:
+        living = ScheduleResource.objects.for_partner(partner_id).exclude(status=ResourceStatus.DELETED)
+        ids.update(living.filter(system_name__in=names).values_list("pk", flat=True))
+    return sorted(ids)
+
+
+def _device(session: Session) -> tuple[str, Any]:
+    """The device's key, and its label as a function (read only when the receipt is written)."""
+    token = session.data.privilege("apptoken")
+    if token:
+        token_id = token[0]
+
+        def label() -> str:
+            found = AppToken.objects.for_partner(session.partner).filter(pk=token_id).first()
+            return (found.description if found else "") or f"app token {token_id}"
+
+        return receipts.app_token_device(token_id), label
+    user = session.data.user_id
+    return receipts.user_device(user), user or "(no user id)"
+
+
+def _session(call: Call) -> Session:
+    assert call.session is not None  # list needs a session (dispatch checks it)
+    return call.session
+
+
+def _plain(parsed: Any) -> Any:
+    if isinstance(parsed, Parsed):
+        return {"objectType": parsed.type.name, **{k: _plain(v) for k, v in parsed.values.items()}}
+    if isinstance(parsed, list | tuple):
+        return [_plain(v) for v in parsed]
+    return parsed
