@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 
-from django.db.models import Exists
-
 from calendar_app import clock
 from calendar_app.kaltura_api import ks as ks_codec
 from calendar_app.kaltura_api.errors import ApiError
@@ -128,11 +126,22 @@ def authenticate(params: dict, now: datetime) -> Session | None:
     return Session(data, partner, _reference_time(data, now), now)
 
 
+# Every API call authenticates, and a device's poll answered 304 does little else: these two
+# lookups are written as SQL, since building them with the ORM cost more than running them
+# (bench/feed.py "device 304": 4.7 -> 3.x ms on PostgreSQL).
+_PARTNER_SQL = (
+    f"SELECT p.*, EXISTS (SELECT 1 FROM {RevokedSession._meta.db_table} r WHERE r.fingerprint = %s)"
+    f" AS revoked FROM {Partner._meta.db_table} p WHERE p.id = %s"
+)
+_TOKEN_SQL = f"SELECT id, status, expiry FROM {AppToken._meta.db_table} WHERE partner_id = %s AND id = %s"
+
+
 def _partner_of(raw: str) -> Partner | None:
-    """The partner a KS names, with whether that KS was ended (`revoked`), in one query: every
-    API call pays for this, and a device's poll answered 304 costs little more."""
-    revoked = RevokedSession.objects.filter(fingerprint=ks_codec.KsData.fingerprint_of(raw))
-    return Partner.objects.filter(pk=ks_codec.partner_id_of(raw)).annotate(revoked=Exists(revoked)).first()
+    """The partner a KS names, with whether that KS was ended (`revoked`), in one query."""
+    found = Partner.objects.raw(
+        _PARTNER_SQL, [ks_codec.KsData.fingerprint_of(raw), ks_codec.partner_id_of(raw)]
+    )
+    return next(iter(found), None)
 
 
 def _check_app_token(raw: str, data: ks_codec.KsData, now: datetime) -> None:
@@ -142,7 +151,7 @@ def _check_app_token(raw: str, data: ks_codec.KsData, now: datetime) -> None:
     token_ids = data.privilege("apptoken")
     if not token_ids:
         return
-    token = AppToken.objects.for_partner(data.partner_id).filter(pk=token_ids[0]).first()
+    token = next(iter(AppToken.objects.raw(_TOKEN_SQL, [data.partner_id, token_ids[0]])), None)
     if token is None or token.status != AppToken.Status.ACTIVE:
         raise ks_codec.KsError(raw, "LOGOUT")
     if token.expiry is not None and token.expiry <= now:
