@@ -84,12 +84,15 @@ class Templates:
 
 def templates(partner: Partner, booking_type: int | None = None, current: str = "") -> Templates:
     """The partner's templates for `booking_type` (every type's when it is not yet known), none
-    deleted, and `current`, the edited booking's template, named even where it is not offered
+    deleted and no recording, and `current`, the edited booking's template, named even where it is not offered
     (deleted, of another type, or not found): one query."""
     wanted = Q(type=TEMPLATE_TYPES[booking_type]) if booking_type in TEMPLATE_TYPES else Q()
+    # A recording made from a template is no template itself: a partner's hundreds of recordings
+    # would bury its few templates in the list.
+    offerable = wanted & ~Q(status=Entry.Status.DELETED) & Q(template_entry__isnull=True)
     rows = (
         Entry.objects.for_partner(partner)
-        .filter((wanted & ~Q(status=Entry.Status.DELETED)) | Q(pk=current))
+        .filter(offerable | Q(pk=current))
         .order_by("type", "name")
         .only("pk", "name", "type", "status", "file_size")
     )

@@ -103,6 +103,12 @@ def test_a_new_booking_offers_every_template_by_type_and_no_deleted_one(
     }
 
 
+def test_recordings_are_not_offered_as_templates(scheduler, capture, stream, make_entry):
+    make_entry("Lecture 7 Sep", template_entry=capture)  # a recording made from the template
+    form = lxml.html.fromstring(scheduler.get(url("book")).content).forms[0]
+    assert offered(form)["Media entries"] == ["Lecture capture template"]
+
+
 def test_a_live_booking_is_edited_with_the_live_entries(scheduler, live_lecture, capture):
     assert offered(edit_panel(scheduler, live_lecture)) == {
         "": ["None"],
