@@ -143,23 +143,39 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
-# "feeds" holds assembled iCal feeds (feeds.py): in Redis when there is one, so that every web
-# process shares them; else in this process, bounded (a 10,000-event feed is 5 MB).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "feeds": (
-        {
+TASK_QUEUE_DIR = os.environ.get("TASK_QUEUE_DIR", "")
+
+
+def shared_cache(name: str, max_entries: int) -> dict:
+    """A cache every web process shares: Redis when there is one; for `make run` (several
+    gunicorn processes on one host, TASK_QUEUE_DIR set) files under VAR_DIR/cache; else (tests,
+    one-off commands: one process) this process's memory. A per-process copy in a multi-process
+    server would let each process answer with its own feed version and write counter, so a
+    device's poll would get 304 from one process and 200 from the next."""
+    if REDIS_URL:
+        return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "feeds",
+            "KEY_PREFIX": name,
         }
-        if REDIS_URL
-        else {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "feeds",
-            "OPTIONS": {"MAX_ENTRIES": env_int("FEED_CACHE_ENTRIES", 64)},
+    if TASK_QUEUE_DIR:
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / name),
+            "OPTIONS": {"MAX_ENTRIES": max_entries},
         }
-    ),
+    return {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": name,
+        "OPTIONS": {"MAX_ENTRIES": max_entries},
+    }
+
+
+# "feeds" holds assembled iCal feeds (feeds.py) and each partner's committed-write counter
+# (fragments.version); bounded (a 10,000-event feed is 5 MB).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "feeds": shared_cache("feeds", env_int("FEED_CACHE_ENTRIES", 64)),
 }
 
 # Celery, three ways:
@@ -168,7 +184,6 @@ CACHES = {
 #   one worker process beside the web server, so no broker is installed and a bulk import never
 #   holds the request that sent it (kombu's filesystem transport; one host only).
 # - neither: tasks run eagerly in the process that sends them (tests, one-off commands).
-TASK_QUEUE_DIR = os.environ.get("TASK_QUEUE_DIR", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 elif TASK_QUEUE_DIR:
@@ -239,19 +254,7 @@ SYNC_UPLOAD_CHUNK_BYTES = env_int("SYNC_UPLOAD_CHUNK_BYTES", 8 * 1024**2)
 RECEIPT_MIN_INTERVAL = env_int("RECEIPT_MIN_INTERVAL", 300)
 DEVICE_QUIET_MINUTES = env_int("DEVICE_QUIET_MINUTES", 15)
 DEVICE_LOOKAHEAD_HOURS = env_int("DEVICE_LOOKAHEAD_HOURS", 24)
-CACHES["receipts"] = (
-    {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "receipts",
-    }
-    if REDIS_URL
-    else {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "receipts",
-        "OPTIONS": {"MAX_ENTRIES": env_int("RECEIPT_CACHE_ENTRIES", 10_000)},
-    }
-)
+CACHES["receipts"] = shared_cache("receipts", env_int("RECEIPT_CACHE_ENTRIES", 10_000))
 
 # Scheduling limits (docs/architecture.md: recurrence caps, durations in seconds).
 SCHEDULE_MAX_OCCURRENCES = env_int("SCHEDULE_MAX_OCCURRENCES", 1000)

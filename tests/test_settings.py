@@ -56,6 +56,19 @@ def test_a_task_queue_folder_sends_tasks_to_a_worker_through_files(tmp_path):
     assert setting("CELERY_BROKER_URL", TASK_QUEUE_DIR=str(tmp_path)) == "filesystem://"
 
 
+def test_make_runs_processes_share_their_caches_through_files(tmp_path):
+    # Two gunicorn processes with a cache each answered a device's poll 304 from one and 200 from
+    # the other: the feed version counter lived in each process.
+    def backends(**env: str) -> set[str]:
+        return {
+            setting(f'CACHES["{name}"]["BACKEND"]', **env).rsplit(".", 1)[1] for name in ("feeds", "receipts")
+        }
+
+    assert backends(TASK_QUEUE_DIR=str(tmp_path)) == {"FileBasedCache"}
+    assert backends(REDIS_URL="redis://127.0.0.1:6379/0") == {"RedisCache"}
+    assert backends() == {"LocMemCache"}
+
+
 def test_https_is_assumed_without_debug_unless_turned_off():
     production = {"DEBUG": "false", "SECRET_KEY": "x" * 50}
     assert setting("SESSION_COOKIE_SECURE", **production) == "True"

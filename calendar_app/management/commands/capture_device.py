@@ -76,10 +76,12 @@ def _logging_to(stream) -> Iterator[None]:
     logger = logging.getLogger("calendar_app.capture_device")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    propagated, logger.propagate = logger.propagate, False  # else the console logger repeats each line
     try:
         yield
     finally:
         logger.removeHandler(handler)
+        logger.propagate = propagated
 
 
 def _moment(text: str) -> datetime:
