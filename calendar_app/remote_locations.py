@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import ftplib
 import io
+from typing import Self
 
 import boto3
 import paramiko
@@ -22,6 +23,28 @@ TIMEOUT = 10  # seconds to connect, and to wait on a reply
 SFTP_FAILURES: tuple[type[BaseException], ...] = (OSError, EOFError, paramiko.SSHException)
 FTP_FAILURES: tuple[type[BaseException], ...] = ftplib.all_errors
 S3_FAILURES: tuple[type[BaseException], ...] = (BotoCoreError, ClientError)
+
+
+class Connection:
+    """A session with one place, as a context manager: connects on enter (a subclass's), closes
+    on exit. `failures` are the exceptions by which the place says it cannot be reached or
+    refuses an operation; anything else is a bug, not a place's error. `learnt` holds fields of
+    the place learnt while connecting (SFTP's host key), for the caller to save."""
+
+    failures: tuple[type[BaseException], ...] = (OSError,)
+
+    def __init__(self, place: RemoteLocation):
+        self.place = place
+        self.learnt: dict[str, str] = {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
 
 
 def open_ssh(place: RemoteLocation) -> tuple[paramiko.SSHClient, dict[str, str]]:

@@ -9,13 +9,11 @@ import json
 import re
 import subprocess
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import icalendar
 import pytest
 from django.core.management import call_command
@@ -36,37 +34,14 @@ from tests.background import (  # noqa: F401 (fixtures)
 )
 from tests.conftest import NOW, at
 from tests.imports import drop_servers
-
-KINDS = ["local", "sftp", "ftp", "s3"]
-S3_KEYS = {"aws_access_key_id": "pub", "aws_secret_access_key": "pub-secret", "region_name": "us-east-1"}
-
-
-# ---------------------------------------------------------------- servers, once per session
-
-
-@pytest.fixture(scope="session")
-def pub_root(tmp_path_factory) -> Path:
-    """Local, SFTP and FTP targets are directories under this one (the FTP users' root)."""
-    return tmp_path_factory.mktemp("published")
-
-
-@pytest.fixture(scope="session")
-def sshd(tmp_path_factory):
-    with drop_servers.sshd(tmp_path_factory.mktemp("pub-sshd")) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def ftp_port(pub_root):
-    with drop_servers.ftp_server(pub_root) as port:
-        yield port
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    with drop_servers.s3_server() as endpoint:
-        yield endpoint
-
+from tests.remote_places import (  # noqa: F401 (fixtures)
+    KINDS,
+    fixture_ftp_port,
+    fixture_remote_root,
+    fixture_s3_endpoint,
+    fixture_sshd,
+    point_at,
+)
 
 # ---------------------------------------------------------------- a target of each kind
 
@@ -96,41 +71,21 @@ class Place:
 
 
 @pytest.fixture
-def make_place(request, partner, pub_root):
+def make_place(request, partner):
     def build(kind: str, who=None, **settings: Any) -> Place:
         target = PublishTarget(partner=who or partner, name=f"{kind} target", kind=kind, **settings)
-        place = _connect(request, target, pub_root)
+        place = _connect(request, target)
         target.save()
         return place
 
     return build
 
 
-def _connect(request, target: PublishTarget, pub_root: Path) -> Place:
+def _connect(request, target: PublishTarget) -> Place:
     """Point `target` at a fresh folder or bucket on the kind's server. The folder does not exist
     yet: publishing creates it (two levels deep)."""
-    if target.kind == "s3":
-        endpoint = request.getfixturevalue("s3_endpoint")
-        s3 = boto3.client("s3", endpoint_url=endpoint, **S3_KEYS)
-        bucket = f"pub-{uuid.uuid4().hex[:12]}"
-        s3.create_bucket(Bucket=bucket)
-        target.bucket, target.prefix, target.endpoint_url = bucket, "schedules", endpoint
-        target.username, target.password = S3_KEYS["aws_access_key_id"], S3_KEYS["aws_secret_access_key"]
-        target.region = S3_KEYS["region_name"]
-        return Place(target, s3=s3, bucket=bucket)
-    folder = f"{uuid.uuid4().hex[:12]}/schedules"
-    directory = pub_root / folder
-    if target.kind == "local":
-        target.path = str(directory)
-    elif target.kind == "sftp":
-        server = request.getfixturevalue("sshd")
-        target.host, target.port = "127.0.0.1", server.port
-        target.username, target.private_key, target.path = server.user, server.private_key, str(directory)
-    elif target.kind == "ftp":
-        target.host, target.port = "127.0.0.1", request.getfixturevalue("ftp_port")
-        target.username, target.password = "drop", drop_servers.FTP_USERS["drop"][0]
-        target.path = f"/{folder}"
-    return Place(target, directory=directory)
+    place = point_at(request, target, prefix="schedules", below="schedules", create=False)
+    return Place(target, directory=place.directory, s3=place.s3, bucket=place.bucket)
 
 
 @pytest.fixture(params=KINDS)

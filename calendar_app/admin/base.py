@@ -18,6 +18,7 @@ from calendar_app.errors import SchedulingError
 from calendar_app.models import (
     AuditEntry,
     Partner,
+    RemoteLocation,
 )
 
 
@@ -101,3 +102,23 @@ class WriteOnlySecretsForm(forms.ModelForm):
             if not cleaned_data.get(name) and not forget:
                 cleaned_data[name] = getattr(self.instance, name)
         return cleaned_data
+
+
+class RemoteLocationForm(WriteOnlySecretsForm):
+    """A drop folder's or a publish target's form: its password and private key write-only."""
+
+    SECRETS = ("password", "private_key")
+    password = forms.CharField(
+        required=False, max_length=256, widget=forms.PasswordInput(render_value=False),
+        help_text="Not shown once stored; leave empty to keep it. S3: the secret access key.",
+    )  # fmt: skip
+    private_key = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+        help_text="SFTP: an unencrypted private key (OpenSSH or PEM). Not shown once stored; "
+        "leave empty to keep it.",
+    )  # fmt: skip
+    forget_secrets = forms.BooleanField(required=False, label="Forget the stored password and key")
+    endpoint_url = forms.URLField(
+        required=False, max_length=512, assume_scheme="https",
+        help_text=RemoteLocation._meta.get_field("endpoint_url").help_text,
+    )  # fmt: skip

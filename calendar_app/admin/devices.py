@@ -8,29 +8,14 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from calendar_app import clock, remote_locations
-from calendar_app.admin.base import WriteOnlySecretsForm
+from calendar_app.admin.base import RemoteLocationForm
 from calendar_app.models import PublishTarget, ScheduleResource
 from calendar_app.publishing import files as publishing
 
 
-class PublishTargetForm(WriteOnlySecretsForm):
-    """The password and the private key are write-only, as a drop folder's are."""
+class PublishTargetForm(RemoteLocationForm):
+    """The password and the private key are write-only (admin/base.py RemoteLocationForm)."""
 
-    SECRETS = ("password", "private_key")
-    password = forms.CharField(
-        required=False, max_length=256, widget=forms.PasswordInput(render_value=False),
-        help_text="Not shown once stored; leave empty to keep it. S3: the secret access key.",
-    )  # fmt: skip
-    private_key = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
-        help_text="SFTP: an unencrypted private key (OpenSSH or PEM). Not shown once stored; "
-        "leave empty to keep it.",
-    )  # fmt: skip
-    forget_secrets = forms.BooleanField(required=False, label="Forget the stored password and key")
-    endpoint_url = forms.URLField(
-        required=False, max_length=512, assume_scheme="https",
-        help_text=PublishTarget._meta.get_field("endpoint_url").help_text,
-    )  # fmt: skip
     formats = forms.TypedMultipleChoiceField(
         choices=PublishTarget.Format.choices, required=False, widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: all three.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.db.models import OuterRef
@@ -12,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from calendar_app import clock
-from calendar_app.admin.base import ViewOnlyAdmin, WriteOnlySecretsForm, count_of
+from calendar_app.admin.base import RemoteLocationForm, ViewOnlyAdmin, count_of
 from calendar_app.imports import drop_folders, jobs
 from calendar_app.models import (
     BulkUpload,
@@ -26,25 +25,8 @@ from calendar_app.models import (
 MAX_RESULT_ROWS_SHOWN = 500
 
 
-class DropFolderForm(WriteOnlySecretsForm):
-    """The password and the private key are write-only: never sent back to the browser, kept as
-    stored when their fields are left empty, cleared only on request."""
-
-    SECRETS = ("password", "private_key")
-    password = forms.CharField(
-        required=False, max_length=256, widget=forms.PasswordInput(render_value=False),
-        help_text="Not shown once stored; leave empty to keep it. S3: the secret access key.",
-    )  # fmt: skip
-    private_key = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
-        help_text="SFTP: an unencrypted private key (OpenSSH or PEM). Not shown once stored; "
-        "leave empty to keep it.",
-    )  # fmt: skip
-    forget_secrets = forms.BooleanField(required=False, label="Forget the stored password and key")
-    endpoint_url = forms.URLField(
-        required=False, max_length=512, assume_scheme="https",
-        help_text=DropFolder._meta.get_field("endpoint_url").help_text,
-    )  # fmt: skip
+class DropFolderForm(RemoteLocationForm):
+    """The password and the private key are write-only (admin/base.py RemoteLocationForm)."""
 
     class Meta:
         model = DropFolder

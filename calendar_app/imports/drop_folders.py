@@ -86,27 +86,12 @@ def job_kind(name: str) -> str | None:
 # ---------------------------------------------------------------- sources
 
 
-class Source:
-    """One kind of place. A context manager: connects on enter, disconnects on exit.
-
-    `failures` are the exceptions by which the place says it cannot be reached or refuses an
-    operation; anything else is a bug and is not caught as a folder error."""
-
-    failures: tuple[type[BaseException], ...] = (OSError,)
+class Source(remote_locations.Connection):
+    """One kind of folder, read: listed, read, its files moved once imported."""
 
     def __init__(self, folder: DropFolder):
+        super().__init__(folder)
         self.folder = folder
-        # Fields of the folder learnt while connecting, saved after the poll (SFTP's host key).
-        self.learnt: dict[str, str] = {}
-
-    def __enter__(self) -> Source:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        pass
 
     def list(self) -> list[Listed]:
         """The regular files directly in the folder (not in processed/ or failed/)."""

@@ -126,24 +126,12 @@ def api_list(partner_id: int, events: list) -> dict[str, Any]:
 # ---------------------------------------------------------------- writers
 
 
-class Writer:
-    """One kind of place, written to. A context manager: connects on enter, disconnects on exit.
-    `failures` are the exceptions by which the place refuses; anything else is a bug."""
-
-    failures: tuple[type[BaseException], ...] = (OSError,)
+class Writer(remote_locations.Connection):
+    """One kind of place, written to."""
 
     def __init__(self, target: PublishTarget):
+        super().__init__(target)
         self.target = target
-        self.learnt: dict[str, str] = {}  # fields of the target learnt while connecting
-
-    def __enter__(self) -> Writer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        pass
 
     def write(self, file: ScheduleFile) -> None:
         raise NotImplementedError

@@ -5,13 +5,11 @@ that sees it unchanged (stable_seconds = 30, polls a minute apart)."""
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from django.db import connection
 
@@ -27,38 +25,17 @@ from calendar_app.models import (
 from scheduler_site.celery import app as celery_app
 from tests.conftest import NOW
 from tests.imports import drop_servers
+from tests.remote_places import (  # noqa: F401 (fixtures)
+    KINDS,
+    fixture_ftp_port,
+    fixture_remote_root,
+    fixture_s3_endpoint,
+    fixture_sshd,
+    point_at,
+)
 
-KINDS = ["local", "sftp", "ftp", "s3"]
 ROOMS = b"*name,systemName\nHall A,hall-a\nHall B,hall-b\n"
 STAMP = f"{NOW + timedelta(minutes=1):%Y%m%dT%H%M%SZ}"  # the second poll's, in moved names
-S3_KEYS = {"aws_access_key_id": "drop", "aws_secret_access_key": "drop-secret", "region_name": "us-east-1"}
-
-
-# ---------------------------------------------------------------- servers, once per session
-
-
-@pytest.fixture(scope="session")
-def drop_root(tmp_path_factory) -> Path:
-    """Local, SFTP and FTP folders are directories under this one (the FTP users' root)."""
-    return tmp_path_factory.mktemp("drops")
-
-
-@pytest.fixture(scope="session")
-def sshd(tmp_path_factory):
-    with drop_servers.sshd(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def ftp_port(drop_root):
-    with drop_servers.ftp_server(drop_root) as port:
-        yield port
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    with drop_servers.s3_server() as endpoint:
-        yield endpoint
 
 
 # ---------------------------------------------------------------- a folder of each kind
@@ -90,42 +67,20 @@ class Drop:
 
 
 @pytest.fixture
-def make_drop(request, partner, drop_root):
+def make_drop(request, partner):
     def build(kind: str, who=None, **settings: Any) -> Drop:
         folder = DropFolder(partner=who or partner, name=f"{kind} drop", kind=kind, **settings)
-        drop = _connect(request, folder, drop_root)
+        drop = _connect(request, folder)
         folder.save()
         return drop
 
     return build
 
 
-def _connect(request, folder: DropFolder, drop_root: Path) -> Drop:
+def _connect(request, folder: DropFolder) -> Drop:
     """Point `folder` at a fresh directory or bucket on the kind's server (unless a test set it)."""
-    if folder.kind == "s3":
-        endpoint = request.getfixturevalue("s3_endpoint")
-        s3 = boto3.client("s3", endpoint_url=endpoint, **S3_KEYS)
-        bucket = f"drop-{uuid.uuid4().hex[:12]}"
-        s3.create_bucket(Bucket=bucket)
-        folder.bucket, folder.prefix = folder.bucket or bucket, "drop"
-        folder.endpoint_url = folder.endpoint_url or endpoint
-        folder.username, folder.password = S3_KEYS["aws_access_key_id"], S3_KEYS["aws_secret_access_key"]
-        folder.region = S3_KEYS["region_name"]
-        return Drop(folder, s3=s3, bucket=bucket)
-    directory = drop_root / uuid.uuid4().hex[:12]
-    directory.mkdir()
-    if folder.kind == "local":
-        folder.path = folder.path or str(directory)
-    elif folder.kind == "sftp":
-        server = request.getfixturevalue("sshd")
-        folder.host, folder.port = "127.0.0.1", folder.port or server.port
-        folder.username, folder.private_key, folder.path = server.user, server.private_key, str(directory)
-    elif folder.kind == "ftp":
-        folder.host, folder.port = "127.0.0.1", folder.port or request.getfixturevalue("ftp_port")
-        folder.username = folder.username or "drop"
-        folder.password = drop_servers.FTP_USERS[folder.username][0]
-        folder.path = f"/{directory.name}"
-    return Drop(folder, directory=directory)
+    place = point_at(request, folder, prefix="drop")
+    return Drop(folder, directory=place.directory, s3=place.s3, bucket=place.bucket)
 
 
 @pytest.fixture(params=KINDS)
