@@ -263,3 +263,10 @@ def test_a_receipt_that_cannot_be_written_does_not_fail_the_fetch(fetch, room, m
     monkeypatch.setattr(receipts, "_upsert_each", refuse)
     assert fetch([room]) is False
     assert rows() == []
+
+
+def test_a_feed_subscriber_is_never_quiet(fetch, make_event, room):
+    # People's calendar apps poll when they like (hourly, daily): their silence warns of nothing.
+    make_event("2026-09-01 18:00", resources=[room])
+    fetch([room], device=receipts.feed_device(room.pk), at=NOW - timedelta(hours=5))
+    assert receipts.quiet_devices(room.partner, NOW) == []

@@ -261,7 +261,7 @@ class QuietDevice:
 
 
 def quiet_devices(partner: Partner | int, now: datetime) -> list[QuietDevice]:
-    """Devices silent for DEVICE_QUIET_MINUTES that have an ACTIVE booking on one of the
+    """Capture devices silent for DEVICE_QUIET_MINUTES that have an ACTIVE booking on one of the
     resources they fetch (or below them) starting within DEVICE_LOOKAHEAD_HOURS, soonest first.
     One query when no device is quiet, three otherwise."""
     partner_id = partner if isinstance(partner, int) else partner.pk
@@ -292,8 +292,10 @@ def quiet_devices(partner: Partner | int, now: datetime) -> list[QuietDevice]:
 
 
 def _quiet_receipts(partner_id: int, quiet_since: datetime) -> dict[str, list[DeviceReceipt]]:
-    """The receipts of every device whose newest fetch is older than `quiet_since`, by device."""
-    mine = DeviceReceipt.objects.for_partner(partner_id)
+    """The receipts of every capture device (an app-token session) whose newest fetch is older
+    than `quiet_since`, by device. Feed subscribers are people's calendar apps, which poll when
+    they like (hourly, daily): their silence is no warning."""
+    mine = DeviceReceipt.objects.for_partner(partner_id).filter(device__startswith=app_token_device(""))
     recent = mine.filter(fetched_at__gte=quiet_since).values("device")
     by_device: dict[str, list[DeviceReceipt]] = {}
     for receipt in mine.exclude(device__in=recent).order_by("device", "-fetched_at"):

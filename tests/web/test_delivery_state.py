@@ -112,3 +112,12 @@ def test_the_page_asks_for_quiet_devices_in_one_query(viewer, room, lecture, mak
     for n in range(5):
         fetch(make_resource(f"Room {n}"), NOW - timedelta(minutes=5), device=f"app-token:{n}")
     assert receipt_queries(viewer) == 1
+
+
+def test_many_quiet_devices_are_summed_up_after_five(viewer, room, lecture):
+    for n in range(7):
+        fetch(room, NOW - timedelta(hours=2), device=f"app-token:enc{n}")
+    shown = banner(viewer)
+    assert shown.startswith("7 devices not seen before an upcoming booking")
+    assert shown.count("last seen") == 5
+    assert shown.endswith("and 2 more")
