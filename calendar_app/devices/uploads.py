@@ -9,10 +9,18 @@ Chunk semantics (Kaltura's, kUploadTokenMgr.php, made strict where it guesses):
   (UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE, what Kaltura answers a final chunk that leaves a
   gap; we do not park out-of-order chunks). N before it re-sends from there: what followed N is
   dropped, so a device that lost an answer simply sends its last chunk again.
+- An empty chunk never drops a byte. A device that calls again after a timeout (the official
+  client raises it as KalturaClientException -4) passes the same parameters and the file object
+  the first call read to its end, so its retry is empty: before what is stored, a non-final one
+  is dismissed (the token is answered as it is, as Kaltura dismisses an empty chunk), a final
+  one is UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE.
 - Resuming a token that has nothing stored yet is UPLOAD_TOKEN_CANNOT_RESUME, as in Kaltura.
 - `finalChunk=True` completes the file: it must match the size declared on add, if one was
-  (UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE), its SHA-256 is computed, the token is FULL_UPLOAD.
+  (UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE), the token is FULL_UPLOAD.
 - `autoFinalize` with a declared `fileSize` completes the file when that size is reached.
+- The last chunk sent again to a FULL_UPLOAD token (its answer was lost) is answered with the
+  token when it is empty (the client's retry) or holds the bytes stored at its offset; other
+  bytes are UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD.
 - A refused or failed chunk changes nothing: no byte of it is counted or kept.
 
 Storage: Django's default storage (local MEDIA_ROOT, or S3 with django-storages). S3 objects
@@ -22,10 +30,16 @@ and a small immutable manifest object lists the parts that make the file so far.
 `storage_name` names the current manifest: a chunk is committed by one conditional UPDATE that
 moves it from the manifest the chunk was built on to the new one, so of two concurrent chunks
 on one token exactly one wins (the other is refused as Kaltura refuses a chunk that finds the
-token locked, UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD) and neither corrupts the file. The final
-chunk streams the parts and itself into `recordings/<partner>/<token>/<name>`, hashing on the
-way, and the parts are deleted. A file sent in one request is written once, straight to its
-final name. Measured with bench/upload.py (docs/devices.md has the figures).
+token locked, UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD) and neither corrupts the file.
+
+The final chunk is stored like any other and only completes the manifest: the official client
+gives a request with a file 10 s to answer, and joining a 4 GiB file takes 5 to 15 s here
+(280 to 900 MiB/s), so the join waits for `assemble`, which media.addContent runs before its
+transaction (the client gives it 120 s). It streams the parts into
+`recordings/<partner>/<token>/<random>-<name>`, hashing on the way, and the parts are deleted;
+until then the token's `checksum` is empty. A file sent in one request is hashed where Django
+streamed it and stored straight under its final name, checksum included (256 MiB: 1.2 s).
+Measured with bench/upload.py (docs/devices.md has the figures).
 """
 
 from __future__ import annotations
@@ -39,7 +53,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
@@ -166,9 +180,13 @@ def upload(
     resume_at: float = -1,
 ) -> UploadToken:
     token = get(who, token_id)
+    if token.status == Status.FULL_UPLOAD and _resends_last(token, chunk, resume, resume_at, final):
+        return token  # the answer to the last chunk was lost: this is the same request again
     if token.status not in OPEN:
         raise _invalid_status(token)
     offset = _offset(token, resume, resume_at)
+    if chunk.size == 0 and offset < token.uploaded_file_size:
+        return _dismissed(token, final)
     end = offset + _chunk_size(chunk)
     _check_end(token, end, final)
     final = final or bool(token.auto_finalize and end == token.file_size)
@@ -206,6 +224,45 @@ def _offset(token: UploadToken, resume: bool, resume_at: float) -> int:
             STORED=stored,
         )
     return int(resume_at)
+
+
+def _dismissed(token: UploadToken, final: bool) -> UploadToken:
+    """An empty chunk before the end of what is stored: most likely the client's retry of a chunk
+    that landed, never a reason to drop what followed. Kaltura dismisses a non-final one; a
+    final one would end the file short of what is stored."""
+    if final:
+        raise UploadRefused(
+            "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE",
+            f"An empty final chunk cannot end the file before the {token.uploaded_file_size} bytes stored",
+            SIZE=token.uploaded_file_size,
+        )
+    return token
+
+
+def _resends_last(token: UploadToken, chunk: File, resume: bool, resume_at: float, final: bool) -> bool:
+    """Is this the chunk that completed the token, sent again? Empty (a retry with the file
+    object the first call read to its end) at that chunk's offset or at the end, or the same
+    bytes at its offset (compared only here, on a retry, so no other chunk pays for it)."""
+    if not (final or token.auto_finalize):
+        return False
+    last = _last_part(token)
+    at = last.offset if resume and resume_at < 0 else (resume_at if resume else 0)
+    if chunk.size == 0:
+        return at in (last.offset, token.uploaded_file_size)
+    return at == last.offset and chunk.size == last.size and _same_bytes(last.name, chunk)
+
+
+def _last_part(token: UploadToken) -> _Part:
+    parts = _manifest_at(token.storage_name)
+    return parts[-1] if parts else _Part(0, token.storage_name, token.uploaded_file_size)
+
+
+def _same_bytes(name: str, chunk: File) -> bool:
+    with storage().open(name, "rb") as stored:
+        for block in _rewound(chunk).chunks(COPY_BLOCK):
+            if stored.read(len(block)) != block:
+                return False
+        return stored.read(1) == b""
 
 
 def _chunk_size(chunk: File) -> int:
@@ -250,7 +307,8 @@ def _check_end(token: UploadToken, end: int, final: bool) -> None:
 
 def _write(token: UploadToken, chunk: File, offset: int, final: bool, written: list[str]) -> dict[str, Any]:
     """The chunk stored; the token's new fields. Every name written goes into `written` at once,
-    so a failure part-way deletes them."""
+    so a failure part-way deletes them. A final chunk only completes the manifest: `assemble`
+    joins the parts later, when no client is waiting on a 10 s timeout."""
     kept = [p for p in _manifest(token) if p.offset < offset]
     if final and not kept:
         # The whole file in this request: hashed where Django streamed it, then stored as is
@@ -259,14 +317,11 @@ def _write(token: UploadToken, chunk: File, offset: int, final: bool, written: l
         checksum = _sha256(chunk)
         name = _save(_final_name(token), _rewound(chunk), written)
         return {"status": Status.FULL_UPLOAD, "storage_name": name, "checksum": checksum}
-    if final:
-        segments = [*_segments(kept, offset), _Segment(chunk, None)]
-        name, checksum = _save_hashed(_final_name(token), segments, written)
-        return {"status": Status.FULL_UPLOAD, "storage_name": name, "checksum": checksum}
     part = _save(f"{_prefix(token)}{offset:016d}-{secrets.token_hex(4)}.part", _rewound(chunk), written)
     parts = [*kept, _Part(offset, part, chunk.size)]
     manifest = _save(f"{_prefix(token)}manifest-{secrets.token_hex(8)}.json", _as_json(parts), written)
-    return {"status": Status.PARTIAL_UPLOAD, "storage_name": manifest, "checksum": ""}
+    status = Status.FULL_UPLOAD if final else Status.PARTIAL_UPLOAD
+    return {"status": status, "storage_name": manifest, "checksum": ""}
 
 
 def _move(token: UploadToken, now: datetime, **fields: Any) -> bool:
@@ -294,21 +349,44 @@ def _invalid_status(token: UploadToken) -> UploadRefused:
     )
 
 
-# ---------------------------------------------------------------- attach
+# ---------------------------------------------------------------- assemble, attach
+
+
+def assemble(partner: Partner, token_id: str, app_token: str, now: datetime | None = None) -> None:
+    """Join a FULL_UPLOAD token's parts into its final object and store its SHA-256 (seconds for
+    a large file: call it outside a transaction, before `attach`). Of two requests assembling one
+    token, both may write, one commits; the other removes its copy. A token with nothing to
+    join (one request, already joined, not complete) is left for `attach` to take or refuse."""
+    token = _attachable(partner, token_id, app_token)
+    if token.status != Status.FULL_UPLOAD or not token.storage_name.endswith(".json"):
+        return
+    segments = _segments(_manifest_at(token.storage_name), token.uploaded_file_size)
+    written: list[str] = []
+    moved = False
+    try:
+        name, checksum = _save_hashed(_final_name(token), segments, written)
+        moved = _move(token, now or clock.now(), storage_name=name, checksum=checksum)
+    except Exception:
+        # Unless another request joined the parts first and removed them as this one read them.
+        if UploadToken.objects.filter(pk=token.pk, storage_name=token.storage_name).exists():
+            raise
+    finally:
+        if not moved:
+            _delete_names(written)
+    if moved:
+        manifest = token.storage_name
+        transaction.on_commit(lambda: _drop_superseded(manifest, name))
 
 
 def attach(
     partner: Partner, token_id: str, app_token: str, entry: Entry, now: datetime | None = None
 ) -> UploadToken:
     """media.addContent: the token's finished file becomes the entry's (the caller saves the
-    entry, in the transaction this runs in). A device's session may use only the tokens its own
-    app token made."""
+    entry, in the transaction this runs in). Its parts must have been joined (`assemble`, called
+    first); a device's session may use only the tokens its own app token made."""
     now = now or clock.now()
-    rows = UploadToken.objects.for_partner(partner)
-    token = (rows.filter(app_token=app_token) if app_token else rows).filter(pk=token_id).first()
-    if token is None:
-        raise not_found(token_id)
-    if token.status != Status.FULL_UPLOAD or not _move(
+    token = _attachable(partner, token_id, app_token)
+    if token.status != Status.FULL_UPLOAD or token.storage_name.endswith(".json") or not _move(
         token, now, status=Status.CLOSED, storage_name="", attached_object_type=ATTACHED_TYPE,
         attached_object_id=entry.pk,
     ):  # fmt: skip
@@ -325,6 +403,14 @@ def attach(
         token.checksum,
     )
     token.refresh_from_db()
+    return token
+
+
+def _attachable(partner: Partner, token_id: str, app_token: str) -> UploadToken:
+    rows = UploadToken.objects.for_partner(partner)
+    token = (rows.filter(app_token=app_token) if app_token else rows).filter(pk=token_id).first()
+    if token is None:
+        raise not_found(token_id)
     return token
 
 
@@ -353,11 +439,11 @@ def expire_abandoned(now: datetime) -> int:
 
 def _discard(token: UploadToken) -> None:
     """Everything under the token's upload prefix (parts, manifests, leftovers of a request that
-    died) and its finished file (an attached token has none: the entry took it); then the token
-    forgets its file."""
+    died) and, unless an entry took it, under its final prefix (the joined file, or what an
+    assembly that died left); then the token forgets its file."""
     names = list(_listed(_prefix(token)))
-    if token.storage_name.startswith(_final_prefix(token)):
-        names.append(token.storage_name)
+    if not token.attached_object_id:
+        names.extend(_listed(_final_prefix(token)))
     _delete_names(names)
     UploadToken.objects.filter(pk=token.pk, storage_name=token.storage_name).update(storage_name="")
 
@@ -399,8 +485,8 @@ class _Part:
 
 @dataclass(frozen=True)
 class _Segment:
-    file: File | IO[bytes]
-    length: int | None  # read at most this many bytes; None: to the end
+    name: str
+    length: int  # the bytes of it that belong to the file
 
 
 def _prefix(token: UploadToken) -> str:
@@ -412,11 +498,13 @@ def _final_prefix(token: UploadToken) -> str:
 
 
 def _final_name(token: UploadToken) -> str:
+    """A name no other request writes: two that join one token's parts at once must not
+    overwrite (S3) or delete (on failure) each other's file."""
     try:
         name = get_valid_filename(token.file_name)[:120]
     except SuspiciousFileOperation:  # nothing usable in it ("", "..")
         name = "upload"
-    return _final_prefix(token) + name
+    return f"{_final_prefix(token)}{secrets.token_hex(4)}-{name}"
 
 
 def _manifest(token: UploadToken) -> list[_Part]:
@@ -438,10 +526,7 @@ def _segments(parts: list[_Part], end: int) -> list[_Segment]:
     """The stored parts up to byte `end`: each up to where the next one starts (a re-sent chunk
     starts inside an earlier one)."""
     starts = [p.offset for p in parts[1:]] + [end] if parts else []
-    return [
-        _Segment(storage().open(p.name, "rb"), start - p.offset)
-        for p, start in zip(parts, starts, strict=True)
-    ]
+    return [_Segment(p.name, start - p.offset) for p, start in zip(parts, starts, strict=True)]
 
 
 def _rewound(chunk: File) -> File:
@@ -473,34 +558,43 @@ def _save_hashed(name: str, segments: list[_Segment], written: list[str]) -> tup
 
 
 class _Joined(io.RawIOBase):
-    """The segments read one after another as one stream, hashed (SHA-256) as they are read."""
+    """The segments read one after another as one stream, hashed (SHA-256) as they are read. One
+    part is open at a time: a 4 GiB file sent in 1 MiB chunks has 4096."""
 
     def __init__(self, segments: list[_Segment]):
-        self.segments = segments
-        self.index = 0
-        self.left = segments[0].length if segments else 0
+        self.segments = iter(segments)
+        self.part: File | None = None
+        self.left = 0
         self.digest = hashlib.sha256()
-        for segment in segments:
-            segment.file.seek(0)
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        while self.index < len(self.segments):
-            segment = self.segments[self.index]
-            want = len(buffer) if self.left is None else min(len(buffer), self.left)
-            data = segment.file.read(want) if want else b""
-            if data:
-                buffer[: len(data)] = data
-                self.digest.update(data)
-                self.left = None if self.left is None else self.left - len(data)
-                return len(data)
-            self.index += 1
-            self.left = self.segments[self.index].length if self.index < len(self.segments) else 0
-        return 0
+        while not self.left:
+            if not self._next_part():
+                return 0
+        assert self.part is not None
+        data = self.part.read(min(len(buffer), self.left))
+        if not data:  # a part shorter than its manifest says: never join a file with a hole
+            raise OSError(f"{self.part.name} ended {self.left} bytes early")
+        buffer[: len(data)] = data
+        self.digest.update(data)
+        self.left -= len(data)
+        return len(data)
+
+    def _next_part(self) -> bool:
+        self._close_part()
+        segment = next(self.segments, None)
+        if segment is not None:
+            self.part, self.left = storage().open(segment.name, "rb"), segment.length
+        return segment is not None
+
+    def _close_part(self) -> None:
+        if self.part is not None:
+            self.part.close()
+            self.part = None
 
     def close(self) -> None:
-        for segment in self.segments[:-1]:  # the last one is the request's chunk: Django closes it
-            segment.file.close()
+        self._close_part()
         super().close()

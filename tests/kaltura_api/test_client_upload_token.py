@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import requests
+from KalturaClient import Client
+from KalturaClient.exceptions import KalturaClientException
 from KalturaClient.Plugins.Core import (
     KalturaFilterPager,
+    KalturaMediaEntry,
+    KalturaMediaType,
     KalturaNullableBoolean,
+    KalturaUploadedFileTokenResource,
     KalturaUploadToken,
     KalturaUploadTokenFilter,
     KalturaUploadTokenStatus,
@@ -69,9 +75,25 @@ def add(client, **fields) -> KalturaUploadToken:
 
 
 def stored_file(token_id: str) -> bytes:
+    """The file as media.addContent would take it: its parts joined (`assemble`)."""
     row = UploadToken.objects.get(pk=token_id)
+    uploads.assemble(row.partner, row.pk, row.app_token)
+    row.refresh_from_db()
     with uploads.storage().open(row.storage_name, "rb") as file:
         return file.read()
+
+
+def checksum_on_the_wire(service_url: str, client, token_id: str) -> str | None:
+    """`checksum`, which the official client does not know, as the server sends it."""
+    return (
+        requests.post(
+            f"{service_url}/api_v3/service/uploadtoken/action/get",
+            json={"ks": client.getKs(), "uploadTokenId": token_id, "format": 1},
+            timeout=10,
+        )
+        .json()
+        .get("checksum")
+    )
 
 
 def files_under(root: Path) -> list[str]:
@@ -101,13 +123,24 @@ def test_a_file_in_one_request_is_complete_with_its_checksum(admin_client, send)
 def test_the_checksum_is_on_the_wire_and_the_client_ignores_it(admin_client, send, service_url):
     token = add(admin_client)
     send(admin_client, token.id, b"abc")
-    answer = requests.post(
-        f"{service_url}/api_v3/service/uploadtoken/action/get",
-        json={"ks": admin_client.getKs(), "uploadTokenId": token.id, "format": 1},
-        timeout=10,
-    ).json()
-    assert answer["checksum"] == "sha256:" + hashlib.sha256(b"abc").hexdigest()
+    assert (
+        checksum_on_the_wire(service_url, admin_client, token.id)
+        == "sha256:" + hashlib.sha256(b"abc").hexdigest()
+    )
     assert value(admin_client.uploadToken.get(token.id).status) == Status.FULL_UPLOAD
+
+
+def test_a_chunked_files_checksum_comes_with_add_content(admin_client, send, service_url):
+    token = add(admin_client)
+    send(admin_client, token.id, b"ab", False, False)
+    send(admin_client, token.id, b"c", True, True, -1)
+    assert checksum_on_the_wire(service_url, admin_client, token.id) is None
+    entry = admin_client.media.add(build(KalturaMediaEntry, name="Clip", mediaType=KalturaMediaType.VIDEO))
+    admin_client.media.addContent(entry.id, build(KalturaUploadedFileTokenResource, token=token.id))
+    assert (
+        checksum_on_the_wire(service_url, admin_client, token.id)
+        == "sha256:" + hashlib.sha256(b"abc").hexdigest()
+    )
 
 
 def test_chunks_append_and_the_final_one_completes_the_file(admin_client, send, media_root):
@@ -326,3 +359,84 @@ def test_concurrent_chunks_never_corrupt_the_file(client_for, admin_client, send
     send(admin_client, token.id, b"", True, True, -1)
     stored = stored_file(token.id)
     assert stored in {b"0" * 1000 + b"".join(order) for order in (winners, winners[::-1])}
+
+
+# ---------------------------------------------------------------- the final chunk, and the client's retry
+
+
+def final_chunk_seconds(client, send, stored_mib: int) -> float:
+    """The time the final 1 MiB chunk takes to be answered after `stored_mib` MiB in 8 MiB chunks."""
+    token = add(client)
+    for index in range(stored_mib // 8):
+        send(client, token.id, b"x" * (8 << 20), index > 0, False, -1)
+    started = time.perf_counter()
+    assert value(send(client, token.id, b"y" * (1 << 20), True, True, -1).status) == Status.FULL_UPLOAD
+    return time.perf_counter() - started
+
+
+def test_the_final_chunk_joins_nothing_and_takes_no_longer_for_a_larger_file(admin_client, send, media_root):
+    small = min(final_chunk_seconds(admin_client, send, 8) for _ in range(2))
+    large = min(final_chunk_seconds(admin_client, send, 64) for _ in range(2))
+    assert not list(media_root.glob("recordings/**/*.*"))  # no file joined: that waits for addContent
+    # Joining 64 MiB takes ~0.2 s here (~330 MiB/s); answering the final chunk takes ~30 ms.
+    assert large < small + 0.1, (small, large)
+
+
+@pytest.fixture
+def late_first_final_answer(monkeypatch):
+    """The official client as it runs, its 10 s wait for a request with a file cut to 1 s; the
+    server stores the first final chunk at once but answers it after 1.5 s (a slow disk or
+    network). Yields the chunks the server received, as (size, resumeAt, finalChunk)."""
+    received: list[tuple[int, float, bool]] = []
+    upload, open_request = uploads.upload, Client.KalturaClient.openRequestUrl
+
+    def slow_upload(who, token_id, chunk, now, **how):
+        received.append((chunk.size, how["resume_at"], how["final"]))
+        token = upload(who, token_id, chunk, now, **how)
+        if how["final"] and len(received) == 2:
+            time.sleep(1.5)
+        return token
+
+    def short_wait(url, params, files, headers, timeout):
+        return open_request(url, params, files, headers, 1 if files else timeout)
+
+    monkeypatch.setattr(uploads, "upload", slow_upload)
+    monkeypatch.setattr(Client.KalturaClient, "openRequestUrl", staticmethod(short_wait))
+    return received
+
+
+def upload_retrying(client, token_id: str, path: Path, *args):
+    """A device's loop around the client: KalturaClient 23.10.0 wraps a timeout in
+    KalturaClientException (ERROR_CONNECTION_FAILED), which its own retry decorator does not
+    catch, so the device calls again, with the file object the first call read to its end."""
+    with path.open("rb") as file:
+        try:
+            return client.uploadToken.upload(token_id, file, *args)
+        except KalturaClientException as error:
+            assert error.code == KalturaClientException.ERROR_CONNECTION_FAILED
+            return client.uploadToken.upload(token_id, file, *args)
+
+
+def test_a_retried_final_chunk_whose_answer_was_late_gets_the_complete_file(
+    admin_client, send, late_first_final_answer, tmp_path
+):
+    token = add(admin_client, fileName="talk.mp4")
+    send(admin_client, token.id, b"a" * 1000, False, False)
+    (tmp_path / "last.mp4").write_bytes(b"b" * 500)
+    done = upload_retrying(admin_client, token.id, tmp_path / "last.mp4", True, True, 1000)
+    assert (value(done.status), done.uploadedFileSize) == (Status.FULL_UPLOAD, 1500.0)
+    assert late_first_final_answer == [(1000, -1.0, False), (500, 1000.0, True), (0, 1000.0, True)]
+    assert stored_file(token.id) == b"a" * 1000 + b"b" * 500
+
+
+def test_an_empty_resend_never_truncates(admin_client, send):
+    token = add(admin_client)
+    send(admin_client, token.id, b"a" * 100, False, False)
+    send(admin_client, token.id, b"b" * 50, True, False, 100)
+    assert send(admin_client, token.id, b"", True, False, 100).uploadedFileSize == 150.0
+    assert (
+        error_code(send, admin_client, token.id, b"", True, True, 100)
+        == "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE"
+    )
+    send(admin_client, token.id, b"c", True, True, -1)
+    assert stored_file(token.id) == b"a" * 100 + b"b" * 50 + b"c"
