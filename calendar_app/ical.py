@@ -5,7 +5,12 @@ sequence.
 Times are UTC (`...Z`), as capture devices expect. A series row carries its RRULE with DTSTART
 in the series' own zone (TZID, with a VTIMEZONE in the calendar): an RRULE expanded from a UTC
 start would drift by an hour across DST. Occurrences are separate VEVENTs with their own UID and
-`X-KALTURA-PARENT-ID`; an edited one also names the slot it came from in `RECURRENCE-ID`.
+`X-KALTURA-PARENT-ID`; an edited one names the slot it came from in `RECURRENCE-ID` and, as
+RFC 5545 §3.8.4.4 wants of such a VEVENT, carries its series' UID instead of its own.
+
+What a VEVENT says reads back as the same event (ical_read.py), so export, import, export
+changes nothing: an ORGANIZER that is an e-mail address goes out as a `mailto:` URI, and stream
+credentials are iCal TEXT, escaped, since a password may hold any character.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vDuration, vRecur
+from icalendar import Calendar, Event, Timezone, vDuration, vRecur, vText
 
 from calendar_app import recurrence
 from calendar_app.models import (
@@ -43,6 +48,7 @@ LIVE_PROPERTIES = (
     ("stream_username", "X-KALTURA-LIVE-STREAM-USERNAME"),
     ("stream_password", "X-KALTURA-LIVE-STREAM-PASSWORD"),
 )
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class _VError(Calendar):
@@ -57,11 +63,14 @@ def vevent(
     live_entry: Entry | None = None,
     *,
     recurrence_id: bool = True,
+    series_uid: str = "",
 ) -> Event:
     """`recurrence_id=False` for people's feeds: there an occurrence is an event of its own, and a
-    RECURRENCE-ID without its series' VEVENT makes calendar apps drop it."""
+    RECURRENCE-ID without its series' VEVENT makes calendar apps drop it. `series_uid`: the UID
+    of the series of an edited occurrence, which its VEVENT carries with its RECURRENCE-ID."""
+    overrides = recurrence_id and _is_override(event)
     component = Event()
-    component.add("uid", event.ical_uid)
+    component.add("uid", series_uid if overrides and series_uid else event.ical_uid)
     component.add("dtstamp", event.updated_at)
     component.add("last-modified", event.updated_at)
     component.add("sequence", event.sequence)
@@ -72,7 +81,7 @@ def vevent(
         ("description", event.description),
         ("location", event.location),
         # A CAL-ADDRESS may not hold a line break (icalendar refuses it); typed text may.
-        ("organizer", " ".join(event.organizer.splitlines())),
+        ("organizer", _cal_address(event.organizer)),
         ("contact", event.contact),
         ("comment", event.comment),
     ):
@@ -87,7 +96,7 @@ def vevent(
     _kaltura_properties(component, event, resource_ids, tags)
     if live_entry is not None and live_entry.type == EntryType.LIVE_STREAM:
         for field, name in LIVE_PROPERTIES:
-            component.add(name, _raw(getattr(live_entry, field)))
+            component.add(name, vText(getattr(live_entry, field)))
     return component
 
 
@@ -106,10 +115,29 @@ def vevents(
     ):
         links.setdefault(event_id, []).append(resource_id)
     entries = live_entries or {}
+    series_uids = _series_uids(events) if recurrence_id else {}
     return [
-        vevent(e, links.get(e.pk, []), entries.get(e.template_entry_id), recurrence_id=recurrence_id)
+        vevent(
+            e,
+            links.get(e.pk, []),
+            entries.get(e.template_entry_id),
+            recurrence_id=recurrence_id,
+            series_uid=series_uids.get(e.parent_id, ""),
+        )
         for e in events
     ]
+
+
+def _series_uids(events: Sequence[ScheduleEvent]) -> dict[int | None, str]:
+    """The UIDs of the series of the edited occurrences among `events`, in one query."""
+    parents = {e.parent_id for e in events if _is_override(e) and e.parent_id is not None}
+    if not parents:
+        return {}
+    return dict(ScheduleEvent.objects.filter(pk__in=parents).values_list("pk", "ical_uid"))
+
+
+def _is_override(event: ScheduleEvent) -> bool:
+    return bool(event.is_occurrence and event.is_exception and event.original_start)
 
 
 def _times(component: Event, event: ScheduleEvent, recurrence_id: bool) -> None:
@@ -125,7 +153,7 @@ def _times(component: Event, event: ScheduleEvent, recurrence_id: bool) -> None:
         return
     component.add("dtstart", event.start)
     component.add("dtend", event.end)
-    if recurrence_id and event.is_occurrence and event.is_exception and event.original_start:
+    if recurrence_id and _is_override(event):
         component.add("recurrence-id", event.original_start)
 
 
@@ -145,6 +173,16 @@ def _kaltura_properties(component: Event, event: ScheduleEvent, resource_ids, ta
     for name, value in values:
         if value not in (None, ""):
             component.add(name, _raw(value))
+
+
+def _cal_address(organizer: str) -> str:
+    """ORGANIZER is a CAL-ADDRESS, a URI: an e-mail address goes out as `mailto:` (ical_read.py
+    takes it off again); a URI stays as it is; other text, as Kaltura keeps it, as typed. A URI
+    may not hold a line break (icalendar refuses it); typed text may: it becomes a space."""
+    flat = " ".join(organizer.splitlines())
+    if "@" in flat and not any(c.isspace() for c in flat) and not _SCHEME.match(flat):
+        return f"mailto:{flat}"
+    return flat
 
 
 def _raw(value) -> str:

@@ -393,13 +393,16 @@ def _default_zone(partner: Partner) -> str:
     return partner.zone.key
 
 
-def check_span(kind: int, start: datetime, end: datetime, field: str) -> None:
+def check_span(
+    kind: int, start: datetime, end: datetime, field: str, longest: timedelta | None = None
+) -> None:
+    """`longest`: the cap to apply instead of the type's (MAX_SINGLE_DURATION)."""
     if end < start:
         raise ValidationFailed(
             field, "must not be before the start", code="INVALID_SCHEDULE_END_BEFORE_START",
             args={"START": int(start.timestamp()), "END": int(end.timestamp())},
         )  # fmt: skip
-    longest = MAX_SINGLE_DURATION.get(kind) or limits().horizon  # limits() only when needed
+    longest = longest or MAX_SINGLE_DURATION.get(kind) or limits().horizon  # limits() only when needed
     if end - start > longest:
         raise ValidationFailed(
             field, f"a booking of this type may last at most {longest}",
@@ -562,9 +565,12 @@ def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> 
 # ---------------------------------------------------------------- conflicts
 
 
-def windows_for(actor: Actor, proposal: dict[str, Any]) -> list[Window]:
-    """The slots a proposed (unsaved) event would occupy: one, or one per occurrence."""
+def windows_for(actor: Actor, proposal: dict[str, Any], *, probe: bool = False) -> list[Window]:
+    """The slots a proposed (unsaved) event would occupy: one, or one per occurrence. A `probe`
+    (getConflicts) may be of any length up to the horizon: Kaltura applies its 24-hour cap to the
+    events it inserts, never to a probe, and the horizon keeps the check bounded."""
     kind = proposal.get("type", EventType.RECORD)
+    longest = limits().horizon if probe else None
     values = input_rules.clean(input_rules.EVENT_RULES, proposal, kind=kind, creating=True)
     start, end = values.get("start"), values.get("end")
     if start is None:
@@ -572,12 +578,12 @@ def windows_for(actor: Actor, proposal: dict[str, Any]) -> list[Window]:
     if values.get("recurrence_type") != RecurrenceType.RECURRING:
         if end is None:
             raise required_error("end")
-        check_span(kind, start, end, "end")
+        check_span(kind, start, end, "end", longest)
         return [Window(start, end)]
     length = timedelta(seconds=values.get("duration") or 0)
     if not length and end is not None:
         length = end - start
-    check_span(kind, start, start + length, "end")
+    check_span(kind, start, start + length, "end", longest)
     rule = recurrence.parse(values.get("recurrence") or {}, default_zone=_default_zone(actor.partner))
     return [Window(s, s + length) for s in recurrence.expand(rule, start, limits())]
 
@@ -589,9 +595,10 @@ def check_proposal(
     conflict_type: ConflictType = ConflictType.RESOURCE,
     ignore_ids: Collection[int] = (),
 ) -> list[Conflict]:
-    """What a proposed event would collide with, per occurrence (getConflicts, UI previews)."""
+    """What a probe (getConflicts) would collide with, per occurrence: of any length up to the
+    horizon (`windows_for`)."""
     return conflicts.find(
-        actor.partner, windows_for(actor, proposal), resource_ids, conflict_type, ignore_ids
+        actor.partner, windows_for(actor, proposal, probe=True), resource_ids, conflict_type, ignore_ids
     )
 
 

@@ -548,8 +548,7 @@ def _values(props: _Props) -> dict[str, Any]:
         if name in props:
             values[target] = "\n".join(str(v) for v in _all(props, name))
     if "ORGANIZER" in props:
-        organizer = str(_single(props, "ORGANIZER"))
-        values["organizer"] = organizer[7:] if organizer.lower().startswith("mailto:") else organizer
+        values["organizer"] = without_mailto(str(_single(props, "ORGANIZER")))
     if "PRIORITY" in props:
         values["priority"] = int(_single(props, "PRIORITY")) or None  # 0 is "undefined"
     if "CLASS" in props:
@@ -576,6 +575,11 @@ def _tags(props: _Props) -> list[str]:
     else:
         tags = [str(tag) for categories in _all(props, "CATEGORIES") for tag in categories.cats]
     return [t.strip() for t in tags if t.strip()]
+
+
+def without_mailto(organizer: str) -> str:
+    """An ORGANIZER as the field keeps it: the address, without the URI's `mailto:`."""
+    return organizer[7:] if organizer.lower().startswith("mailto:") else organizer
 
 
 def tag_list(tags: str) -> list[str]:

@@ -15,13 +15,15 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calendar_app import batch_scheduling, ical, scheduling, writes
+from calendar_app import batch_scheduling, fragments, ical, scheduling, writes
 from calendar_app.imports import ical_read
 from calendar_app.imports.ical_apply import import_calendar
 from calendar_app.imports.row_results import FileRefused
 from calendar_app.models import (
     AuditEntry,
     ClassificationType,
+    Entry,
+    EntryType,
     EventStatus,
     EventType,
     Partner,
@@ -562,7 +564,7 @@ def test_an_occurrence_naming_a_series_by_x_kaltura_id_is_refused(actor, make_se
     assert (result.status, result.code) == ("error", "NOT_AN_OCCURRENCE")
 
 
-def test_another_partners_edited_series_imports_with_its_occurrences_uids(actor, outsider):
+def test_another_partners_edited_series_imports_with_its_occurrences(actor, outsider):
     theirs = weekly_series_of(outsider, count=3)
     first, second, _ = occurrences(theirs)
     scheduling.cancel_event(outsider, first.pk)
@@ -580,7 +582,8 @@ def test_another_partners_edited_series_imports_with_its_occurrences_uids(actor,
     )
     assert {r.status for r in results} == {"ok"}
     mine = occurrences(ScheduleEvent.objects.get(partner=actor.partner, ical_uid=theirs.ical_uid))
-    assert [o.ical_uid for o in mine] == [o.ical_uid for o in occurrences(theirs)]
+    # The edited two came as overrides under the series' UID; the unedited one under its own.
+    assert mine[2].ical_uid == occurrences(theirs)[2].ical_uid
     assert (mine[0].status, mine[1].summary, mine[1].start) == (
         EventStatus.CANCELLED,
         "Moved",
@@ -951,6 +954,7 @@ def generated_event(draw) -> dict:
         "description": draw(st.text(TEXT, max_size=2000)),
         "location": draw(st.text(TEXT, max_size=60)),
         "tags": ",".join(draw(st.lists(st.text(string.ascii_lowercase, min_size=1, max_size=8), max_size=3))),
+        "organizer": draw(st.sampled_from(["", "prof@uni.example", "mailto:prof@uni.example", "Prof. Ada"])),
         "start": start.replace(second=0, microsecond=0),
         "end": start.replace(second=0, microsecond=0) + timedelta(minutes=draw(st.integers(1, 600))),
     }
@@ -993,9 +997,13 @@ MASKED = re.compile(
 
 
 def exported(partner) -> str:
-    """The partner's whole list as format=ical, unfolded, with the values that name rows masked."""
-    body = export(ScheduleEvent.objects.filter(partner=partner).order_by("start", "ical_uid"))
-    return MASKED.sub(r"\1\2*", body.decode().replace("\r\n ", ""))
+    """The partner's whole list as format=ical, unfolded, with the values that name rows masked,
+    its VEVENTs in the order of their text: an edited occurrence goes out under its series' UID,
+    so its own (the database's order) is a different one in each partner."""
+    body = export(ScheduleEvent.objects.filter(partner=partner))
+    text = MASKED.sub(r"\1\2*", body.decode().replace("\r\n ", "")).removesuffix("END:VCALENDAR\r\n")
+    head, *events = text.split("BEGIN:VEVENT")
+    return head + "".join(sorted(events))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -1015,3 +1023,59 @@ def test_an_export_imports_into_another_partner_and_exports_the_same(actor, even
 
 def export_of(partner) -> bytes:
     return export(ScheduleEvent.objects.filter(partner=partner).order_by("pk"))
+
+
+# Stream credentials as a partner may type them: what iCal TEXT escapes, and line breaks.
+SECRET = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(["\n", ",", ";", "\\"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(password=SECRET, username=SECRET)
+def test_stream_credentials_read_back_as_they_are(make_event, password, username):
+    entry = Entry(type=EntryType.LIVE_STREAM, stream_password=password, stream_username=username)
+    component = ical.vevent(make_event(), [], entry)
+    (read,) = icalendar.Calendar.from_ical(ical.calendar([component])).walk("VEVENT")
+
+    def text(name: str) -> str:  # an X- property is read raw: read its value as TEXT, as SUMMARY's
+        line = f"BEGIN:VEVENT\r\nSUMMARY:{read[name].to_ical().decode()}\r\nEND:VEVENT\r\n"
+        return str(icalendar.Event.from_ical(line.encode())["SUMMARY"])
+
+    assert (text("X-KALTURA-LIVE-STREAM-PASSWORD"), text("X-KALTURA-LIVE-STREAM-USERNAME")) == (
+        password,
+        username,
+    )
+
+
+def test_an_organizer_address_goes_out_as_a_mailto_uri_once(make_event):
+    plain, uri = make_event(organizer="prof@uni.example"), make_event(organizer="mailto:prof@uni.example")
+    body = export([plain, uri]).decode()
+    assert body.count("ORGANIZER:mailto:prof@uni.example") == 2 and "mailto:mailto:" not in body
+
+
+def test_an_organizer_that_is_not_an_address_goes_out_as_typed(make_event):
+    assert "ORGANIZER:Prof. Ada" in export([make_event(organizer="Prof. Ada")]).decode()
+
+
+@pytest.mark.parametrize("organizer", ["prof@uni.example", "mailto:prof@uni.example"])
+def test_reimporting_an_unchanged_organizer_keeps_the_sequence(actor, make_event, organizer):
+    event = make_event(organizer=organizer)
+    (result,) = import_calendar(actor, export([event]))
+    assert (result.code, ScheduleEvent.objects.get(pk=event.pk).sequence) == ("UNCHANGED", event.sequence)
+
+
+def test_an_edited_occurrence_carries_its_series_uid(actor):
+    upload(actor, weekly(count=3))
+    series = stored("course-1@uni")
+    moved = scheduling.update_event(actor, occurrences(series)[1].pk, {"summary": "Moved"})
+    (vevent_of_moved,) = [
+        c for c in icalendar.Calendar.from_ical(export([moved])).walk("VEVENT") if "RECURRENCE-ID" in c
+    ]
+    assert str(vevent_of_moved["UID"]) == series.ical_uid != moved.ical_uid
+
+
+def test_a_feed_gives_an_edited_occurrence_its_own_uid(actor):
+    upload(actor, weekly(count=3))
+    moved = occurrences(stored("course-1@uni"))[1]
+    scheduling.update_event(actor, moved.pk, {"summary": "Moved"})
+    (fragment,) = fragments.render([ScheduleEvent.objects.get(pk=moved.pk)])
+    assert f"UID:{moved.ical_uid}" in fragment.replace("\r\n ", "") and "RECURRENCE-ID" not in fragment

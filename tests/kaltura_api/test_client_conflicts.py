@@ -131,6 +131,18 @@ def test_it_needs_resource_ids(admin_client, soon):
     assert "resourceIds" in error.message
 
 
+def test_a_probe_may_be_longer_than_a_day(conflicts, room, booked, soon):
+    # Kaltura caps what it inserts at 24 hours, never a probe: a week's probe finds the booking.
+    week = 7 * 24 * 60
+    assert conflicts([room], record(soon - 3 * 24 * HOUR, minutes=week)) == [booked.id]
+
+
+def test_a_probe_longer_than_the_horizon_is_refused(admin_client, room, soon, settings):
+    too_long = (settings.SCHEDULE_MAX_HORIZON_DAYS + 1) * 24 * 60
+    call = admin_client.schedule.scheduleEvent.getConflicts
+    assert error_code(call, str(room.id), record(soon, minutes=too_long)) == "MAX_SCHEDULE_DURATION_REACHED"
+
+
 # ---------------------------------------------------------------- blackoutConflicts
 
 
