@@ -47,6 +47,17 @@ class Connection:
         pass
 
 
+def open_sftp(place: RemoteLocation) -> tuple[paramiko.SSHClient, paramiko.SFTPClient, dict[str, str]]:
+    """A connected SSH client, its SFTP session, and the fields learnt (open_ssh); the client is
+    closed again when the session cannot be opened."""
+    client, learnt = open_ssh(place)
+    try:
+        return client, client.open_sftp(), learnt
+    except BaseException:
+        client.close()
+        raise
+
+
 def open_ssh(place: RemoteLocation) -> tuple[paramiko.SSHClient, dict[str, str]]:
     """A connected SSH client, and the fields of `place` learnt while connecting (the host key
     offered at a first connection), for the caller to save."""

@@ -133,12 +133,7 @@ class SftpSource(Source):
     failures = remote_locations.SFTP_FAILURES
 
     def __enter__(self) -> SftpSource:
-        self.client, self.learnt = remote_locations.open_ssh(self.folder)
-        try:
-            self.sftp = self.client.open_sftp()
-        except BaseException:
-            self.client.close()
-            raise
+        self.client, self.sftp, self.learnt = remote_locations.open_sftp(self.folder)
         return self
 
     def close(self) -> None:

@@ -161,9 +161,8 @@ class SftpWriter(Writer):
     failures = remote_locations.SFTP_FAILURES
 
     def __enter__(self) -> SftpWriter:
-        self.client, self.learnt = remote_locations.open_ssh(self.target)
+        self.client, self.sftp, self.learnt = remote_locations.open_sftp(self.target)
         try:
-            self.sftp = self.client.open_sftp()
             self.root = self.target.path or "."
             self._make_dirs(self.root)
         except BaseException:

@@ -119,12 +119,22 @@ ENTRY_TABLE = Table(
     Param("pager", Obj(base="KalturaPager")),
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
+    return list_entries(call, filter, pager, ENTRY_TABLE)
+
+
+def list_entries(
+    call: Call, filter: Parsed | None, pager: Parsed | None, table: Table, kind: str | None = None
+) -> Any:
+    """baseEntry.list, media.list, liveStream.list: the partner's entries (of `kind`), each
+    rendered as its own type."""
     queryset = Entry.objects.for_partner(call.partner)
+    if kind is not None:
+        queryset = queryset.filter(type=kind)
     return listing.respond(
         queryset,
         filter,
         pager,
-        ENTRY_TABLE,
+        table,
         call.partner.pk,
         lambda rows: [render_entry(e, call.session) for e in rows],
     )

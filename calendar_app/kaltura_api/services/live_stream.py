@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 
 from calendar_app.devices import entries
-from calendar_app.kaltura_api import listing
 from calendar_app.kaltura_api.auth import Access
 from calendar_app.kaltura_api.catalog import INT, STR
 from calendar_app.kaltura_api.dispatch import Call, Param, action
@@ -21,10 +20,11 @@ from calendar_app.kaltura_api.services.base_entry import (
     app_token_of,
     changed_entry_data,
     get_entry,
+    list_entries,
     new_entry_data,
     render_entry,
 )
-from calendar_app.models import Entry, EntryType
+from calendar_app.models import EntryType
 
 SERVICE = "livestream"
 LIVE = EntryType.LIVE_STREAM
@@ -77,8 +77,4 @@ def delete(call: Call, entryId: str):
     Param("pager", Obj(base="KalturaPager")),
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
-    queryset = Entry.objects.for_partner(call.partner).filter(type=LIVE)
-    return listing.respond(
-        queryset, filter, pager, LIVE_TABLE, call.partner.pk,
-        lambda rows: [render_entry(e, call.session) for e in rows],
-    )  # fmt: skip
+    return list_entries(call, filter, pager, LIVE_TABLE, LIVE)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 
 from calendar_app.devices import entries
-from calendar_app.kaltura_api import listing
 from calendar_app.kaltura_api.auth import Access
 from calendar_app.kaltura_api.catalog import INT, STR
 from calendar_app.kaltura_api.dispatch import Call, Param, action
@@ -24,10 +23,11 @@ from calendar_app.kaltura_api.services.base_entry import (
     changed_entry_data,
     check_may_change,
     get_entry,
+    list_entries,
     new_entry_data,
     render_entry,
 )
-from calendar_app.models import Entry, EntryType
+from calendar_app.models import EntryType
 
 SERVICE = "media"
 MEDIA = EntryType.MEDIA
@@ -102,8 +102,4 @@ def _upload_token(resource: Parsed | None) -> str:
     Param("pager", Obj(base="KalturaPager")),
 )
 def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
-    queryset = Entry.objects.for_partner(call.partner).filter(type=MEDIA)
-    return listing.respond(
-        queryset, filter, pager, MEDIA_TABLE, call.partner.pk,
-        lambda rows: [render_entry(e, call.session) for e in rows],
-    )  # fmt: skip
+    return list_entries(call, filter, pager, MEDIA_TABLE, MEDIA)
