@@ -27,6 +27,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from calendar_app.errors import SchedulingError
+
 logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 2000
@@ -53,6 +55,14 @@ class RowResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RowResult:
         return cls(**data)
+
+
+class RowError(SchedulingError):
+    """Why one row cannot be applied, with a stable code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 class FileRefused(Exception):
