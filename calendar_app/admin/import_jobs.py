@@ -197,14 +197,14 @@ class BulkUploadAdmin(ViewOnlyAdmin):
         rows = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (r.line, r.action, r.status, self._object_link(model, r.object_id), r.reference_id,
-                 f"{r.reason} ({r.code})" if r.code else r.reason)
+                (r.line + 1, r.action, r.status, self._object_link(model, r.object_id), r.reference_id,
+                 " ".join([f"{r.reason} ({r.code})" if r.code else r.reason, *r.warnings]))
                 for r in results[:MAX_RESULT_ROWS_SHOWN]
             ),
         )  # fmt: skip
         more = len(results) - MAX_RESULT_ROWS_SHOWN
         return format_html(
-            '<table class="bulk-upload-results"><thead><tr><th>line</th><th>action</th><th>status</th>'
+            '<table class="bulk-upload-results"><thead><tr><th>row</th><th>action</th><th>status</th>'
             "<th>object</th><th>reference</th><th>reason</th></tr></thead><tbody>{}</tbody></table>{}",
             rows,
             f"… and {more} more rows" if more > 0 else "",

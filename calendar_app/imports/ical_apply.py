@@ -37,8 +37,9 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Q
@@ -68,6 +69,8 @@ from calendar_app.models import (
 
 logger = logging.getLogger(__name__)
 
+DAY = scheduling.DAY
+UNTITLED = "(no title)"
 LOOKUP_CHUNK = 400  # keys per look-up query; two IN lists of it stay under SQLite's 999 parameters
 
 
@@ -105,6 +108,8 @@ class _Stored:
     by_pk: dict[int, ScheduleEvent] = field(default_factory=dict)
     by_reference: dict[str, ScheduleEvent] = field(default_factory=dict)  # never an occurrence
     by_uid: dict[str, ScheduleEvent] = field(default_factory=dict)  # ical_uid
+    # Single events by reference id: overrides imported without their series share one UID.
+    singles: dict[str, list[ScheduleEvent]] = field(default_factory=dict)
     resources: set[int] = field(default_factory=set)  # live resource ids
     links: dict[int, set[int]] = field(default_factory=dict)  # event id -> resource ids
 
@@ -123,6 +128,8 @@ class _Stored:
             for event in live.filter(own | Q(ical_uid__in=chunk)):
                 if event.reference_id in chunk and not event.is_occurrence:
                     found.by_reference.setdefault(event.reference_id, event)
+                    if not event.is_series:
+                        found.singles.setdefault(event.reference_id, []).append(event)
                 if event.ical_uid in chunk:
                     found.by_uid.setdefault(event.ical_uid, event)
         named = {pk for i in items for pk in i.resource_ids or ()}
@@ -177,17 +184,19 @@ class _Import:
         they must be applied. A generator: what comes later is decided once what came before is
         applied (an occurrence standalone or not depends on the series applied)."""
         items = list(self._usable())
+        rest = [item for item in items if not item.is_series]  # before a series turns single (_series)
         for item in items:
             if item.is_series:
                 yield self._row(item, self._series)
         uids = Counter(item.uid for item in items)
-        rest = [item for item in items if not item.is_series]
         standalone = self._standalone_lines(rest, uids)
         rest = [item for item in rest if item.line not in standalone or standalone[item.line]]
         yield from self._singles([item for item in rest if not item.is_occurrence or item.line in standalone])
-        for item in rest:
-            if item.is_occurrence and item.line not in standalone:
-                yield self._row(item, self._occurrence, savepoint=False)
+        occurrences = [item for item in rest if item.is_occurrence and item.line not in standalone]
+        # THISANDFUTURE first, by slot: an override of one later slot then wins over it.
+        ranges = sorted((i for i in occurrences if i.this_and_future), key=lambda i: i.slot or datetime.min)
+        for item in ranges + [i for i in occurrences if not i.this_and_future]:
+            yield self._row(item, self._occurrence, savepoint=False)
 
     def _row(self, item: Item, apply: Callable[..., None], *args: Any, savepoint: bool = True) -> Unit:
         """One VEVENT applied in a savepoint: an unexpected failure undoes it and fails it alone.
@@ -216,8 +225,16 @@ class _Import:
                     self.failed_series[key] = item.line
         self.ledger.add(
             RowResult(
-                item.line, self._action(item, None), "error", None, reason, INTERNAL_ERROR, item.row, item.uid
-            )
+                item.line,
+                self._action(item, None),
+                "error",
+                None,
+                reason,
+                INTERNAL_ERROR,
+                item.row,
+                item.uid,
+                item.warnings,
+            )  # fmt: skip
         )
 
     def _standalone_lines(self, items: list[Item], uids: Counter[str]) -> dict[int, bool]:
@@ -237,12 +254,16 @@ class _Import:
         return found
 
     def _standalone(self, item: Item, uids: Counter[str]) -> bool:
-        """An exported occurrence whose series is neither in the file nor stored: a feed lists
-        occurrences alone (Kaltura's capture devices ask for recurrenceTypeIn=0,2), and to its
-        readers each is an event of its own, so it is imported as one. Not when it names its
-        slot (RECURRENCE-ID) or shares its UID with another VEVENT (Kaltura's occurrences of a
-        series with a reference id): either only means something next to its series."""
-        if item.recurrence_id is not None or uids[item.uid] > 1 or item.kaltura_id in self.stored.by_pk:
+        """An occurrence whose series is neither in the file nor stored, imported as an event of
+        its own, as calendar clients show it:
+        - an exported one: a feed lists occurrences alone (Kaltura's capture devices ask for
+          recurrenceTypeIn=0,2). Not when it shares its UID with another VEVENT (Kaltura's
+          occurrences of a series with a reference id), which only means something beside it;
+        - an override (RECURRENCE-ID) whose series the file left out (khal and Google export
+          one edited occurrence alone): a warning says so."""
+        if item.kaltura_id in self.stored.by_pk:
+            return False
+        if item.recurrence_id is None and uids[item.uid] > 1 or item.recurrence_id and item.cancelled:
             return False
         known = self.stored.by_uid.get(item.uid)
         if known is not None and known.is_occurrence:
@@ -250,16 +271,26 @@ class _Import:
         try:
             self._series_of(item)
         except RowError as error:
-            return error.code == "SERIES_NOT_FOUND"
+            if error.code != "SERIES_NOT_FOUND":
+                return False
+            if item.recurrence_id is not None:
+                item.warnings.append(
+                    "Its series (the VEVENT with this UID and an RRULE) is neither in the file nor "
+                    "stored: imported as an event of its own."
+                )
+            return True
         return False
 
     def _usable(self) -> Iterable[Item]:
         """The items that can be applied; the others get their error result now."""
-        seen: dict[tuple[Any, Any], int] = {}
+        replaced_by = self._superseded()
         for item in self.items:
+            if item.line in replaced_by:
+                self._replaced(item, replaced_by[item.line])
+                continue
             if item.error is None:
                 try:
-                    self._check(item, seen)
+                    self._check(item)
                 except SchedulingError as error:
                     item.error = error
                 except Exception as error:  # noqa: BLE001  (reported on the row and logged)
@@ -269,18 +300,35 @@ class _Import:
             else:
                 yield item
 
-    def _check(self, item: Item, seen: dict[tuple[Any, Any], int]) -> None:
-        if not item.uid and item.kaltura_id not in self.stored.by_pk:
-            raise RowError(
-                "MISSING_UID", "The VEVENT has no UID (and no X-KALTURA-ID of an event of this partner)."
-            )
-        key = (item.uid or item.kaltura_id, item.slot if item.is_occurrence else None)
-        if key in seen:
-            raise RowError(
-                "DUPLICATE_UID",
-                f"VEVENT {seen[key]} has the same UID{' and RECURRENCE-ID' * item.is_occurrence}.",
-            )
-        seen[key] = item.line
+    def _superseded(self) -> dict[int, int]:
+        """VEVENTs another one of the same UID (and RECURRENCE-ID) replaces -> the line of that
+        one: of several, the highest SEQUENCE, then the last in the file, as calendar clients
+        keep the newest revision they are given."""
+        newest: dict[tuple[Any, Any], Item] = {}
+        for item in self.items:
+            if item.error is None:
+                key = (item.uid or item.kaltura_id, item.slot if item.is_occurrence else None)
+                kept = newest.get(key)
+                if kept is None or item.sequence >= kept.sequence:
+                    newest[key] = item
+        return {
+            item.line: kept.line
+            for item in self.items
+            if item.error is None
+            and (kept := newest[(item.uid or item.kaltura_id, item.slot if item.is_occurrence else None)])
+            is not item
+        }
+
+    def _replaced(self, item: Item, by: int) -> None:
+        same = "UID and RECURRENCE-ID" if item.is_occurrence else "UID"
+        self._ok(
+            item, "", None,
+            f"Left out: VEVENT {by} has the same {same} and replaces it "
+            "(a higher SEQUENCE, or later in the file).",
+            "SUPERSEDED",
+        )  # fmt: skip
+
+    def _check(self, item: Item) -> None:
         unknown = sorted(set(item.resource_ids or ()) - self.stored.resources)
         if unknown:
             raise RowError(
@@ -290,15 +338,36 @@ class _Import:
     # -------------------------------------------------------- series and single events
 
     def _target(self, item: Item) -> ScheduleEvent | None:
-        """The stored event a series or single VEVENT is about: by X-KALTURA-ID, then UID."""
+        """The stored event a series or single VEVENT is about: by X-KALTURA-ID, then UID. An
+        override imported on its own shares its UID with the others of its series: it is the
+        one of them at its start."""
         stored = self.stored
         if item.kaltura_id in stored.by_pk:
             return stored.by_pk[item.kaltura_id]
         if not item.uid:
             return None
-        return stored.by_reference.get(item.uid) or stored.by_uid.get(item.uid)
+        if item.recurrence_id is not None:
+            start = item.start.at if item.start else None
+            return next((e for e in stored.singles.get(item.uid, ()) if e.start == start), None)
+        return self._by_uid(item.uid)
+
+    def _by_uid(self, uid: str) -> ScheduleEvent | None:
+        return self.stored.by_reference.get(uid) or self.stored.by_uid.get(uid)
+
+    def _single(self, item: Item) -> None:
+        """A VEVENT that was to be a series or an occurrence, applied as a single event."""
+        target = self._target(item)
+        if target is None:
+            self._new_events([item])
+        else:
+            self._update(item, target)
 
     def _series(self, item: Item) -> None:
+        if self._never_repeats(item):
+            item.rrule, item.extra_rrules = None, []
+            item.warnings.append("The RRULE gives no date after DTSTART: imported as a single event.")
+            self._single(item)
+            return
         target = self._target(item)
         if target is None:
             self._create_series(item)
@@ -319,12 +388,25 @@ class _Import:
                     self.actor, self._new_data(item), resource_ids=item.resource_ids or (), ical_uid=item.uid
                 )
                 excluded = self._exclude(event, item.exdates)
+                self._period_ends(event, item)
                 made = event.occurrences.count()
         except SchedulingError as error:
             self._fail(item, "add", error)
             return
         note = f"; EXDATE cancelled {excluded} occurrence(s)" if excluded else ""
         self._ok(item, "add", event.pk, f"Created a series of {made} occurrences{note}.")
+
+    def _never_repeats(self, item: Item) -> bool:
+        """A series whose rule matches no date (RFC 5545: DTSTART is its one instance then)."""
+        if item.rdates or item.rrule is None:
+            return False
+        try:
+            rule = recurrence.parse(self._recurrence(item), default_zone=item.series_zone or "UTC")
+            assert item.start is not None
+            recurrence.expand(rule, item.start.at, scheduling.limits())
+        except ValidationFailed as error:
+            return error.code == "RECURRENCE_EMPTY"
+        return False
 
     def _singles(self, items: list[Item]) -> Iterator[Unit]:
         new = []
@@ -378,14 +460,56 @@ class _Import:
             "start": item.start.at,
             "end": item.end,
         }
+        if not str(data.get("summary") or "").strip():
+            # Kaltura requires a summary; calendar clients show such an event untitled.
+            data["summary"] = UNTITLED
+            item.warnings.append(f"The VEVENT has no SUMMARY: it is called {UNTITLED!r}.")
         if item.is_series:
             data["recurrence_type"] = RecurrenceType.RECURRING
             data["recurrence"] = self._recurrence(item)
         return data
 
     def _recurrence(self, item: Item) -> dict[str, Any]:
-        assert item.rrule is not None and item.series_zone is not None
-        return recurrence.from_rrule(item.rrule, time_zone=item.series_zone)
+        """The series' recurrence: its (first) RRULE, and as extra dates (`rdates`) its RDATEs
+        and the dates of any further RRULE."""
+        assert item.series_zone is not None
+        zone = item.series_zone
+        data: dict[str, Any] = {"time_zone": zone}
+        if item.rrule:
+            data = recurrence.from_rrule(_cleaned(item.rrule), time_zone=zone)
+        extra = set(item.rdates) | self._extra_rule_dates(item)
+        if extra:
+            data["rdates"] = sorted(int(moment.timestamp()) for moment in extra)
+        return data
+
+    def _extra_rule_dates(self, item: Item) -> set[datetime]:
+        """The dates of the RRULEs after the first, made once: the core keeps one rule a series."""
+        if not item.extra_rrules:
+            return set()
+        assert item.start is not None and item.series_zone is not None
+        found: set[datetime] = set()
+        zone = item.series_zone
+        for text in item.extra_rrules:
+            rule = recurrence.parse(recurrence.from_rrule(_cleaned(text), time_zone=zone), default_zone=zone)
+            found.update(recurrence.expand(rule, item.start.at, scheduling.limits(), now=self.actor.now))
+            if rule.open_ended:
+                item.warnings.append(
+                    f"RRULE {text} has no end: its dates are made as far as the horizon, not beyond."
+                )
+        item.rdates.update((moment, None) for moment in found)
+        item.extra_rrules = []
+        return found
+
+    def _period_ends(self, series: ScheduleEvent, item: Item) -> None:
+        """An RDATE PERIOD gives its occurrence a length of its own: that occurrence is changed
+        to end as the PERIOD says (an exception, as an edit in the calendar makes one)."""
+        ends = {start: end for start, end in item.rdates.items() if end is not None}
+        if not ends:
+            return
+        for occurrence in series.occurrences.filter(original_start__in=list(ends), status=EventStatus.ACTIVE):
+            end = ends[occurrence.original_start]
+            if occurrence.end != end:
+                scheduling.update_event(self.actor, occurrence.pk, {"end": end})
 
     # -------------------------------------------------------- occurrences
 
@@ -395,6 +519,9 @@ class _Import:
         except RowError as error:
             if item.cancelled and error.code in ("SERIES_NOT_FOUND", "OCCURRENCE_NOT_FOUND"):
                 self._cancel(item, None)
+            elif error.code == "OCCURRENCE_NOT_FOUND":
+                item.warnings.append(f"{error} It is imported as an event of its own, as calendars show it.")
+                self._single(item)
             else:
                 self._fail(item, self._action(item, None), error)
             return
@@ -402,6 +529,8 @@ class _Import:
             self._cancel(item, target, ical_uid)
         else:
             self._update(item, target, ical_uid)
+            if item.this_and_future and self.ledger.results[item.line].status == "ok":
+                self._and_future(item, target)
 
     def _occurrence_target(self, item: Item) -> tuple[ScheduleEvent, str]:
         """The stored occurrence, and the UID to give it when it is known by its slot alone and
@@ -419,9 +548,8 @@ class _Import:
         if known is not None and known.is_occurrence:
             return known, ""
         series = self._series_of(item)
-        occurrence = (
-            series.occurrences.exclude(status=EventStatus.DELETED).filter(original_start=item.slot).first()
-        )
+        live = series.occurrences.exclude(status=EventStatus.DELETED)
+        occurrence = live.filter(original_start=item.slot).first() or self._same_day(series, live, item)
         if occurrence is None:
             raise RowError(
                 "OCCURRENCE_NOT_FOUND",
@@ -429,6 +557,48 @@ class _Import:
             )
         shared = item.uid in (series.ical_uid, series.reference_id)
         return occurrence, "" if shared or item.uid == occurrence.ical_uid else item.uid
+
+    def _and_future(self, item: Item, target: ScheduleEvent) -> None:
+        """RANGE=THISANDFUTURE (RFC 5545 §3.8.4.4): the change holds for every later occurrence
+        too, each moved by the same shift and given the same length and content. Overrides of
+        later slots are applied after this one (_units), so theirs win."""
+        assert item.start is not None and item.end is not None and target.original_start is not None
+        shift, length = item.start.at - target.original_start, item.end - item.start.at
+        later = ScheduleEvent.objects.filter(
+            parent_id=target.parent_id, status=EventStatus.ACTIVE, original_start__gt=target.original_start
+        ).order_by("original_start")
+        try:
+            with transaction.atomic():
+                for occurrence in later:
+                    start = occurrence.original_start + shift
+                    changes = {**item.values, "start": start, "end": start + length}
+                    scheduling.update_event(self.actor, occurrence.pk, changes)
+        except SchedulingError as error:
+            self._fail(item, "update", error)
+            return
+        done = self.ledger.results[item.line]
+        self._ok(item, "update", target.pk, f"{done.reason} RANGE=THISANDFUTURE: later occurrences too.")
+
+    def _same_day(self, series: ScheduleEvent, live: Any, item: Item) -> ScheduleEvent | None:
+        """The occurrence a RECURRENCE-ID names in another form than the series' slots (a date for
+        a timed series, a time in another zone for an all-day one, as Outlook writes them): the
+        one on its date in the series' zone, when the series has one slot a day at most."""
+        day = item.recurrence_day
+        if day is None or (series.recurrence or {}).get("frequency") in recurrence.SUB_DAILY:
+            return None
+        zone = ZoneInfo(series.time_zone)
+        near = datetime.combine(day, time(), UTC)
+        found = [
+            o
+            for o in live.filter(original_start__gt=near - DAY, original_start__lt=near + 2 * DAY)
+            if o.original_start.astimezone(zone).date() == day
+        ]
+        if len(found) != 1:
+            return None
+        item.warnings.append(
+            f"RECURRENCE-ID names no slot of its series exactly: it is read as the occurrence of {day}."
+        )
+        return found[0]
 
     def _series_of(self, item: Item) -> ScheduleEvent:
         """An occurrence's series: the one its X-KALTURA-PARENT-ID names (a series of this file,
@@ -438,7 +608,7 @@ class _Import:
                 continue
             if key in self.series:
                 return scheduling.get_event(self.actor.partner, self.series[key])
-            stored = self.stored.by_pk.get(key) if isinstance(key, int) else self._target(item)
+            stored = self.stored.by_pk.get(key) if isinstance(key, int) else self._by_uid(key)
             if stored is not None and stored.is_series:
                 return stored
         for key in (item.parent_label, item.uid):
@@ -462,6 +632,8 @@ class _Import:
             with transaction.atomic():
                 self._write(target, plan)
                 excluded = self._exclude(target, item.exdates)
+                if item.is_series:
+                    self._period_ends(target, item)
         except SchedulingError as error:
             self._fail(item, "update", error)
             return
@@ -565,12 +737,29 @@ class _Import:
         return "add" if target is None and self._target(item) is None else "update"
 
     def _ok(self, item: Item, action: str, object_id: int | None, reason: str, code: str = "") -> None:
-        self.ledger.add(RowResult(item.line, action, "ok", object_id, reason, code, item.row, item.uid))
+        self.ledger.add(
+            RowResult(item.line, action, "ok", object_id, reason, code, item.row, item.uid, item.warnings)
+        )
 
     def _fail(self, item: Item, action: str, error: SchedulingError) -> None:
         self.ledger.add(
-            RowResult(item.line, action, "error", None, _reason(error), error.code, item.row, item.uid)
+            RowResult(
+                item.line,
+                action,
+                "error",
+                None,
+                _reason(error),
+                error.code,
+                item.row,
+                item.uid,
+                item.warnings,
+            )  # fmt: skip
         )
+
+
+def _cleaned(rule: str | None) -> str:
+    """An RRULE without the empty parts some producers leave ("FREQ=YEARLY;")."""
+    return ";".join(part for part in (rule or "").split(";") if part.strip())
 
 
 def _same(name: str, stored: Any, wanted: Any) -> bool:

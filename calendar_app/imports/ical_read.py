@@ -14,16 +14,19 @@ that cannot be read for a reason nobody foresaw fails alone (INTERNAL_ERROR, log
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from icalendar import Calendar, Component
 from icalendar.parser.ical.component import ComponentIcalParser
 from icalendar.prop import vDDDTypes
+from icalendar.prop.broken import vBroken
 
 from calendar_app.errors import SchedulingError
 from calendar_app.imports.ical_zones import Moment, Zones
@@ -87,13 +90,23 @@ FIELD_PROPERTIES = (
 # ---------------------------------------------------------------- the file
 
 
-def parse(data: bytes, max_bytes: int, max_events: int) -> list[Calendar]:
-    """The VCALENDARs of the file. Every refusal comes before anything is applied, and the
-    cheap ones before the parser: 100,000 components are counted, not parsed."""
+def parse(data: bytes, max_bytes: int, max_events: int) -> tuple[list[Calendar], list[str]]:
+    """The VCALENDARs of the file, and what had to be assumed to read it (warnings for every
+    row). Every refusal comes before anything is applied, and the cheap ones before the parser:
+    100,000 components are counted, not parsed."""
     read_text(data, max_bytes=max_bytes, code="ICAL")
     data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM, as some editors write it
+    notes = []
     if not _VCALENDAR.search(data):
-        raise FileRefused("ICAL_NOT_ICALENDAR", "The file is not iCalendar: it has no BEGIN:VCALENDAR line.")
+        if not _VEVENT.search(data):
+            raise FileRefused(
+                "ICAL_NOT_ICALENDAR",
+                "The file is not iCalendar: it has neither BEGIN:VCALENDAR nor BEGIN:VEVENT.",
+            )
+        # A bare VEVENT, as khal, vdirsyncer and mail clients store one event a file: calendar
+        # clients open it as a calendar of its own, and so do we.
+        data = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + data.strip() + b"\r\nEND:VCALENDAR\r\n"
+        notes.append("The file has no VCALENDAR around its VEVENTs: read as one calendar.")
     events = len(_VEVENT.findall(data))
     if events > max_events:
         raise FileRefused(
@@ -115,20 +128,33 @@ def parse(data: bytes, max_bytes: int, max_events: int) -> list[Calendar]:
         raise FileRefused(
             "ICAL_MALFORMED", "The file has no complete VCALENDAR (BEGIN:VCALENDAR … END:VCALENDAR)."
         )
-    return calendars
+    return calendars, notes
 
 
 class _Parser(ComponentIcalParser):
     """icalendar's parser (its template methods are meant to be refined), less its process-wide
     state. At each VTIMEZONE's END it caches the zone by TZID for the life of the process, unless
     the TZID is cached already; so a malformed VTIMEZONE refused the whole file, or passed, by
-    what an earlier upload of any partner had defined. ical_zones.Zones builds the zones of each file from
-    its own VTIMEZONEs, so nothing of them is cached. The base, unlike icalendar's calendar
-    parser, does not parse a file twice when a VTIMEZONE follows the VEVENTs that name it (that
-    second pass only serves the cache)."""
+    what an earlier upload of any partner had defined. ical_zones.Zones builds the zones of each
+    file from its own VTIMEZONEs, so nothing of them is cached. The base, unlike icalendar's
+    calendar parser, does not parse a file twice when a VTIMEZONE follows the VEVENTs that name
+    it (that second pass only serves the cache).
+
+    A property that cannot be read is kept as icalendar's vBroken in every component, not only
+    in VEVENTs: a bad TZOFFSETFROM in a VTIMEZONE no VEVENT uses refused the whole file (khal's
+    invalid_tzoffset.ics); now only a VEVENT that names that zone fails (ICAL_BAD_VTIMEZONE)."""
 
     def handle_end_component(self, vals: str) -> None:
         super().handle_end_component("" if vals.upper() == "VTIMEZONE" else vals)
+
+    def handle_property_parse_error(self, *args: Any) -> None:
+        component: Any = self.component
+        tolerant = component.ignore_exceptions
+        component.ignore_exceptions = True  # an instance attribute: the class keeps its own
+        try:
+            super().handle_property_parse_error(*args)
+        finally:
+            component.ignore_exceptions = tolerant
 
 
 class _Calendar(Calendar):
@@ -137,13 +163,12 @@ class _Calendar(Calendar):
         return _Parser(st, cls._get_component_factory(), cls.types_factory)
 
 
-def vevents(calendars: list[Calendar]) -> Iterable[tuple[Component, bool]]:
-    """Each VEVENT of the file, in order, with whether its calendar's METHOD cancels it."""
+def vevents(calendars: list[Calendar]) -> Iterable[tuple[Component, Calendar]]:
+    """Each VEVENT of the file, in order, with its calendar."""
     for calendar in calendars:
-        cancel = str(calendar.get("METHOD", "")).upper() == "CANCEL"
         for component in calendar.subcomponents:
             if component.name == "VEVENT":
-                yield component, cancel
+                yield component, calendar
 
 
 # ---------------------------------------------------------------- one VEVENT, read
@@ -151,19 +176,26 @@ def vevents(calendars: list[Calendar]) -> Iterable[tuple[Component, bool]]:
 
 @dataclass
 class Item:
-    """One VEVENT, read: what it asks for, or why it cannot be applied."""
+    """One VEVENT, read: what it asks for, or why it cannot be applied, and what had to be
+    guessed or left out to read it (`warnings`: the row's result reports them)."""
 
     line: int
     uid: str
     row: dict[str, str]
     error: SchedulingError | None = None
+    warnings: list[str] = field(default_factory=list)
     cancelled: bool = False
+    sequence: int = 0
     kaltura_id: int | None = None
     parent_label: int | None = None  # X-KALTURA-PARENT-ID
     recurrence_id: datetime | None = None
+    recurrence_day: date | None = None  # RECURRENCE-ID's date, as written
+    this_and_future: bool = False  # RECURRENCE-ID;RANGE=THISANDFUTURE
     start: Moment | None = None
     end: datetime | None = None
     rrule: str | None = None
+    extra_rrules: list[str] = field(default_factory=list)  # RRULEs after the first
+    rdates: dict[datetime, datetime | None] = field(default_factory=dict)  # start -> a PERIOD's end
     series_zone: str | None = None
     exdates: list[datetime] = field(default_factory=list)
     type: Any = None  # X-KALTURA-TYPE as given
@@ -178,7 +210,7 @@ class Item:
 
     @property
     def is_series(self) -> bool:
-        return self.rrule is not None and not self.is_occurrence
+        return (self.rrule is not None or bool(self.rdates)) and not self.is_occurrence
 
     @property
     def slot(self) -> datetime | None:
@@ -187,24 +219,34 @@ class Item:
 
 
 _Props = dict[str, Any]  # a VEVENT's properties: name -> value, or a list of values
+# Properties a calendar rewrites on every export: a UID made for a VEVENT without one ignores them.
+_VOLATILE = frozenset({"DTSTAMP", "LAST-MODIFIED", "CREATED", "SEQUENCE"})
 
 
 class Reader:
-    """Reads VEVENTs into _Items: times in UTC, properties as domain fields."""
+    """Reads VEVENTs into Items: times in UTC, properties as domain fields. Lenient: a VEVENT a
+    calendar client would show is read, with a warning for each thing guessed or left out."""
 
-    def __init__(self, partner: Partner, calendars: list[Calendar], name: str = "import"):
+    def __init__(self, partner: Partner, calendars: list[Calendar], name: str = "import", notes=()):
         self.zones = Zones(partner.zone.key, calendars)
         self.name = name  # what the log calls the import
+        self.notes = list(notes)  # warnings about the whole file, repeated on every row
+        self.made_uids: Counter[str] = Counter()
+        self._calendar: Calendar | None = None
+        self._calendar_zones = self.current = self.zones
 
-    def item(self, line: int, component: Component, cancel: bool) -> Item:
+    def item(self, line: int, component: Component, calendar: Calendar) -> Item:
         # A plain dict of the properties (name -> value, or list of values when repeated):
         # read a dozen times per VEVENT, it is faster than the component's case-folding one.
         props = dict(component.items())
-        item = Item(line, _text(props.get("UID", "")).strip(), _row(props))
+        item = Item(line, _text(props.get("UID", "")).strip(), _row(props), warnings=list(self.notes))
+        cancel = str(calendar.get("METHOD", "")).upper() == "CANCEL"
+        self.current = self._zones_of(calendar)  # what this VEVENT's times are read with
         try:
-            if component.errors:
-                name, message = component.errors[0]
-                raise RowError("ICAL_BAD_PROPERTY", f"{name or 'A line'} cannot be read: {message}")
+            _leave_out_broken(item, component, props)
+            if not item.uid:
+                item.uid = self._made_uid(props)
+                item.warnings.append(f"The VEVENT has no UID: it is given {item.uid}, the same each import.")
             self._read(item, props, cancel)
         except SchedulingError as error:
             item.error = error
@@ -212,9 +254,26 @@ class Reader:
             item.error = RowError(INTERNAL_ERROR, unexpected(self.name, line, error))
         return item
 
+    def _zones_of(self, calendar: Calendar) -> Zones:
+        """The zones as `calendar` reads floating times (its own X-WR-TIMEZONE)."""
+        if calendar is not self._calendar:
+            self._calendar, self._calendar_zones = calendar, self.zones.for_calendar(calendar)
+        return self._calendar_zones
+
+    def _made_uid(self, props: _Props) -> str:
+        """A UID for a VEVENT without one, made from what it says (not from what changes at each
+        export), so that importing the file again finds the same events; identical VEVENTs are
+        told apart by their order."""
+        text = "\n".join(f"{k}:{_text(v)}" for k, v in sorted(props.items()) if k not in _VOLATILE)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        self.made_uids[digest] += 1
+        repeat = self.made_uids[digest] - 1
+        return f"made-{digest}" + (f"-{repeat}" if repeat else "")
+
     def _read(self, item: Item, props: _Props, cancel: bool) -> None:
         item.kaltura_id = _integer(props, "X-KALTURA-ID")
         item.parent_label = _integer(props, "X-KALTURA-PARENT-ID")
+        item.sequence = _integer(props, "SEQUENCE") or 0
         if len(item.uid) > MAX_UID:
             raise RowError(
                 "UID_TOO_LONG", f"The UID is {len(item.uid)} characters long; at most {MAX_UID} are kept."
@@ -223,66 +282,118 @@ class Reader:
         item.cancelled = cancel or status == "CANCELLED" or _text(props.get("METHOD", "")).upper() == "CANCEL"
         if "RECURRENCE-ID" in props:
             recurrence_id = _single(props, "RECURRENCE-ID")
-            if str(recurrence_id.params.get("RANGE", "")).upper() == "THISANDFUTURE":
-                raise RowError("ICAL_UNSUPPORTED", "RECURRENCE-ID with RANGE=THISANDFUTURE is not supported.")
-            item.recurrence_id = self.zones.moment(recurrence_id, "RECURRENCE-ID").at
+            item.this_and_future = str(recurrence_id.params.get("RANGE", "")).upper() == "THISANDFUTURE"
+            moment = self._moment(item, recurrence_id, "RECURRENCE-ID")
+            item.recurrence_id, item.recurrence_day = moment.at, moment.wall.date()
         if item.cancelled:
             # A cancellation needs to say which event, nothing more; an exported occurrence
             # without RECURRENCE-ID says it by its start.
             if item.parent_label is not None and item.recurrence_id is None and "DTSTART" in props:
-                item.start = self.zones.moment(_single(props, "DTSTART"), "DTSTART")
+                item.start = self._moment(item, _single(props, "DTSTART"), "DTSTART")
             return
         self._times(item, props)
         item.type = _kaltura_type(props)
         item.resource_ids = _resource_ids(props)
         item.values = _values(props)
 
+    def _moment(self, item: Item, value: Any, name: str, tzid: Any = None) -> Moment:
+        """`value` read (ical_zones.Zones.moment), its guess, if any, a warning of the row."""
+        moment = self.current.moment(value, name, tzid)
+        if moment.guess and moment.guess not in item.warnings:
+            item.warnings.append(moment.guess)
+        return moment
+
     def _times(self, item: Item, props: _Props) -> None:
         if "DTSTART" not in props:
-            raise RowError("MISSING_DTSTART", "The VEVENT has no DTSTART: its start is required.")
-        start = self.zones.moment(_single(props, "DTSTART"), "DTSTART")
+            raise RowError("MISSING_DTSTART", "The VEVENT has no readable DTSTART: its start is required.")
+        start = self._moment(item, _single(props, "DTSTART"), "DTSTART")
+        end = self._end(item, props, start)
+        if not start.all_day and end is not None and end.all_day:
+            # A calendar client reads a date as midnight in the zone of the time beside it.
+            item.warnings.append("DTEND is a date but DTSTART a time: it is read as midnight.")
+            end = replace(end, at=self.current.to_utc(end.wall, start))
+        if start.all_day and end is not None and not end.all_day:
+            item.warnings.append("DTSTART is a date but DTEND a time: it is read as midnight.")
+            start = replace(start, at=self.current.to_utc(start.wall, end), all_day=False)
         item.start = start
-        item.end = self._end(props, start)
-        if "RRULE" in props and not item.is_occurrence:
-            self._series(item, props, start)
+        item.end = end.at if end is not None else self._default_end(item, start)
+        if item.end < start.at:  # swapped, as calendar clients read it
+            item.warnings.append("DTEND is before DTSTART: the two are read the other way round.")
+            item.start = replace(start, at=item.end)
+            item.end = start.at
+        if ("RRULE" in props or "RDATE" in props) and not item.is_occurrence:
+            self._series(item, props, item.start)
 
-    def _end(self, props: _Props, start: Moment) -> datetime:
+    def _end(self, item: Item, props: _Props, start: Moment) -> Moment | None:
         if "DTEND" in props:
-            end = self.zones.moment(_single(props, "DTEND"), "DTEND")
-            if end.all_day != start.all_day:
-                raise RowError(
-                    "ICAL_BAD_DTEND", "DTEND must be a date when DTSTART is one, and a time when it is."
-                )
-            return end.at
+            return self._moment(item, _single(props, "DTEND"), "DTEND")
         if "DURATION" in props:
             length = _single(props, "DURATION").dt
             if not isinstance(length, timedelta):
-                raise RowError("ICAL_BAD_PROPERTY", "DURATION must be a duration such as PT1H30M.")
+                item.warnings.append("DURATION is not a duration such as PT1H30M: left out.")
+                return None
             # Days are nominal (RFC 5545 §3.3.6): "P1D" ends at the same wall time the next day.
             wall = start.wall + timedelta(days=length.days)
-            return self.zones.to_utc(wall, start) + timedelta(seconds=length.seconds)
+            at = self.current.to_utc(wall, start) + timedelta(seconds=length.seconds)
+            return replace(start, at=at, wall=wall, guess="")
+        return None
+
+    def _default_end(self, item: Item, start: Moment) -> datetime:
         if start.all_day:  # RFC 5545 §3.6.1: an all-day event without an end lasts the day
-            return self.zones.to_utc(start.wall + timedelta(days=1), start)
+            return self.current.to_utc(start.wall + timedelta(days=1), start)
         return start.at  # ... and one at a time of day takes no time
 
     def _series(self, item: Item, props: _Props, start: Moment) -> None:
-        rules = props["RRULE"]
-        if isinstance(rules, list):
-            raise RowError("ICAL_UNSUPPORTED", "The VEVENT has more than one RRULE; one is supported.")
-        if "RDATE" in props:
-            raise RowError("ICAL_UNSUPPORTED", "RDATE (dates outside the RRULE) is not supported.")
-        item.rrule = rules.to_ical().decode()
-        if "COUNT" not in rules and "UNTIL" not in rules:
-            raise RowError(
-                "RECURRENCE_UNBOUNDED",
-                "The RRULE has neither COUNT nor UNTIL: open-ended series are not supported.",
-            )
-        item.series_zone = start.zone or self.zones.iana(start)
-        exdates = props.get("EXDATE", [])
-        for listed in exdates if isinstance(exdates, list) else [exdates]:
+        rules = _all(props, "RRULE")
+        if rules:
+            item.rrule = rules[0].to_ical().decode()
+            # More RRULEs (RFC 5545 allowed them once; some producers still write them): their
+            # dates join the series as extra dates (ical_apply).
+            item.extra_rrules = [rule.to_ical().decode() for rule in rules[1:]]
+        item.series_zone = start.zone or self.current.iana(start)
+        for listed in _all(props, "RDATE"):
+            tzid = listed.params.get("TZID")
+            for value in listed.dts:
+                begin, end = self._rdate(item, value, tzid)
+                item.rdates[begin] = end
+        for listed in _all(props, "EXDATE"):
             # The TZID is the line's: icalendar gives its values one only for a zone it knows.
             tzid = listed.params.get("TZID")
-            item.exdates += [self.zones.moment(value, "EXDATE", tzid).at for value in listed.dts]
+            item.exdates += [self._moment(item, value, "EXDATE", tzid).at for value in listed.dts]
+
+    def _rdate(self, item: Item, value: Any, tzid: Any) -> tuple[datetime, datetime | None]:
+        """An RDATE value: a DATE, a DATE-TIME, or a PERIOD (a start and an end or duration)."""
+        if not isinstance(value.dt, tuple):
+            return self._moment(item, value, "RDATE", tzid).at, None
+        first, second = value.dt
+        begin = self._moment(item, _Value(first, value.params), "RDATE", tzid)
+        if isinstance(second, timedelta):
+            return begin.at, begin.at + second
+        return begin.at, self._moment(item, _Value(second, value.params), "RDATE", tzid).at
+
+
+@dataclass(frozen=True)
+class _Value:
+    """One part of a PERIOD, shaped as the property values Zones.moment reads."""
+
+    dt: Any
+    params: Any
+
+
+def _leave_out_broken(item: Item, component: Component, props: _Props) -> None:
+    """Properties icalendar could not read are left out, each a warning: the event is read from
+    the rest, as a calendar client shows it (a missing DTSTART then refuses it)."""
+    for name, message in component.errors:
+        item.warnings.append(f"{name or 'A line'} cannot be read ({message}): left out.")
+    for name, value in list(props.items()):
+        if isinstance(value, list):
+            kept = [v for v in value if not isinstance(v, vBroken)]
+            if len(kept) != len(value):
+                props[name] = kept if len(kept) > 1 else kept[0] if kept else None
+        elif isinstance(value, vBroken):
+            props[name] = None
+    for name in [n for n, v in props.items() if v is None]:
+        del props[name]
 
 
 def _single(props: _Props, name: str) -> Any:
@@ -418,6 +529,6 @@ def read(
     name: str = "import",
 ) -> list[Item]:
     """Each VEVENT of the file, read, in file order. `name` is what the log calls the import."""
-    calendars = parse(data, max_bytes, max_events)
-    reader = Reader(partner, calendars, name)
-    return [reader.item(line, event, cancel) for line, (event, cancel) in enumerate(vevents(calendars))]
+    calendars, notes = parse(data, max_bytes, max_events)
+    reader = Reader(partner, calendars, name, notes)
+    return [reader.item(line, event, calendar) for line, (event, calendar) in enumerate(vevents(calendars))]

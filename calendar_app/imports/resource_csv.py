@@ -86,10 +86,11 @@ def import_resources(
 
 
 def _read(data: bytes, max_bytes: int, max_rows: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The columns and the non-blank data records. Reads everything first, so a refusal comes
-    before any row is applied."""
+    """The columns and the non-blank data records, numbered from 0 as an iCal file's VEVENTs are
+    (RowResult.line). Reads everything first, so a refusal comes before any row is applied."""
     records = list(_records(_decode(data, max_bytes))) or [(1, [])]
-    columns, rows = _columns(records[0][1]), [(n, cells) for n, cells in records[1:] if any(cells)]
+    data_rows = [cells for _, cells in records[1:] if any(cells)]
+    columns, rows = _columns(records[0][1]), list(enumerate(data_rows))
     if len(rows) > max_rows:
         raise CsvRefused(
             "CSV_TOO_MANY_ROWS", f"The file has {len(rows)} rows; at most {max_rows} are accepted."
@@ -224,7 +225,7 @@ def _parent_id(partner: Partner, row: dict[str, str]) -> int:
         raise _RowError(
             "CSV_PARENT_NOT_FOUND",
             f"No {TYPE_NAMES[kind]} resource has systemName {name!r}: "
-            "a parent must be stored already or defined on an earlier line.",
+            "a parent must be stored already or defined on an earlier row.",
         )
     if parent.type != kind:
         raise _RowError(

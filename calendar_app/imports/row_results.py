@@ -38,8 +38,9 @@ INTERNAL_ERROR = "INTERNAL_ERROR"
 
 @dataclass(frozen=True)
 class RowResult:
-    # CSV: the 1-based physical line where the record starts (the header is line 1).
-    # iCal: the 0-based index of the VEVENT in the file, as Kaltura's lineIndex.
+    # The row's place among the file's rows, from 0: CSV data records (the header and blank
+    # lines left out), iCal VEVENTs. People read it from 1 ("row 1"); the API's lineIndex keeps
+    # Kaltura's base for each kind (bulk_upload.Wire.first_line).
     line: int
     action: str  # "add" | "update" | "delete" | "add_or_update" | "cancel"; "" when unreadable
     status: str  # "ok" | "error"
@@ -48,6 +49,9 @@ class RowResult:
     code: str = ""
     row: dict[str, str] = field(default_factory=dict)  # the row as read (CSV cells, VEVENT properties)
     reference_id: str = ""  # iCal: the VEVENT's UID
+    # What had to be guessed or left out to apply the row (a mapped time zone, a made UID):
+    # the row is applied, and these say how it was read.
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -105,12 +105,12 @@ def compare(path: Path, partner: Partner, now: datetime) -> Outcome:
         job_code=job.error_code, job_error=job.error, seconds=time.monotonic() - began,
     )  # fmt: skip
     outcome.refused = [
-        (r.line, r.reference_id, r.code, r.reason) for r in jobs.results(job) if r.status == "error"
+        (r.line, r.row.get("UID", ""), r.code, r.reason) for r in jobs.results(job) if r.status == "error"
     ]
     try:
         calendars = reference_calendars(data)
         outcome.window = window(calendars)
-        expected = list(_expected(calendars, outcome.window))
+        expected = list(expected_spans(calendars, outcome.window))
     except Exception as error:  # the reference's failure is a finding about the file, not a crash
         outcome.reference_error = f"{type(error).__name__}: {error}"
         return outcome
@@ -152,7 +152,7 @@ def window(calendars: list[Calendar]) -> Span:
     return begin, begin + WINDOW
 
 
-def _expected(calendars: list[Calendar], span: Span) -> list[tuple[Span, str]]:
+def expected_spans(calendars: list[Calendar], span: Span) -> list[tuple[Span, str]]:
     zone = ZoneInfo(ZONE)
     found = []
     for calendar in calendars:

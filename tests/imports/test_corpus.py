@@ -15,6 +15,11 @@ ENDED = {"FINISHED", "FINISHED_PARTIALLY", "FAILED"}
 # imported as its first day alone, with an "ok" row (issue #18: RDATE). Fixing it should
 # empty this set, and this test then asks for the entry to go.
 SILENTLY_SHORT = {"khal__event_d_rdate.ics"}
+# Files read otherwise than the reference reads them, on purpose (each has its own test).
+# khal__event_dtr_no_tz_exdatez: a DTSTART in a TZID nobody defines is read in the partner's zone
+# and a UTC EXDATE cancels one occurrence, as khal's own test of the file has it; the reference
+# reads that series in UTC (tests/imports/test_ical_zones.py).
+READ_OTHERWISE = {"khal__event_dtr_no_tz_exdatez.ics"}
 FILES = corpus.files()
 
 
@@ -39,5 +44,5 @@ def test_it_ends_every_job_with_results_and_explains_every_missing_event(compare
         assert all(reason for _, _, _, reason in compared.refused)
     if compared.name in SILENTLY_SHORT:
         assert compared.unexplained(), "this file now imports whole: remove it from SILENTLY_SHORT"
-    else:
+    elif compared.name not in READ_OTHERWISE:
         assert not compared.unexplained()

@@ -218,15 +218,55 @@ def test_it_audits_each_new_event(actor):
     assert sorted(int(a.object_id) for a in created) == sorted(r.object_id for r in results)
 
 
-def test_it_refuses_a_duplicate_uid_after_the_first(actor):
+def test_of_two_vevents_with_one_uid_the_later_wins_and_the_other_is_left_out_with_a_reason(actor):
     results = upload(actor, vevent(summary="First"), vevent(summary="Second"))
-    assert outcome(results) == [("add", "ok", ""), ("add", "error", "DUPLICATE_UID")]
-    assert stored().summary == "First"
+    assert outcome(results) == [("", "ok", "SUPERSEDED"), ("add", "ok", "")]
+    assert "VEVENT 1" in results[0].reason and stored().summary == "Second"
 
 
-def test_it_refuses_a_vevent_without_uid(actor):
-    (result,) = upload(actor, vevent(uid=""))
-    assert (result.status, result.code) == ("error", "MISSING_UID")
+def test_of_two_vevents_with_one_uid_the_higher_sequence_wins_wherever_it_stands(actor):
+    results = upload(actor, vevent("SEQUENCE:3", summary="Newer"), vevent("SEQUENCE:1", summary="Older"))
+    assert outcome(results) == [("add", "ok", ""), ("", "ok", "SUPERSEDED")]
+    assert stored().summary == "Newer"
+
+
+def test_a_vevent_without_uid_gets_one_made_from_it_and_a_reimport_changes_nothing(actor):
+    data = calendar(vevent(uid=""), vevent(uid=""), vevent(uid="", summary="Other"))
+    first = import_calendar(actor, data)
+    assert outcome(first) == [("add", "ok", "")] * 3
+    uids = [r.reference_id for r in first]
+    assert len(set(uids)) == 3 and all(uid.startswith("made-") for uid in uids)
+    assert all("has no UID" in r.warnings[0] for r in first)
+    again = import_calendar(actor, data.replace(b"VERSION:2.0", b"VERSION:2.0\r\nX-WR-CALNAME:Again"))
+    assert [r.reference_id for r in again] == uids
+    assert outcome(again) == [("update", "ok", "UNCHANGED")] * 3
+
+
+def test_a_vevent_without_summary_is_untitled_with_a_warning(actor):
+    (result,) = upload(actor, vevent(summary=""))
+    assert (result.status, stored().summary) == ("ok", "(no title)")
+    assert result.warnings == ["The VEVENT has no SUMMARY: it is called '(no title)'."]
+
+
+def test_a_bare_vevent_file_is_read_as_one_calendar(actor):
+    results = import_calendar(actor, vevent().encode())
+    assert outcome(results) == [("add", "ok", "")] and "no VCALENDAR" in results[0].warnings[0]
+
+
+def test_a_file_with_neither_vcalendar_nor_vevent_is_refused(actor):
+    assert refusal(actor, b"BEGIN:VTODO\r\nUID:x\r\nEND:VTODO\r\n") == "ICAL_NOT_ICALENDAR"
+
+
+def test_an_end_before_the_start_is_read_the_other_way_round(actor):
+    (result,) = upload(actor, vevent(start="DTSTART:20261007T083000Z", end="DTEND:20261007T070000Z"))
+    assert result.status == "ok" and "the other way round" in result.warnings[0]
+    assert (stored().start.hour, stored().end.hour) == (7, 8)
+
+
+def test_a_date_start_with_a_time_end_starts_at_midnight_in_the_end_zone(actor):
+    (result,) = upload(actor, vevent(start="DTSTART;VALUE=DATE:20261007", end="DTEND:20261007T083000Z"))
+    assert result.status == "ok" and "read as midnight" in result.warnings[0]
+    assert (stored().start, stored().end) == (at("2026-10-07 00:00", "UTC"), at("2026-10-07 08:30", "UTC"))
 
 
 # ---------------------------------------------------------------- times
@@ -308,15 +348,14 @@ def test_a_vtimezone_does_not_outlive_its_file(actor):
             end="DTEND;TZID=Campus Time:20260707T100000",
         ),
     )
-    assert (result.status, result.code) == ("error", "UNKNOWN_TIME_ZONE")
+    assert (result.status, result.code) == ("ok", "")
+    assert "names no known zone" in result.warnings[0]  # read as floating, not as the other file's
 
 
-def test_an_unknown_tzid_fails_its_row(actor):
-    results = upload(
-        actor, vevent(uid="mars", start="DTSTART;TZID=Mars/Olympus_Mons:20261007T090000"), vevent(uid="earth")
-    )
-    assert outcome(results) == [("add", "error", "UNKNOWN_TIME_ZONE"), ("add", "ok", "")]
-    assert "Mars/Olympus_Mons" in results[0].reason
+def test_an_unknown_tzid_is_read_in_the_partners_zone_with_a_warning(actor):
+    (result,) = upload(actor, vevent(uid="mars", start="DTSTART;TZID=Mars/Olympus_Mons:20261007T090000"))
+    assert (result.status, stored("mars").start) == ("ok", at("2026-10-07 09:00", BERLIN))
+    assert "Mars/Olympus_Mons" in result.warnings[0]
 
 
 def test_exdate_in_a_zone_only_the_file_defines_cancels_that_occurrence(actor):
@@ -494,10 +533,54 @@ def test_an_unsupported_rrule_part_fails_its_row(actor):
     assert result.status == "error"
 
 
-def test_an_override_of_a_slot_the_series_does_not_have_fails(actor):
+def test_an_override_of_a_slot_the_series_does_not_have_is_an_event_of_its_own(actor):
     override = vevent(f"RECURRENCE-ID;TZID={BERLIN}:20261027T090000", uid="course-1@uni")  # a Tuesday
+    data = calendar(weekly(), override)
+    results = import_calendar(actor, data)
+    assert outcome(results) == [("add", "ok", ""), ("add", "ok", "")]
+    assert "has no occurrence at 2026-10-27 08:00Z" in results[1].warnings[0]
+    assert outcome(import_calendar(actor, data)) == [("update", "ok", "UNCHANGED")] * 2
+
+
+def test_overrides_without_their_series_are_events_of_their_own(actor):
+    first = vevent(f"RECURRENCE-ID;TZID={BERLIN}:20261012T090000", uid="course-1@uni")
+    second = vevent(
+        f"RECURRENCE-ID;TZID={BERLIN}:20261019T090000", uid="course-1@uni",
+        start="DTSTART:20261019T070000Z", end="DTEND:20261019T083000Z",
+    )  # fmt: skip
+    data = calendar(first, second)
+    results = import_calendar(actor, data)
+    assert outcome(results) == [("add", "ok", ""), ("add", "ok", "")]
+    assert all("neither in the file nor stored" in r.warnings[0] for r in results)
+    assert outcome(import_calendar(actor, data)) == [("update", "ok", "UNCHANGED")] * 2
+
+
+def test_a_recurrence_id_given_as_a_date_names_the_occurrence_of_that_day(actor):
+    override = vevent(
+        "RECURRENCE-ID;VALUE=DATE:20261019", uid="course-1@uni", summary="Moved",
+        start=f"DTSTART;TZID={BERLIN}:20261019T140000", end=f"DTEND;TZID={BERLIN}:20261019T153000",
+    )  # fmt: skip
     results = upload(actor, weekly(), override)
-    assert outcome(results) == [("add", "ok", ""), ("update", "error", "OCCURRENCE_NOT_FOUND")]
+    assert outcome(results) == [("add", "ok", ""), ("update", "ok", "")]
+    assert "read as the occurrence of 2026-10-19" in results[1].warnings[0]
+    moved = ScheduleEvent.objects.get(summary="Moved")
+    assert (local(moved.start), local(moved.original_start)) == ("2026-10-19 14:00", "2026-10-19 09:00")
+
+
+def test_this_and_future_moves_every_later_occurrence(actor):
+    override = vevent(
+        f"RECURRENCE-ID;RANGE=THISANDFUTURE;TZID={BERLIN}:20261026T090000", uid="course-1@uni",
+        summary="Afternoon", start=f"DTSTART;TZID={BERLIN}:20261026T140000",
+        end=f"DTEND;TZID={BERLIN}:20261026T153000",
+    )  # fmt: skip
+    results = upload(actor, weekly(), override)
+    assert outcome(results) == [("add", "ok", ""), ("update", "ok", "")]
+    occurrences = ScheduleEvent.objects.filter(recurrence_type=RecurrenceType.RECURRENCE).order_by("start")
+    assert [(local(o.start), o.summary) for o in occurrences] == [
+        ("2026-10-12 09:00", "Lecture"), ("2026-10-19 09:00", "Lecture"),
+        ("2026-10-26 14:00", "Afternoon"), ("2026-11-02 14:00", "Afternoon"),
+        ("2026-11-09 14:00", "Afternoon"), ("2026-11-16 14:00", "Afternoon"),
+    ]  # fmt: skip
 
 
 def test_rdate_is_refused_rather_than_dropped(actor):
@@ -841,14 +924,23 @@ def test_it_refuses_a_garbled_file_before_applying_anything(actor):
     assert not ScheduleEvent.objects.exists()
 
 
-def test_a_garbled_line_inside_a_vevent_fails_that_row(actor):
+def test_a_garbled_line_inside_a_vevent_is_left_out_with_a_warning(actor):
     results = upload(
         actor,
         vevent("this line means nothing", uid="bad"),
-        vevent("DTSTAMP:yesterday", uid="worse"),
+        vevent("DTSTAMP:yesterday", "PRIORITY:high", uid="worse"),
         vevent(uid="good"),
     )
-    assert outcome(results) == [("add", "error", "ICAL_BAD_PROPERTY")] * 2 + [("add", "ok", "")]
+    assert outcome(results) == [("add", "ok", "")] * 3
+    assert "cannot be read" in results[0].warnings[0]
+    assert [w.split(" ")[0] for w in results[1].warnings] == ["DTSTAMP", "PRIORITY"]
+    assert stored("worse").priority is None
+
+
+def test_a_vevent_whose_dtstart_cannot_be_read_is_refused_with_the_reason(actor):
+    (result,) = upload(actor, vevent(uid="bad", start="DTSTART:2026-10-07"))
+    assert (result.status, result.code) == ("error", "MISSING_DTSTART")
+    assert "DTSTART cannot be read" in result.warnings[0]
 
 
 def test_it_refuses_too_many_events_quickly(actor):

@@ -233,7 +233,7 @@ def test_it_applies_nothing_of_a_failed_update(actor, make_resource):
 def test_a_bad_row_does_not_block_the_others(actor):
     results = upload(actor, line(name="A", systemName="a"), line(action=7), line(name="B", systemName="b"))
     assert outcome(results) == [("ok", ""), ("error", "CSV_BAD_ACTION"), ("ok", "")]
-    assert [r.line for r in results] == [2, 3, 4]
+    assert [r.line for r in results] == [0, 1, 2]
     assert stored("b").name == "B"
 
 
@@ -314,10 +314,10 @@ def test_it_accepts_a_bom_and_crlf_lines(actor):
     assert outcome(import_resources(actor, data)) == [("ok", "")]
 
 
-def test_it_skips_blank_lines_and_counts_physical_lines(actor):
+def test_it_skips_blank_lines_and_counts_data_records_as_an_ical_file_counts_vevents(actor):
     data = b'*name,description\n\nA,"two\nlines"\n , \nB,\n'
     results = import_resources(actor, data)
-    assert [(r.line, r.row["name"]) for r in results] == [(3, "A"), (6, "B")]
+    assert [(r.line, r.row["name"]) for r in results] == [(0, "A"), (1, "B")]
 
 
 def test_it_returns_nothing_for_a_header_alone(actor):

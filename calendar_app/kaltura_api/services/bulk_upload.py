@@ -55,14 +55,24 @@ class Wire:
     object_type: str  # KalturaBulkUploadObjectType
     upload_type: str  # KalturaBulkUploadType
     result_type: str
+    # lineIndex of the first row. Both kinds number their rows alike (RowResult.line, from 0);
+    # on the wire each keeps Kaltura's base: its iCal engine counts VEVENTs from 0, its CSV
+    # engine data records from 1 (BulkUploadEngineICal::$itemIndex, BulkUploadEngineCsv::$lineNumber).
+    first_line: int
 
 
 WIRE = {
     Kinds.EVENTS_ICAL: Wire(
-        "scheduleBulkUpload.SCHEDULE_EVENT", "scheduleBulkUpload.ICAL", "KalturaBulkUploadResultScheduleEvent"
+        "scheduleBulkUpload.SCHEDULE_EVENT",
+        "scheduleBulkUpload.ICAL",
+        "KalturaBulkUploadResultScheduleEvent",
+        0,
     ),
     Kinds.RESOURCES_CSV: Wire(
-        "scheduleBulkUpload.SCHEDULE_RESOURCE", "bulkUploadCsv.CSV", "KalturaBulkUploadResultScheduleResource"
+        "scheduleBulkUpload.SCHEDULE_RESOURCE",
+        "bulkUploadCsv.CSV",
+        "KalturaBulkUploadResultScheduleResource",
+        1,
     ),
 }
 BY_OBJECT_TYPE = {wire.object_type: kind for kind, wire in WIRE.items()}
@@ -199,14 +209,16 @@ def _result(job: BulkUpload, wire: Wire, result: RowResult) -> dict[str, Any]:
     return {
         "objectType": wire.result_type,
         "bulk_upload_job_id": job.pk,
-        "line_index": result.line,
+        "line_index": wire.first_line + result.line,
         "partner_id": job.partner_id,
         "status": RESULT_ERROR if failed else RESULT_OK,
         "action": ACTIONS.get(result.action),
         "object_id": None if result.object_id is None else str(result.object_id),
         "bulk_upload_result_object_type": wire.object_type,
         "row_data": _row_data(job.kind, row),
-        "error_description": result.reason if failed else None,
+        # An applied row's warnings (what had to be guessed to read it) where Kaltura's readers
+        # look for a row's words; its status stays OK.
+        "error_description": result.reason if failed else " ".join(result.warnings) or None,
         "error_code": result.code or None,
         "error_type": ERROR_TYPE_APP if failed else None,
         "reference_id": result.reference_id or None,
