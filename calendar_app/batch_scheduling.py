@@ -11,7 +11,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, models
@@ -47,6 +47,7 @@ class NewEvent:
     data: dict[str, Any]
     resource_ids: tuple[int, ...] = ()
     ical_uid: str = ""
+    longest: timedelta | None = None  # the cap on its length instead of its type's (check_span)
 
 
 def create_events(
@@ -96,7 +97,7 @@ def _create_one(actor: Actor, row: NewEvent, on_conflict: OnConflict) -> int | S
     try:
         return create_event(
             actor, row.data, resource_ids=row.resource_ids, on_conflict=on_conflict,
-            ical_uid=row.ical_uid,
+            ical_uid=row.ical_uid, longest=row.longest,
         ).pk  # fmt: skip
     except SchedulingError as error:
         return error
@@ -161,7 +162,7 @@ def _pending(actor: Actor, row: NewEvent, values: dict[str, Any], live: set[int]
     if missing:
         raise NotFound("resource", min(missing))
     start = values["start"]
-    end = single_end(values["type"], start, values.get("end"), values)
+    end = single_end(values["type"], start, values.get("end"), values, row.longest)
     columns = _new_columns(actor, row.ical_uid)
     columns.update((_ATTNAMES.get(name, name), value) for name, value in values.items())
     columns.update(end=end, duration=int((end - start).total_seconds()))

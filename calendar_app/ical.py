@@ -4,9 +4,10 @@ sequence.
 
 Times are UTC (`...Z`), as capture devices expect. A series row carries its RRULE with DTSTART
 in the series' own zone (TZID, with a VTIMEZONE in the calendar): an RRULE expanded from a UTC
-start would drift by an hour across DST. Occurrences are separate VEVENTs with their own UID and
-`X-KALTURA-PARENT-ID`; an edited one names the slot it came from in `RECURRENCE-ID` and, as
-RFC 5545 §3.8.4.4 wants of such a VEVENT, carries its series' UID instead of its own.
+start would drift by an hour across DST; its extra dates (RDATE) are UTC instants. Occurrences
+are separate VEVENTs with their own UID and `X-KALTURA-PARENT-ID`; an edited one names the slot
+it came from in `RECURRENCE-ID` and, as RFC 5545 §3.8.4.4 wants of such a VEVENT, carries its
+series' UID instead of its own.
 
 What a VEVENT says reads back as the same event (ical_read.py), so export, import, export
 changes nothing: an ORGANIZER that is an e-mail address goes out as a `mailto:` URI, and stream
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vDuration, vRecur, vText
 
-from calendar_app import recurrence
+from calendar_app import clock, recurrence
 from calendar_app.models import (
     ClassificationType,
     Entry,
@@ -149,7 +150,13 @@ def _times(component: Event, event: ScheduleEvent, recurrence_id: bool) -> None:
         # test found it). DTSTART stays local: the RRULE is expanded from it.
         component.add("dtend", event.end)
         rule = recurrence.parse(event.recurrence, default_zone=event.time_zone or "UTC")
-        component.add("rrule", vRecur.from_ical(recurrence.to_rrule(rule)))
+        if rule.frequency:  # a series of extra dates alone has no RRULE
+            component.add("rrule", vRecur.from_ical(recurrence.to_rrule(rule)))
+        # In UTC (RFC 5545 allows it beside a zoned DTSTART): they are instants. Those before
+        # the start were never slots.
+        extra = [clock.from_unix(moment) for moment in rule.rdates if moment >= event.start.timestamp()]
+        if extra:
+            component.add("rdate", extra)
         return
     component.add("dtstart", event.start)
     component.add("dtend", event.end)
@@ -193,11 +200,14 @@ def _raw(value) -> str:
 
 def series_zones(events: Iterable[ScheduleEvent], horizon: timedelta) -> dict[str, tuple[date, date]]:
     """The zones series' DTSTARTs name, each with the span its VTIMEZONE must cover: from a year
-    before the first series start to the longest a series may run after the last one."""
+    before the first series start to the longest a series may run after the last one. An
+    open-ended series runs on: a horizon past the occurrences it has (a client expanding its
+    RRULE past the VTIMEZONE's last transition keeps that offset)."""
     spans: dict[str, tuple[date, date]] = {}
     for event in events:
         if event.is_series and event.time_zone not in ("", "UTC"):
-            first, last = event.start.date() - timedelta(days=366), event.start.date() + horizon
+            reach = max(event.start, event.materialized_until or event.start)
+            first, last = event.start.date() - timedelta(days=366), reach.date() + horizon
             known = spans.get(event.time_zone, (first, last))
             spans[event.time_zone] = (min(known[0], first), max(known[1], last))
     return spans

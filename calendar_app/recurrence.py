@@ -4,10 +4,19 @@ Expansion runs on wall-clock times in the series' own zone, so a 09:00 lecture s
 across DST; the result is converted to UTC. A local time that does not exist (spring forward)
 moves forward by the gap, an ambiguous one (fall back) takes the first instant: exactly what
 PEP 495 gives for `fold=0`.
+
+A rule with neither COUNT nor UNTIL is open-ended: it is never refused for its length, but made a
+window at a time (`materialise`, `extension`), and a beat task adds the next slots as time passes
+(scheduling.extend_series).
+
+A recurrence may also name extra dates (`rdates`, RFC 5545's RDATE, from imports: the Kaltura API
+has no such field), added to the rule's slots, or standing alone with the start when there is
+no rule (a VEVENT with DTSTART and RDATEs and no RRULE).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -79,14 +88,19 @@ PERIODS_PER_CYCLE = {"days": 146_097, "weeks": 20_871, "months": 4_800, "years":
 POSITION_COST = {"days": 0.41e-6, "weeks": 0.46e-6, "months": 0.65e-6, "years": 3.3e-6}
 FIELDS = (
     "name", "frequency", "until", "time_zone", "count", "interval", "by_day", "week_start_day",
-    *INT_LISTS,
+    *INT_LISTS, "rdates",
 )  # fmt: skip
+# What a recurrence of extra dates alone (no frequency) may have besides them.
+DATES_ONLY_FIELDS = frozenset({"name", "time_zone", "rdates", "frequency"})
+LAST_UNIX_SECOND = 253_402_300_799  # 9999-12-31 23:59:59 UTC, the last a datetime holds
 MAX_INTERVAL = 1000
 
 
 @dataclass(frozen=True)
 class Recurrence:
-    """A validated Kaltura recurrence (field names in snake_case; `until` in Unix seconds)."""
+    """A validated Kaltura recurrence (field names in snake_case; `until` in Unix seconds).
+    `frequency` is empty only for a recurrence of extra dates alone (`rdates`, Unix seconds,
+    sorted, once each)."""
 
     frequency: str
     count: int | None = None
@@ -97,19 +111,29 @@ class Recurrence:
     by_day: str = ""
     week_start_day: str = "MO"
     int_lists: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    rdates: tuple[int, ...] = ()
+
+    @property
+    def open_ended(self) -> bool:
+        """A rule with neither COUNT nor UNTIL: it repeats for ever (iCal's RRULE without either)."""
+        return bool(self.frequency) and self.count is None and self.until is None
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "frequency": self.frequency,
-            "interval": self.interval,
-            "week_start_day": self.week_start_day,
-        }
+        out: dict[str, Any] = {}
+        if self.frequency:
+            out |= {
+                "frequency": self.frequency,
+                "interval": self.interval,
+                "week_start_day": self.week_start_day,
+            }
         for key in ("count", "until", "time_zone", "name", "by_day"):
             value = getattr(self, key)
             if value not in (None, ""):
                 out[key] = value
         for key, values in self.int_lists.items():
             out[key] = ",".join(map(str, values))
+        if self.rdates:
+            out["rdates"] = list(self.rdates)
         return out
 
 
@@ -119,12 +143,27 @@ class Limits:
     horizon: timedelta
 
 
+@dataclass(frozen=True)
+class Materialised:
+    """The slots made of a series (UTC starts, in order) and, for an open-ended one, `until`:
+    the instant up to which its slots exist (the next extension makes those after it). `gap`:
+    the span between the slots made from the series' start and those made from now, which is
+    not made (nobody books the past); a regeneration leaves the rows there as they are."""
+
+    starts: list[datetime]
+    until: datetime | None = None
+    gap: tuple[datetime, datetime] | None = None
+
+
 def parse(data: dict[str, Any], *, default_zone: str) -> Recurrence:
     """Validate Kaltura recurrence fields; raise ValidationFailed naming the bad field."""
     unknown = set(data) - set(FIELDS)
     if unknown:
         raise ValidationFailed(f"recurrence.{sorted(unknown)[0]}", "unknown recurrence field")
     frequency = data.get("frequency")
+    rdates = _rdates(data.get("rdates"))
+    if frequency in (None, "") and rdates:
+        return _dates_only(data, rdates, default_zone)
     if frequency in (None, ""):
         raise ValidationFailed(
             "recurrence.frequency", "frequency is required", code="PROPERTY_VALIDATION_CANNOT_BE_NULL"
@@ -136,10 +175,12 @@ def parse(data: dict[str, Any], *, default_zone: str) -> Recurrence:
             code="INVALID_ENUM_VALUE",
         )
     count, until = data.get("count"), data.get("until")
-    if (count is None) == (until is None):
+    # Neither is an open-ended series (we go further than Kaltura, which refuses it); both
+    # would be two ends.
+    if count is not None and until is not None:
         raise ValidationFailed(
             "recurrence.until",
-            "exactly one of until and count must be set",
+            "at most one of until and count may be set",
             code="PROPERTY_VALIDATION_ALL_MUST_BE_NULL_BUT_ONE",
             args={"PROP_NAME": "until / count"},
         )
@@ -153,6 +194,34 @@ def parse(data: dict[str, Any], *, default_zone: str) -> Recurrence:
         by_day=_by_day(data.get("by_day") or ""),
         week_start_day=_week_start(data.get("week_start_day") or "MO"),
         int_lists={key: _int_list(key, data[key]) for key in INT_LISTS if data.get(key) not in (None, "")},
+        rdates=rdates,
+    )
+
+
+def _rdates(value: Any) -> tuple[int, ...]:
+    """Extra dates: a list of Unix seconds (UTC instants), kept sorted and once each."""
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list | tuple):
+        raise ValidationFailed("recurrence.rdates", "extra dates must be a list of Unix seconds")
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= LAST_UNIX_SECOND:
+            raise ValidationFailed("recurrence.rdates", f"{item!r} is not a time in Unix seconds")
+    return tuple(sorted(set(value)))
+
+
+def _dates_only(data: dict[str, Any], rdates: tuple[int, ...], default_zone: str) -> Recurrence:
+    """A recurrence without a rule: the start and the extra dates are its slots."""
+    for key in sorted(set(data) - DATES_ONLY_FIELDS):
+        if data[key] not in (None, ""):
+            raise ValidationFailed(
+                f"recurrence.{key}", "a recurrence without a frequency has only extra dates"
+            )
+    return Recurrence(
+        frequency="",
+        time_zone=_zone_name(data.get("time_zone") or default_zone),
+        name=str(data.get("name") or "")[:256],
+        rdates=rdates,
     )
 
 
@@ -282,12 +351,103 @@ def _parse_until(value: str, time_zone: str) -> int:
     return int(moment.replace(tzinfo=zone).timestamp())
 
 
-def expand(rec: Recurrence, start: datetime, limits: Limits) -> list[datetime]:
-    """UTC start times of the occurrences of a series whose first slot is at or after `start`.
+def expand(
+    rec: Recurrence, start: datetime, limits: Limits, *, now: datetime | None = None
+) -> list[datetime]:
+    """UTC start times of the occurrences of a series whose first slot is at or after `start`:
+    `materialise`'s starts (an open-ended series' window from `now` included when given)."""
+    return materialise(rec, start, limits, now or start).starts
 
-    Refuses (ValidationFailed) a series longer than the limits rather than truncating it, and a
-    rule that produces nothing: RECURRENCE_EMPTY.
+
+def materialise(rec: Recurrence, start: datetime, limits: Limits, now: datetime) -> Materialised:
+    """The slots a save of the series makes.
+
+    A bounded series (COUNT or UNTIL) is refused (ValidationFailed) when longer than the limits
+    rather than truncated. An open-ended one is never refused for its length: it gets Kaltura's
+    materialisation, its first slots from `start`, at most max_occurrences within the horizon,
+    and, when `now` is later, the window from now (`extension`), so a series that began years
+    ago still has its future; the past between the two is not made. A rule that produces
+    nothing is refused: RECURRENCE_EMPTY.
+
+    Extra dates (`rdates`) at or after `start` are added to the rule's slots (COUNT counts the
+    rule's only, as in RFC 5545); without a rule, the slots are `start` and those dates. They
+    must lie within the horizon, and there may be at most max_occurrences of them.
     """
+    extra = _extra_dates(rec, start, limits)
+    if not rec.frequency:
+        return Materialised(sorted({start, *extra}))
+    if not rec.open_ended:
+        starts = sorted({*_bounded(rec, start, limits), *extra})
+        if len(starts) > limits.max_occurrences:
+            raise _too_many(limits)
+        return Materialised(starts)
+    head = _window(rec, start, start, limits, check=True)
+    if not head.starts:
+        raise _empty(limits)
+    assert head.until is not None  # a window always says how far it reaches
+    tail = extension(rec, start, limits, now, head.until)
+    since = max(now, start)
+    gap = (head.until, since) if since > head.until else None
+    return Materialised(sorted({*head.starts, *tail.starts, *extra}), tail.until, gap)
+
+
+def _extra_dates(rec: Recurrence, start: datetime, limits: Limits) -> set[datetime]:
+    if len(rec.rdates) > limits.max_occurrences:
+        raise _too_many(limits)
+    if rec.rdates and rec.rdates[-1] > (start + limits.horizon).timestamp():
+        raise ValidationFailed(
+            "recurrence.rdates",
+            f"an extra date may be at most {limits.horizon.days} days after the series start",
+            code="RECURRENCE_TOO_LONG",
+        )
+    first = start.timestamp()
+    return {from_unix(moment) for moment in rec.rdates if moment >= first}
+
+
+def extension(
+    rec: Recurrence, start: datetime, limits: Limits, now: datetime, made_until: datetime
+) -> Materialised:
+    """The slots of an open-ended series (first slot `start`) to add at `now`, when those up to
+    `made_until` exist: the window from now (at most max_occurrences, within the horizon) after
+    `made_until`. Run again at the same `now`, it adds nothing."""
+    window = _window(rec, start, max(now, start), limits)
+    assert window.until is not None
+    return Materialised(
+        [moment for moment in window.starts if moment > made_until], max(made_until, window.until)
+    )
+
+
+def _window(
+    rec: Recurrence, start: datetime, since: datetime, limits: Limits, *, check: bool = False
+) -> Materialised:
+    """The first max_occurrences slots of the rule (first slot `start`) from `since` to
+    `since` + horizon, and how far that reaches: the last slot when the cap cut it, else the
+    horizon. `check`: refuse a rule too costly to expand first (the first window of a save)."""
+    zone = ZoneInfo(rec.time_zone)
+    end = since + limits.horizon
+    local_start, local_since, local_end = (_local(moment, zone) for moment in (start, since, end))
+    wanted = limits.max_occurrences
+    if check:
+        _check_rule(rec, local_start, local_end, wanted)
+    rule, dtstart = _fast_forward(rec, local_start, local_since)
+    local_times = _times(rule, rule.frequency, dtstart, local_end, wanted, after=local_since)
+    starts = [to_utc(moment, zone) for moment in local_times]
+    return Materialised(starts, starts[-1] if len(starts) == wanted else end)
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def _check_rule(rec: Recurrence, start: datetime, until: datetime, wanted: int) -> None:
+    _check_terminates(rec, start, until)
+    if rec.frequency in SUB_DAILY:
+        _check_sub_daily(rec, start, until, wanted)
+    else:
+        _check_positions(rec)
+
+
+def _bounded(rec: Recurrence, start: datetime, limits: Limits) -> list[datetime]:
     zone = ZoneInfo(rec.time_zone)
     horizon_end = start + limits.horizon
     # Compared as Unix seconds: `until` comes from any caller, and may be past the year 9999.
@@ -300,14 +460,9 @@ def expand(rec: Recurrence, start: datetime, limits: Limits) -> list[datetime]:
     if rec.count is not None and rec.count > limits.max_occurrences:
         raise _too_many(limits)
     until = from_unix(rec.until) if rec.until is not None else horizon_end
-    local_start = start.astimezone(zone).replace(tzinfo=None)
-    local_until = until.astimezone(zone).replace(tzinfo=None)
+    local_start, local_until = _local(start, zone), _local(until, zone)
     wanted = rec.count if rec.count is not None else limits.max_occurrences + 1
-    _check_terminates(rec, local_start, local_until)
-    if rec.frequency in SUB_DAILY:
-        _check_sub_daily(rec, local_start, local_until, wanted)
-    else:
-        _check_positions(rec)
+    _check_rule(rec, local_start, local_until, wanted)
     local_times = _times(rec, rec.frequency, local_start, local_until, wanted)
     if not local_times:
         raise _empty(limits)
@@ -323,10 +478,75 @@ def expand(rec: Recurrence, start: datetime, limits: Limits) -> list[datetime]:
     return [to_utc(moment, zone) for moment in local_times]
 
 
+def _fast_forward(rec: Recurrence, dtstart: datetime, since: datetime) -> tuple[Recurrence, datetime]:
+    """The same rule started at the beginning of its last period at or before `since`: its slots
+    from there on are the original's, without walking every period since `dtstart` (an hourly
+    rule begun five years ago: 44,000 periods, each hour the beat extends it). dateutil takes
+    the parts a rule leaves out (the time of day, a weekly rule's weekday, a monthly rule's day)
+    from DTSTART, so they are written out from the original first; the phase of INTERVAL is
+    kept by moving a whole number of intervals. Local (naive) wall-clock times."""
+    if since <= dtstart:
+        return rec, dtstart
+    step = rec.interval
+    if rec.frequency in SUB_DAILY:
+        seconds = PERIOD_SECONDS[rec.frequency] * step
+        moved = dtstart + timedelta(seconds=(since - dtstart) // timedelta(seconds=seconds) * seconds)
+        if rec.frequency == "hours":
+            later = moved.replace(minute=0, second=0)
+        else:
+            later = moved.replace(second=0) if rec.frequency == "minutes" else moved
+    elif rec.frequency == "days":
+        days = (since.date() - dtstart.date()).days // step * step
+        later = datetime.combine(dtstart.date() + timedelta(days=days), datetime.min.time())
+    elif rec.frequency == "weeks":
+        week_start = WEEKDAYS.index(rec.week_start_day)
+        first = dtstart.date() - timedelta(days=(dtstart.weekday() - week_start) % 7)
+        weeks = (since.date() - first).days // 7 // step * step
+        later = datetime.combine(first + timedelta(weeks=weeks), datetime.min.time())
+    elif rec.frequency == "months":
+        months = ((since.year - dtstart.year) * 12 + since.month - dtstart.month) // step * step
+        year, month = divmod(dtstart.year * 12 + dtstart.month - 1 + months, 12)
+        later = datetime(year, month + 1, 1)
+    else:
+        later = datetime((since.year - dtstart.year) // step * step + dtstart.year, 1, 1)
+    if later <= dtstart:
+        return rec, dtstart
+    return _explicit(rec, dtstart), later
+
+
+def _explicit(rec: Recurrence, dtstart: datetime) -> Recurrence:
+    """`rec` with the parts dateutil would take from `dtstart` written out (rrule.__init__)."""
+    lists = dict(rec.int_lists)
+    coarser = list(FREQUENCIES).index(rec.frequency)  # seconds 0 ... years 6
+    for key, value, finest in (
+        ("by_hour", dtstart.hour, 3),
+        ("by_minute", dtstart.minute, 2),
+        ("by_second", dtstart.second, 1),
+    ):
+        if coarser >= finest:
+            lists.setdefault(key, (value,))
+    by_day = rec.by_day
+    if not (by_day or lists.keys() & {"by_week_number", "by_year_day", "by_month_day"}):
+        if rec.frequency == "years":
+            lists.setdefault("by_month", (dtstart.month,))
+            lists["by_month_day"] = (dtstart.day,)
+        elif rec.frequency == "months":
+            lists["by_month_day"] = (dtstart.day,)
+        elif rec.frequency == "weeks":
+            by_day = WEEKDAYS[dtstart.weekday()]
+    return dataclasses.replace(rec, by_day=by_day, int_lists=lists)
+
+
 def _times(
-    rec: Recurrence, frequency: str, dtstart: datetime, until: datetime, wanted: int, **only: Any
+    rec: Recurrence,
+    frequency: str,
+    dtstart: datetime,
+    until: datetime,
+    wanted: int,
+    after: datetime | None = None,
+    **only: Any,
 ) -> list[datetime]:
-    """The first `wanted` times of the rule (see _rule) from `dtstart` to `until`.
+    """The first `wanted` times of the rule (see _rule) from `dtstart` (or `after`) to `until`.
 
     dateutil checks UNTIL only when a time matches, so a rule that matches nothing more walks
     period by period to the year 9999: 5.8 s for a daily rule on 30 February from 2026. The
@@ -339,7 +559,11 @@ def _times(
     years = CALENDAR_CYCLE_YEARS * ((MAXYEAR - until.year) // CALENDAR_CYCLE_YEARS)
     try:
         rule = _rule(rec, frequency, _years_later(dtstart, years), _years_later(until, years), **only)
-        return [_years_later(moment, -years) for moment in itertools.islice(rule, wanted)]
+        times = iter(rule)
+        if after is not None:
+            first = _years_later(after, years)
+            times = itertools.dropwhile(lambda moment: moment < first, times)
+        return [_years_later(moment, -years) for moment in itertools.islice(times, wanted)]
     except ValueError as error:
         raise _empty() from error
 
@@ -395,7 +619,7 @@ def _check_terminates(rec: Recurrence, start: datetime, until: datetime) -> None
             raise _empty()
     if day_filters or rec.by_day:
         # The same day filters stepped a year at a time: cheap even when nothing matches.
-        filters = {INT_LISTS[k][1]: rec.int_lists[k] for k in day_filters}
+        filters: dict[str, Any] = {INT_LISTS[k][1]: rec.int_lists[k] for k in day_filters}
         day_start = start.replace(hour=0, minute=0, second=0)
         if not _times(rec, "years", day_start, until, 1, **filters, byhour=0):
             raise _empty()

@@ -10,6 +10,7 @@ import) go through batch_scheduling.py, which applies these same rules a chunk a
 from __future__ import annotations
 
 import enum
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -29,6 +30,7 @@ from calendar_app.errors import (
     ValidationFailed,
 )
 from calendar_app.models import (
+    AuditEntry,
     Entry,
     EventStatus,
     EventType,
@@ -41,6 +43,8 @@ from calendar_app.models import (
     ScheduleResource,
 )
 from calendar_app.writes import STAMP_FIELDS, Actor
+
+logger = logging.getLogger(__name__)
 
 DAY = timedelta(days=1)
 # Longest single booking per type (Kaltura: 24 h, meetings 3 days). Blackouts may cover a whole
@@ -57,7 +61,7 @@ NOT_INHERITED = frozenset(
         "id", "partner", "parent", "recurrence_type", "recurrence", "start", "end",
         "original_start", "is_exception", "overridden_fields", "status", "sequence",
         "ical_uid", "created_at", "updated_at", "linked_to", "linked_to_offset",
-        "ical_fragment", "ical_fragment_of",
+        "ical_fragment", "ical_fragment_of", "materialized_until",
     }
 )  # fmt: skip
 INHERITED = tuple(f.name for f in ScheduleEvent._meta.concrete_fields if f.name not in NOT_INHERITED)
@@ -158,21 +162,23 @@ def create_event(
     on_conflict: OnConflict = OnConflict.PARTNER,
     ical_uid: str = "",
     skip: Collection[datetime] = (),
+    longest: timedelta | None = None,
 ) -> ScheduleEvent:
     """Create a single event or a series (recurrence_type RECURRING) with its occurrences.
     `ical_uid` keeps the UID an imported VEVENT came with (else a new one is made). `skip`
     names occurrence starts of a new series to cancel at once (a booking that leaves out the
-    dates it would collide on); they are checked against what the rule generates."""
+    dates it would collide on); they are checked against what the rule generates. `longest`:
+    how long the event (each occurrence) may last, instead of its type's (check_span)."""
     kind, values = clean_new_event(data)
     with writes.envelope(actor):
         check_entry(actor.partner, values.get("template_entry_id"))
         resources = _resources(actor.partner, resource_ids)
         _lock(actor, [r.pk for r in resources], kind, on_conflict)
-        event, starts = _plan(actor, values, ical_uid)
+        event, slots = _plan(actor, values, ical_uid, longest)
         event.save()
         _add_links(actor, [event], resources)
         if event.is_series:
-            _regenerate(actor, event, starts)
+            _regenerate(actor, event, slots)
             _skip_occurrences(actor, event, skip)
         elif skip:
             raise ValidationFailed("skip", "only a series has occurrences to skip")
@@ -208,22 +214,31 @@ def plan_event(actor: Actor, data: dict[str, Any]) -> tuple[ScheduleEvent, list[
     (plan_occurrence makes each once the series has its id). bench/generate.py builds its
     million rows with these, so that they are the write path's own."""
     _, values = clean_new_event(data)
-    return _plan(actor, values, "")
+    event, slots = _plan(actor, values, "")
+    return event, slots.starts
 
 
-def _plan(actor: Actor, values: dict[str, Any], ical_uid: str) -> tuple[ScheduleEvent, list[datetime]]:
+def _plan(
+    actor: Actor, values: dict[str, Any], ical_uid: str, longest: timedelta | None = None
+) -> tuple[ScheduleEvent, recurrence.Materialised]:
     event = ScheduleEvent(partner=actor.partner, created_at=actor.now, updated_at=actor.now)
     _assign(event, values)
     event.sequence = next_sequence(1)  # rows start at 1; Kaltura bumps on insert
     if ical_uid:
         event.ical_uid = ical_uid
-    return event, _prepare_times(actor, event, values)
+    return event, _prepare_times(actor, event, values, longest)
 
 
 def update_event(
-    actor: Actor, event_id: int, changes: dict[str, Any], *, on_conflict: OnConflict = OnConflict.PARTNER
+    actor: Actor,
+    event_id: int,
+    changes: dict[str, Any],
+    *,
+    on_conflict: OnConflict = OnConflict.PARTNER,
+    longest: timedelta | None = None,
 ) -> ScheduleEvent:
-    """Partial update. On an occurrence it makes an exception that later series edits keep."""
+    """Partial update. On an occurrence it makes an exception that later series edits keep.
+    `longest` as create_event takes it."""
     with writes.envelope(actor):
         event = get_event(actor.partner, event_id)
         values = input_rules.clean(input_rules.EVENT_RULES, changes, kind=event.type, creating=False)
@@ -235,9 +250,9 @@ def update_event(
         _lock(actor, _resource_ids_touched(event), event.type, on_conflict)
         before = writes.snapshot(event)
         if event.is_occurrence:
-            _update_occurrence(actor, event, values)
+            _update_occurrence(actor, event, values, longest)
         else:
-            _update_event_or_series(actor, event, values)
+            _update_event_or_series(actor, event, values, longest)
         _enforce(actor, event, on_conflict)
         writes.audit(actor, "update", event, before)
     return event
@@ -302,7 +317,9 @@ def _check_recurrence_type_change(event: ScheduleEvent, values: dict[str, Any]) 
         raise ValidationFailed("recurrence", "only a series (recurrence_type 1) has a recurrence")
 
 
-def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> None:
+def _update_event_or_series(
+    actor: Actor, event: ScheduleEvent, values: dict[str, Any], longest: timedelta | None = None
+) -> None:
     was_series = event.is_series
     content = {k: v for k, v in values.items() if k not in TIME_FIELDS and k != "sequence"}
     sequence = _updated_sequence(event.sequence, values)
@@ -311,7 +328,7 @@ def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str
     writes.stamp(actor, event)
     if not event.is_series:
         event.recurrence = None
-        _prepare_times(actor, event, values)
+        _prepare_times(actor, event, values, longest)
         event.save()
         if was_series:  # RECURRING -> NONE: the occurrences go, as in Kaltura
             event.occurrences.all().delete()
@@ -322,21 +339,23 @@ def _update_event_or_series(actor: Actor, event: ScheduleEvent, values: dict[str
             args={"PROP_NAME": "recurrence"},
         )  # fmt: skip
     if TIME_FIELDS & values.keys() or not was_series:
-        starts = _prepare_times(actor, event, values)
+        slots = _prepare_times(actor, event, values, longest)
         event.save()
-        _regenerate(actor, event, starts)
+        _regenerate(actor, event, slots)
     else:
         event.save()
     _propagate(actor, event, content)
 
 
-def _update_occurrence(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> None:
-    if change_occurrence(event, values):
+def _update_occurrence(
+    actor: Actor, event: ScheduleEvent, values: dict[str, Any], longest: timedelta | None = None
+) -> None:
+    if change_occurrence(event, values, longest):
         writes.stamp(actor, event)
         event.save()
 
 
-def change_occurrence(event: ScheduleEvent, values: dict[str, Any]) -> bool:
+def change_occurrence(event: ScheduleEvent, values: dict[str, Any], longest: timedelta | None = None) -> bool:
     """An occurrence's update, in memory: it becomes an exception for what changed (unstamped,
     unsaved; bench/generate.py moves occurrences with it). False when nothing changes."""
     values.pop("recurrence_type", None)
@@ -348,43 +367,49 @@ def change_occurrence(event: ScheduleEvent, values: dict[str, Any]) -> bool:
     if TIME_FIELDS & set(changed):
         if "duration" in values and "end" not in values:
             event.end = event.start + timedelta(seconds=values["duration"])
-        check_span(event.type, event.start, event.end, "end")
+        check_span(event.type, event.start, event.end, "end", longest)
         event.duration = int((event.end - event.start).total_seconds())
     mark_exception(event, [TIMES if k in TIME_FIELDS else k for k in changed])
     event.sequence = _updated_sequence(sequence, values)
     return True
 
 
-def _prepare_times(actor: Actor, event: ScheduleEvent, values: dict[str, Any]) -> list[datetime]:
-    """Settle start/end/duration (and the occurrence starts of a series) before saving."""
+def _prepare_times(
+    actor: Actor, event: ScheduleEvent, values: dict[str, Any], longest: timedelta | None = None
+) -> recurrence.Materialised:
+    """Settle start/end/duration (and the occurrence starts of a series) before saving; an
+    open-ended series is made to the horizon from its start and from now (recurrence.materialise)."""
     if event.is_series:
-        if "duration" not in values and "end" in values or not event.duration:
+        if "duration" not in values and ("end" in values or event.pk is None):
             if event.end is None:
                 raise required_error("end")
             event.duration = int((event.end - event.start).total_seconds())
-        check_span(event.type, event.start, event.start + timedelta(seconds=event.duration), "end")
-        if not event.duration:
-            raise ValidationFailed("duration", "a series needs a duration of at least a second")
+        # Occurrences of no length are as valid as single events of none (a reminder, a deadline).
+        check_span(event.type, event.start, event.start + timedelta(seconds=event.duration), "end", longest)
         rule = recurrence.parse(event.recurrence or {}, default_zone=_default_zone(actor.partner))
         event.recurrence = rule.as_dict()
         event.time_zone = rule.time_zone
-        starts = recurrence.expand(rule, event.start, limits())
-        event.start = starts[0]
-        event.end = starts[0] + timedelta(seconds=event.duration)
-        return starts
-    event.end = single_end(event.type, event.start, event.end, values)
+        slots = recurrence.materialise(rule, event.start, limits(), actor.now)
+        event.materialized_until = slots.until
+        event.start = slots.starts[0]
+        event.end = occurrence_end(event, slots.starts[0])
+        return slots
+    event.materialized_until = None
+    event.end = single_end(event.type, event.start, event.end, values, longest)
     event.duration = int((event.end - event.start).total_seconds())
-    return []
+    return recurrence.Materialised([])
 
 
-def single_end(kind: int, start: datetime, end: datetime | None, values: dict[str, Any]) -> datetime:
+def single_end(
+    kind: int, start: datetime, end: datetime | None, values: dict[str, Any], longest: timedelta | None = None
+) -> datetime:
     """A new or retimed single booking's end: the one it has, or its start plus the `duration`
-    `values` give without an end; checked for its type's longest span."""
+    `values` give without an end; checked for its type's longest span (or `longest`)."""
     if "duration" in values and "end" not in values:
         end = start + timedelta(seconds=values["duration"])
     if end is None:
         raise required_error("end")
-    check_span(kind, start, end, "end")
+    check_span(kind, start, end, "end", longest)
     return end
 
 
@@ -474,26 +499,35 @@ def _slot(occurrence: ScheduleEvent) -> datetime:
     return occurrence.original_start or occurrence.start
 
 
-def _regenerate(actor: Actor, series: ScheduleEvent, starts: Sequence[datetime]) -> None:
-    """Make the series' occurrences match `starts`, keeping exceptions (we go further than
-    Kaltura, which drops them): an edited occurrence keeps what it overrode."""
-    existing = list(series.occurrences.exclude(status=EventStatus.DELETED))
-    pairs, new_starts, orphans = _match_slots(series, existing, starts)
-    length = timedelta(seconds=series.duration)
+def _regenerate(actor: Actor, series: ScheduleEvent, slots: recurrence.Materialised) -> None:
+    """Make the series' occurrences match `slots`, keeping exceptions (we go further than
+    Kaltura, which drops them): an edited occurrence keeps what it overrode. The occurrences an
+    open-ended series has in the past its slots skip (`gap`) stay as they are: they happened."""
+    wanted = set(slots.starts)
+    existing = [
+        o
+        for o in series.occurrences.exclude(status=EventStatus.DELETED)
+        if _slot(o) in wanted or not _in_gap(o, slots)  # an extra date may fall in the gap
+    ]
+    pairs, new_starts, orphans = _match_slots(series, existing, slots.starts)
     moved = [
         (occurrence, start)
         for occurrence, start in pairs
         if occurrence.original_start != start
-        or (TIMES not in occurrence.overridden_fields and occurrence.end - occurrence.start != length)
+        or (TIMES not in occurrence.overridden_fields and occurrence.end != occurrence_end(series, start))
     ]
     # An occurrence moved or resized on its own is a booking someone made: it outlives its slot.
     # Anything else whose slot is gone (plain or merely cancelled occurrences) goes.
     gone = [o.pk for o in orphans if TIMES not in o.overridden_fields or o.status != EventStatus.ACTIVE]
     ScheduleEvent.objects.filter(pk__in=gone).delete()
-    _move_occurrences(actor, moved, length)
+    _move_occurrences(actor, series, moved)
     new = [plan_occurrence(actor, series, start) for start in new_starts]
     ScheduleEvent.objects.bulk_create(new, batch_size=500)
     _add_links(actor, new, _resources(actor.partner, resource_ids_of(series)))
+
+
+def _in_gap(occurrence: ScheduleEvent, slots: recurrence.Materialised) -> bool:
+    return slots.gap is not None and slots.gap[0] < _slot(occurrence) < slots.gap[1]
 
 
 def _skip_occurrences(actor: Actor, series: ScheduleEvent, starts: Collection[datetime]) -> None:
@@ -516,7 +550,7 @@ def plan_occurrence(actor: Actor, series: ScheduleEvent, start: datetime) -> Sch
         recurrence_type=RecurrenceType.RECURRENCE,
         status=series.status,
         start=start,
-        end=start + timedelta(seconds=series.duration),
+        end=occurrence_end(series, start),
         original_start=start,
         created_at=actor.now,
         updated_at=actor.now,
@@ -526,7 +560,23 @@ def plan_occurrence(actor: Actor, series: ScheduleEvent, start: datetime) -> Sch
     return occurrence
 
 
-def _move_occurrences(actor: Actor, moved: list[tuple[ScheduleEvent, datetime]], length) -> None:
+def occurrence_end(series: ScheduleEvent, start: datetime) -> datetime:
+    """Where the occurrence of `series` at `start` ends: its duration later, except that whole
+    days from a midnight of the series' zone are calendar days (RFC 5545 §3.3.6, nominal): an
+    all-day occurrence ends at the midnight N days on, 23 or 25 hours later across DST."""
+    length = timedelta(seconds=series.duration)
+    if not series.duration or series.duration % DAY.total_seconds():
+        return start + length
+    zone = ZoneInfo(series.time_zone or "UTC")
+    local = start.astimezone(zone).replace(tzinfo=None)
+    if local.time() != datetime.min.time():
+        return start + length
+    return recurrence.to_utc(local + length, zone)
+
+
+def _move_occurrences(
+    actor: Actor, series: ScheduleEvent, moved: list[tuple[ScheduleEvent, datetime]]
+) -> None:
     if not moved:
         return
     # Two passes, because a slot may take the original_start another one is leaving and the
@@ -535,8 +585,8 @@ def _move_occurrences(actor: Actor, moved: list[tuple[ScheduleEvent, datetime]],
     for occurrence, start in moved:
         occurrence.original_start = start
         if TIMES not in occurrence.overridden_fields:
-            occurrence.start, occurrence.end = start, start + length
-            occurrence.duration = int(length.total_seconds())
+            occurrence.start, occurrence.end = start, occurrence_end(series, start)
+            occurrence.duration = series.duration
         occurrence.sequence = next_sequence(occurrence.sequence)
         writes.stamp(actor, occurrence)
     ScheduleEvent.objects.bulk_update(
@@ -562,6 +612,97 @@ def _propagate(actor: Actor, series: ScheduleEvent, content: dict[str, Any]) -> 
             occurrence.save()
 
 
+# ---------------------------------------------------------------- open-ended series
+
+
+def extend_series(actor: Actor, series_id: int) -> list[ScheduleEvent]:
+    """Make an open-ended series' occurrences after its `materialized_until`, up to `actor.now`
+    plus the horizon (recurrence.extension), and move the mark: run twice at one moment, it
+    makes them once. They follow the series (its fields and resources). Where the partner
+    prevents conflicts, one that would collide is made cancelled, as a skipped date is, instead
+    of the extension being refused: a refused extension would end the series for good. A
+    cancelled or deleted series is not extended. Returns the occurrences made."""
+    with writes.envelope(actor):
+        series = get_event(actor.partner, series_id)
+        if series.status != EventStatus.ACTIVE or series.materialized_until is None:
+            return []
+        rule = recurrence.parse(series.recurrence or {}, default_zone=_default_zone(actor.partner))
+        slots = recurrence.extension(rule, series.start, limits(), actor.now, series.materialized_until)
+        assert slots.until is not None  # an extension always says how far it reaches
+        if slots.until == series.materialized_until or not _claim(series, slots.until):
+            return []
+        made = _made(series, slots.starts)  # an extra date (RDATE) the rule also has
+        new = [plan_occurrence(actor, series, start) for start in slots.starts if start not in made]
+        if not new:
+            return []  # only the mark moved (a weekly series, six days in seven): nothing to tell
+        resources = list(live_resources(actor.partner, resource_ids_of(series)))
+        skipped = _skip_colliding(actor, series, new, [r.pk for r in resources])
+        ScheduleEvent.objects.bulk_create(new, batch_size=500)
+        _add_links(actor, new, resources)
+        writes.audit(actor, "extend", series, None, after={
+            "materialized_until": slots.until, "occurrences": len(new), **skipped,
+        })  # fmt: skip
+    return new
+
+
+def extend_due(now: datetime) -> list[int]:
+    """Extend every active open-ended series whose occurrences end more than a day before
+    `now` plus the horizon (the beat: calendar_app/tasks.py), each as its own write as the
+    system, so that one that fails does not stop the rest. Returns the ids of those extended."""
+    due = ScheduleEvent.objects.filter(
+        recurrence_type=RecurrenceType.RECURRING,
+        status=EventStatus.ACTIVE,
+        materialized_until__lt=now + limits().horizon - DAY,
+    ).select_related("partner")
+    extended = []
+    for series in due.order_by("materialized_until"):
+        actor = Actor(series.partner, now, source=AuditEntry.Source.SYSTEM)
+        try:
+            if extend_series(actor, series.pk):
+                extended.append(series.pk)
+        except Exception:  # noqa: BLE001 - one broken series must not stop the others
+            logger.exception("extending series %s failed", series.pk)
+    return extended
+
+
+def _made(series: ScheduleEvent, starts: Sequence[datetime]) -> set[datetime | None]:
+    if not starts:
+        return set()
+    found = series.occurrences.filter(original_start__gte=starts[0], original_start__lte=starts[-1])
+    return set(found.values_list("original_start", flat=True))
+
+
+def _claim(series: ScheduleEvent, until: datetime) -> bool:
+    """Move the mark if no one else has since it was read (a conditional UPDATE: two beats
+    extending one series make its occurrences once; the other waits for this one's commit)."""
+    claimed = ScheduleEvent.objects.filter(pk=series.pk, materialized_until=series.materialized_until)
+    if not claimed.update(materialized_until=until):
+        return False
+    series.materialized_until = until
+    return True
+
+
+def _skip_colliding(
+    actor: Actor, series: ScheduleEvent, new: Sequence[ScheduleEvent], resource_ids: Collection[int]
+) -> dict[str, list[dict[str, Any]]]:
+    """Cancel the new occurrences that collide where the partner prevents conflicts (elsewhere
+    they are booked, as any write is): what the audit says of them, with what they collide with."""
+    if series.type == EventType.BLACKOUT or not new:
+        return {}  # blackouts are never refused
+    refuses = OnConflict.PARTNER.refuses(actor.partner)
+    _lock(actor, resource_ids, series.type, OnConflict.PARTNER if refuses else OnConflict.IGNORE)
+    windows = [Window(o.start, o.end) for o in new]
+    colliding: dict[datetime, set[int]] = defaultdict(set)
+    for conflict in conflicts.find(actor.partner, windows, resource_ids, ConflictType.BOTH, [series.pk]):
+        colliding[conflict.window.start].add(conflict.event.pk)
+    for occurrence in new:
+        if refuses and occurrence.start in colliding:
+            occurrence.status = EventStatus.CANCELLED
+            mark_exception(occurrence, ["status"])
+    said = [{"start": start, "conflicts_with": sorted(ids)} for start, ids in sorted(colliding.items())]
+    return {"skipped" if refuses else "booked_anyway": said} if said else {}
+
+
 # ---------------------------------------------------------------- conflicts
 
 
@@ -585,7 +726,7 @@ def windows_for(actor: Actor, proposal: dict[str, Any], *, probe: bool = False) 
         length = end - start
     check_span(kind, start, start + length, "end", longest)
     rule = recurrence.parse(values.get("recurrence") or {}, default_zone=_default_zone(actor.partner))
-    return [Window(s, s + length) for s in recurrence.expand(rule, start, limits())]
+    return [Window(s, s + length) for s in recurrence.expand(rule, start, limits(), now=actor.now)]
 
 
 def check_proposal(

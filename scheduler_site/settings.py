@@ -212,6 +212,7 @@ CELERY_IMPORTS = [
     "calendar_app.sync.tasks",
     "calendar_app.devices.tasks",
     "calendar_app.publishing.tasks",
+    "calendar_app.tasks",
 ]
 # Periodic work, run by `celery -A scheduler_site beat` next to the workers.
 CELERY_BEAT_SCHEDULE = {
@@ -231,6 +232,8 @@ CELERY_BEAT_SCHEDULE = {
     # Schedule files (publishing/files.py): requests past their debounce whose task was lost or
     # could not wait (eager mode), and the daily republish that moves the window.
     "publish-schedule-files": {"task": "calendar_app.tasks.publish_due", "schedule": 60.0},
+    # Open-ended series (no COUNT or UNTIL) get the occurrences that come within the horizon.
+    "extend-open-series": {"task": "calendar_app.tasks.extend_open_series", "schedule": 3600.0},
 }
 
 # Sync to an upstream Kaltura (calendar_app/sync/, docs/sync.md); seconds.

@@ -265,7 +265,7 @@ def test_it_shows_end_before_start_on_the_form(admin_client, partner, now):
 
 
 def test_it_shows_a_recurrence_error_on_the_recurrence_field(admin_client, partner, now):
-    rule = json.dumps({"frequency": "weeks"})  # neither count nor until
+    rule = json.dumps({"frequency": "weeks", "count": 2, "until": 1_800_000_000})  # both ends
     form = event_form(partner=partner.pk, recurrence_type=RecurrenceType.RECURRING, recurrence=rule)
     response = admin_client.post(admin_url(ScheduleEvent, "add"), form)
     assert "recurrence.until" in str(response.context["adminform"].form.errors["recurrence"])

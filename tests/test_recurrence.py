@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -123,10 +124,12 @@ def test_it_refuses_both_count_and_until():
     assert error.value.code == "PROPERTY_VALIDATION_ALL_MUST_BE_NULL_BUT_ONE"
 
 
-def test_it_refuses_neither_count_nor_until():
-    with pytest.raises(ValidationFailed) as error:
-        expand("2026-09-07 09:00", frequency="weeks")
-    assert error.value.code == "PROPERTY_VALIDATION_ALL_MUST_BE_NULL_BUT_ONE"
+def test_neither_count_nor_until_is_an_open_ended_rule():
+    rule = recurrence.parse({"frequency": "weeks"}, default_zone="UTC")
+    assert rule.open_ended
+    assert "count" not in rule.as_dict() and "until" not in rule.as_dict()
+    assert recurrence.to_rrule(rule) == "FREQ=WEEKLY"
+    assert not recurrence.parse({"frequency": "weeks", "count": 2}, default_zone="UTC").open_ended
 
 
 def test_it_refuses_more_occurrences_than_the_cap():
@@ -382,6 +385,7 @@ RULES = st.fixed_dictionaries(
     },
 )
 ENDS = st.one_of(
+    st.just({}),  # open-ended
     st.integers(1, 1000).map(lambda count: {"count": count}),
     st.integers(-1, 1200).map(lambda days: {"until_days": days}),
 )
@@ -423,3 +427,196 @@ def expands_in_time_or_is_refused(fields: dict, end: dict, start: datetime) -> N
         assert starts == sorted(starts)
         assert start <= starts[0] and starts[-1] <= start + LIMITS.horizon
     assert time.perf_counter() - began < SECONDS
+
+
+# ---------------------------------------------------------------- open-ended rules
+
+SMALL = recurrence.Limits(max_occurrences=12, horizon=timedelta(days=70))
+
+
+def materialise(start: str, now: str, zone: str = "UTC", limits=SMALL, **fields):
+    rule = recurrence.parse(fields, default_zone=zone)
+    return recurrence.materialise(rule, at(start, zone), limits, at(now, zone))
+
+
+def test_an_open_ended_rule_is_cut_at_the_horizon_not_refused():
+    made = materialise("2026-09-07 09:00", "2026-09-01 00:00", frequency="weeks")
+    assert len(made.starts) == 11  # 70 days of Mondays, both ends
+    assert made.until == at("2026-09-07 09:00") + SMALL.horizon
+    assert made.gap is None
+
+
+def test_an_open_ended_rule_is_cut_at_the_cap_and_marked_at_its_last_slot():
+    made = materialise("2026-09-07 09:00", "2026-09-01 00:00", frequency="days")
+    assert len(made.starts) == 12
+    assert made.until == made.starts[-1] == at("2026-09-18 09:00")
+
+
+def test_an_old_series_gets_its_start_and_its_future_but_not_the_past_between():
+    made = materialise("2020-01-06 09:00", "2026-09-01 00:00", frequency="weeks")
+    assert made.starts[:2] == [at("2020-01-06 09:00"), at("2020-01-13 09:00")]
+    assert at("2026-09-07 09:00") in made.starts and at("2026-08-31 09:00") not in made.starts
+    assert len(made.starts) == 21
+    assert made.gap == (at("2020-01-06 09:00") + SMALL.horizon, at("2026-09-01 00:00"))
+    assert made.until == at("2026-09-01 00:00") + SMALL.horizon
+
+
+def test_the_window_from_now_keeps_the_rules_interval():
+    made = materialise("2026-01-05 09:00", "2026-09-01 00:00", frequency="weeks", interval=2)
+    future = [s for s in made.starts if s > at("2026-09-01 00:00")]
+    assert future[0] == at("2026-09-14 09:00")  # 36 weeks after 5 January, not 35
+    assert {(b - a).days for a, b in itertools.pairwise(future)} == {14}
+
+
+def test_the_window_from_now_keeps_nine_oclock_across_the_autumn_change():
+    made = materialise("2025-01-06 09:00", "2026-10-20 00:00", "Europe/Berlin", frequency="weeks")
+    future = [s for s in made.starts if s > at("2026-10-20 00:00")]
+    assert local(future[:2], "Europe/Berlin") == ["2026-10-26 09:00 CET", "2026-11-02 09:00 CET"]
+    assert local(made.starts[:1], "Europe/Berlin") == ["2025-01-06 09:00 CET"]
+
+
+def test_an_extension_adds_what_time_brings_and_nothing_twice():
+    rule = recurrence.parse({"frequency": "weeks"}, default_zone="UTC")
+    start = at("2026-09-07 09:00")
+    first = recurrence.materialise(rule, start, SMALL, start)
+    later = recurrence.extension(rule, start, SMALL, at("2026-09-22 00:00"), first.until)
+    assert later.starts == [at("2026-11-23 09:00"), at("2026-11-30 09:00")]
+    assert recurrence.extension(rule, start, SMALL, at("2026-09-22 00:00"), later.until).starts == []
+
+
+def test_an_extension_makes_at_most_the_cap_from_now():
+    rule = recurrence.parse({"frequency": "hours"}, default_zone="UTC")
+    start = at("2026-09-07 09:00")
+    first = recurrence.materialise(rule, start, SMALL, start)
+    later = recurrence.extension(rule, start, SMALL, at("2026-09-07 12:30"), first.until)
+    assert first.until == at("2026-09-07 20:00")
+    assert [s.hour for s in later.starts] == [21, 22, 23, 0]
+    assert later.until == at("2026-09-08 00:00")
+
+
+def test_an_open_ended_rule_that_produces_nothing_is_refused():
+    with pytest.raises(ValidationFailed) as error:
+        materialise(
+            "2026-01-01 09:00", "2026-01-01 00:00", frequency="years", by_month="2", by_month_day="30"
+        )
+    assert error.value.code == "RECURRENCE_EMPTY"
+
+
+def test_a_fast_forwarded_window_is_quick_for_an_hourly_rule_begun_long_ago():
+    began = time.perf_counter()
+    made = materialise("2000-01-01 00:30", "2026-09-01 00:00", limits=LIMITS, frequency="hours", interval=7)
+    assert time.perf_counter() - began < 0.5
+    assert all((s - at("2000-01-01 00:30")) % timedelta(hours=7) == timedelta(0) for s in made.starts)
+
+
+@given(fields=RULES, start=STARTS, periods=st.integers(0, 5000), seconds=st.integers(0, 86_399))
+def test_a_rule_fast_forwarded_gives_the_same_times_as_walking_from_its_start(
+    fields, start, periods, seconds
+):
+    """_fast_forward starts the rule at its last period before `since`: the times from `since`
+    must be those of the full walk (a few thousand periods on, so that the walk stays quick),
+    for every rule expansion accepts."""
+    try:
+        rule = recurrence.parse({**fields, "time_zone": "UTC"}, default_zone="UTC")
+    except ValidationFailed:
+        return
+    period = timedelta(seconds=recurrence.PERIOD_SECONDS.get(rule.frequency, recurrence.DAY_SECONDS))
+    dtstart = start.replace(tzinfo=None, year=min(start.year, 2400))
+    since = dtstart + periods * period + timedelta(seconds=seconds) % period
+    until = since + 50 * period
+    try:
+        recurrence._check_rule(rule, dtstart, until, 20)  # what expand refuses first
+        walked = recurrence._times(rule, rule.frequency, dtstart, until, 20, after=since)
+    except ValidationFailed:
+        return
+    moved, later = recurrence._fast_forward(rule, dtstart, since)
+    assert later <= since
+    assert recurrence._times(moved, moved.frequency, later, until, 20, after=since) == walked
+
+
+# ---------------------------------------------------------------- extra dates (RDATE)
+
+
+def unix(text: str, zone: str = "UTC") -> int:
+    return int(at(text, zone).timestamp())
+
+
+def test_extra_dates_are_kept_sorted_and_once_each():
+    rule = recurrence.parse({"frequency": "weeks", "count": 2, "rdates": [30, 10, 30]}, default_zone="UTC")
+    assert rule.rdates == (10, 30)
+    assert rule.as_dict()["rdates"] == [10, 30]
+    assert "rdates" not in recurrence.parse({"frequency": "weeks", "count": 2}, default_zone="UTC").as_dict()
+
+
+@pytest.mark.parametrize("rdates", ["1788771600", [1.5], [True], ["1788771600"], [-1], [10**12], {"a": 1}])
+def test_extra_dates_must_be_unix_seconds(rdates):
+    with pytest.raises(ValidationFailed) as error:
+        recurrence.parse({"frequency": "weeks", "count": 2, "rdates": rdates}, default_zone="UTC")
+    assert error.value.field == "recurrence.rdates"
+
+
+def test_extra_dates_alone_need_no_frequency():
+    rule = recurrence.parse({"rdates": [unix("2026-09-10 09:00")]}, default_zone="Europe/Berlin")
+    assert (rule.frequency, rule.open_ended) == ("", False)
+    assert rule.as_dict() == {"time_zone": "Europe/Berlin", "rdates": [unix("2026-09-10 09:00")]}
+    assert recurrence.parse(rule.as_dict(), default_zone="UTC") == rule
+
+
+@pytest.mark.parametrize("part", [{"count": 2}, {"until": 1_800_000_000}, {"by_day": "MO"}, {"interval": 2}])
+def test_rule_parts_need_a_frequency(part):
+    with pytest.raises(ValidationFailed) as error:
+        recurrence.parse({"rdates": [1_800_000_000], **part}, default_zone="UTC")
+    assert error.value.field == f"recurrence.{next(iter(part))}"
+
+
+def test_nothing_at_all_is_still_refused():
+    with pytest.raises(ValidationFailed) as error:
+        recurrence.parse({"rdates": []}, default_zone="UTC")
+    assert error.value.code == "PROPERTY_VALIDATION_CANNOT_BE_NULL"
+
+
+def test_extra_dates_alone_give_the_start_and_those_dates():
+    starts = expand("2026-09-07 09:00", rdates=[unix("2026-09-20 14:00"), unix("2026-09-09 09:00")])
+    assert starts == [at("2026-09-07 09:00"), at("2026-09-09 09:00"), at("2026-09-20 14:00")]
+
+
+def test_extra_dates_join_the_rules_and_count_counts_the_rules_only():
+    starts = expand("2026-09-07 09:00", frequency="weeks", count=2, rdates=[unix("2026-09-09 11:00")])
+    assert starts == [at("2026-09-07 09:00"), at("2026-09-09 11:00"), at("2026-09-14 09:00")]
+
+
+def test_an_extra_date_the_rule_has_is_one_slot():
+    starts = expand("2026-09-07 09:00", frequency="weeks", count=2, rdates=[unix("2026-09-14 09:00")])
+    assert starts == [at("2026-09-07 09:00"), at("2026-09-14 09:00")]
+
+
+def test_extra_dates_before_the_start_are_not_slots():
+    assert expand("2026-09-07 09:00", rdates=[unix("2026-09-01 09:00")]) == [at("2026-09-07 09:00")]
+
+
+def test_an_extra_date_past_the_horizon_is_refused():
+    with pytest.raises(ValidationFailed) as error:
+        expand("2026-09-07 09:00", frequency="weeks", count=2, rdates=[unix("2030-09-07 09:00")])
+    assert (error.value.field, error.value.code) == ("recurrence.rdates", "RECURRENCE_TOO_LONG")
+
+
+def test_more_slots_than_the_cap_with_extra_dates_are_refused():
+    rdates = [unix("2026-09-08 09:00"), unix("2026-09-09 09:00")]
+    with pytest.raises(ValidationFailed) as error:
+        expand("2026-09-07 09:00", limits=SMALL, frequency="weeks", count=11, rdates=rdates)
+    assert error.value.code == "RECURRENCE_TOO_LONG"
+
+
+def test_more_extra_dates_than_the_cap_are_refused():
+    rdates = [unix("2026-09-08 09:00") + day * 86_400 for day in range(13)]
+    with pytest.raises(ValidationFailed) as error:
+        expand("2026-09-07 09:00", limits=SMALL, rdates=rdates)
+    assert error.value.code == "RECURRENCE_TOO_LONG"
+
+
+def test_an_open_ended_rule_keeps_its_extra_dates():
+    made = materialise(
+        "2026-09-07 09:00", "2026-09-01 00:00", frequency="weeks", rdates=[unix("2026-09-09 11:00")]
+    )
+    assert made.starts[:3] == [at("2026-09-07 09:00"), at("2026-09-09 11:00"), at("2026-09-14 09:00")]
+    assert len(made.starts) == 12

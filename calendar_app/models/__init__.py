@@ -219,6 +219,9 @@ class ScheduleEvent(models.Model):
     # Series: IANA zone the rule is expanded in, and Kaltura's recurrence fields (snake_case).
     time_zone = models.CharField(max_length=64, blank=True, default="")
     recurrence = models.JSONField(null=True, blank=True)
+    # An open-ended series (neither count nor until): the instant up to which its occurrences
+    # have been made; the beat makes the next ones (scheduling.extend_series). None otherwise.
+    materialized_until = models.DateTimeField(null=True, blank=True)
 
     summary = models.CharField(max_length=256)
     description = models.TextField(blank=True, default="")
@@ -275,6 +278,12 @@ class ScheduleEvent(models.Model):
             models.Index(fields=["partner", "updated_at"]),
             # iCal import matches a VEVENT's UID to the event it was exported from.
             models.Index(fields=["partner", "ical_uid"]),
+            # The open-ended series the beat extends, across partners; every other row is NULL.
+            models.Index(
+                fields=["materialized_until"],
+                condition=Q(materialized_until__isnull=False),
+                name="open_ended_series",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="end_not_before_start"),

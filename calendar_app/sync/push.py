@@ -317,6 +317,11 @@ class Pusher:
         if not event.is_series:
             for name in SERIES_ONLY:
                 body.pop(name, None)
+        elif event.materialized_until is not None and body.get("recurrence"):
+            # Kaltura refuses a rule with neither count nor until: an open-ended series goes up
+            # ending where ours is made to. Extending it changes the series, which pushes it again.
+            until = int(event.materialized_until.timestamp())
+            body["recurrence"] = {**body["recurrence"], "until": until}
         return body
 
     def entry_ids(self, value: str | None) -> str:

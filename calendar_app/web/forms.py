@@ -93,6 +93,12 @@ def _id(value: Any) -> int | None:
     return number if 0 < number < 2**63 else None
 
 
+def weekly_only(rule: dict[str, Any]) -> bool:
+    """Whether the panel's "repeat weekly on these days" says all of `rule` (as stored)."""
+    shown = {"frequency", "interval", "week_start_day", "by_day", "time_zone", "name", "count", "until"}
+    return rule.get("frequency") == "weeks" and rule.get("interval", 1) == 1 and rule.keys() <= shown
+
+
 class BookingForm(forms.Form):
     summary = forms.CharField(max_length=256)
     type = forms.TypedChoiceField(coerce=int, choices=STAFF_TYPES, initial=EventType.RECORD)
@@ -119,6 +125,9 @@ class BookingForm(forms.Form):
         label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DATES
     )
     count = forms.IntegerField(label="or times", required=False, min_value=1, max_value=MAX_COUNT)
+    # A series without an end: made to the horizon, and further as time passes (the beat).
+    # Labelled without "end", which would also name the End time for those who look by label.
+    never_ends = forms.BooleanField(label="or forever", required=False)
     # UTC starts of occurrences to leave out, as the preview's checkboxes send them back: any
     # value is taken here (a choice field would refuse them all) and parsed by clean_skip.
     skip = forms.Field(required=False, widget=forms.MultipleHiddenInput)
@@ -144,8 +153,11 @@ class BookingForm(forms.Form):
         self.fields["type"].choices = STAFF_TYPES + ([BLACKOUT_TYPE] if allow_blackout else [])
         self.fields["resources"].choices = resource_choices(partner)
         self._set_templates()
-        if not series:  # one occurrence: its times and fields, never the rule
-            for name in ("repeat", "weekdays", "until", "count", "skip"):
+        # A series whose rule the panel cannot show (monthly, extra dates, ... from an import or
+        # the API) keeps it: the panel edits its times and fields, never the rule.
+        self.keeps_rule = bool(event and event.is_series and not weekly_only(event.recurrence or {}))
+        if not series or self.keeps_rule:  # one occurrence: its times and fields, never the rule
+            for name in ("repeat", "weekdays", "until", "count", "never_ends", "skip"):
                 del self.fields[name]
 
     def _set_templates(self) -> None:
@@ -180,8 +192,9 @@ class BookingForm(forms.Form):
         if data.get("repeat"):
             if not data.get("weekdays"):
                 self.add_error("weekdays", "Pick at least one day of the week.")
-            if bool(data.get("until")) == bool(data.get("count")):
-                self.add_error("until", "Give an end date or a number of times (one of them).")
+            ends = [bool(data.get(name)) for name in ("until", "count", "never_ends")]
+            if sum(ends) != 1:
+                self.add_error("until", "Give an end date, a number of times, or forever (one of them).")
         self._check_template_type(data)
         return data
 
@@ -236,6 +249,8 @@ class BookingForm(forms.Form):
             "by_day": ",".join(d for d in WEEKDAYS if d in data["weekdays"]),
             "time_zone": self.zone.key,
         }
+        if data.get("never_ends"):
+            return rule  # neither count nor until: open-ended
         if data.get("count"):
             rule["count"] = data["count"]
         else:  # through the end of that day, in the partner's zone
@@ -413,4 +428,6 @@ def initial_for(event: ScheduleEvent, resource_ids: list[int], zone) -> dict[str
             initial["count"] = rule["count"]
         elif rule.get("until"):
             initial["until"] = datetime.fromtimestamp(rule["until"], UTC).astimezone(zone).date()
+        else:
+            initial["never_ends"] = True
     return initial

@@ -121,6 +121,16 @@ def test_resources_are_matched_by_system_name_and_deleted_upstream(linked, actor
         theirs.call("schedule_scheduleresource", "get", scheduleResourceId=existing["id"])
 
 
+def test_an_open_ended_series_goes_up_ending_where_it_is_made_to(linked, actor, make_series, theirs):
+    # Kaltura refuses a rule without count or until (PROPERTY_VALIDATION_ALL_MUST_BE_NULL_BUT_ONE).
+    series = make_series("2026-09-07 09:00", 90, by_day="MO", summary="Seminar")
+    assert series.materialized_until is not None
+    drain(actor.partner)
+    (theirs_series,) = events_upstream(theirs, recurrenceTypeIn="1")
+    rule = theirs_series["recurrence"]
+    assert (rule.get("count"), rule["until"]) == (None, int(series.materialized_until.timestamp()))
+
+
 def test_a_series_keeps_its_exceptions_upstream_when_its_times_change(
     linked, actor, make_resource, make_series, theirs
 ):
