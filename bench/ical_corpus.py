@@ -81,11 +81,15 @@ def print_table(outcomes: list) -> None:
 
 def totals(outcomes: list) -> dict:
     matching = sum(o.matches for o in outcomes)
+    readable = sum(not o.reference_error for o in outcomes)
     grouped = Counter(reason for o in outcomes if not o.matches for reason in reasons(o))
     return {
         "files": len(outcomes),
         "matching": matching,
         "share_matching": round(matching / len(outcomes), 4) if outcomes else 0.0,
+        # The figure: of the files the reference itself can read, the share that match.
+        "reference_reads": readable,
+        "share_of_readable": round(matching / readable, 4) if readable else 0.0,
         "job_statuses": dict(Counter(o.job_status for o in outcomes)),
         "reasons_by_files": dict(grouped.most_common()),
     }
@@ -103,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = run(args.only)
         print_table(outcomes)
         summary = totals(outcomes)
-        print(f"\n{summary['matching']} of {summary['files']} files match ({summary['share_matching']:.1%})")
+        print(f"\n{summary['matching']} of {summary['files']} files match ({summary['share_matching']:.1%});")
+        print(
+            f"{summary['matching']} of the {summary['reference_reads']} the reference reads "
+            f"({summary['share_of_readable']:.1%})"
+        )
         print("job statuses:", summary["job_statuses"])
         print("reasons (files):")
         for reason, count in summary["reasons_by_files"].items():

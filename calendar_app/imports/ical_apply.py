@@ -37,7 +37,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,6 +71,7 @@ logger = logging.getLogger(__name__)
 
 DAY = scheduling.DAY
 UNTITLED = "(no title)"
+DEVICE_TYPES = (EventType.RECORD, EventType.LIVE_STREAM)  # what capture devices record or stream
 LOOKUP_CHUNK = 400  # keys per look-up query; two IN lists of it stay under SQLite's 999 parameters
 
 
@@ -174,6 +175,7 @@ class _Import:
         # an exported occurrence names its series by that id, even another partner's.
         self.series: dict[str | int, int] = {}
         self.failed_series: dict[str | int, int] = {}  # UID or X-KALTURA-ID -> its VEVENT's index
+        self.sequences = {item.uid: item.sequence for item in items if item.is_series}  # by UID
 
     def run(self) -> list[RowResult]:
         apply_in_chunks(self.ledger, self._units())
@@ -363,7 +365,15 @@ class _Import:
             self._update(item, target)
 
     def _series(self, item: Item) -> None:
-        if self._never_repeats(item):
+        try:
+            ends_first, never = self._ends_before_it_starts(item), self._never_repeats(item)
+        except SchedulingError as error:
+            self._fail(item, "add", error)
+            return
+        if ends_first:
+            self._ok(item, "", None, "Left out: its RRULE ends (UNTIL) before DTSTART.", "RECURRENCE_EMPTY")
+            return
+        if never:
             item.rrule, item.extra_rrules = None, []
             item.warnings.append("The RRULE gives no date after DTSTART: imported as a single event.")
             self._single(item)
@@ -384,9 +394,11 @@ class _Import:
     def _create_series(self, item: Item) -> None:
         try:
             with transaction.atomic():
+                data = self._new_data(item)
                 event = scheduling.create_event(
-                    self.actor, self._new_data(item), resource_ids=item.resource_ids or (), ical_uid=item.uid
-                )
+                    self.actor, data, resource_ids=item.resource_ids or (), ical_uid=item.uid,
+                    longest=_longest(data["type"]),
+                )  # fmt: skip
                 excluded = self._exclude(event, item.exdates)
                 self._period_ends(event, item)
                 made = event.occurrences.count()
@@ -395,6 +407,13 @@ class _Import:
             return
         note = f"; EXDATE cancelled {excluded} occurrence(s)" if excluded else ""
         self._ok(item, "add", event.pk, f"Created a series of {made} occurrences{note}.")
+
+    def _ends_before_it_starts(self, item: Item) -> bool:
+        """A series whose UNTIL is before its DTSTART: no occurrence at all, as khal and
+        recurring_ical_events read it (each has a test of such a file)."""
+        until = self._recurrence(item).get("until") if item.rrule else None
+        assert item.start is not None
+        return until is not None and not item.rdates and int(until) < item.start.at.timestamp()
 
     def _never_repeats(self, item: Item) -> bool:
         """A series whose rule matches no date (RFC 5545: DTSTART is its one instance then)."""
@@ -439,10 +458,12 @@ class _Import:
         return len(created)
 
     def _new_events(self, items: list[Item]) -> list[int | SchedulingError]:
-        rows = [
-            batch_scheduling.NewEvent(self._new_data(item), item.resource_ids or (), item.uid)
-            for item in items
-        ]
+        rows = []
+        for item in items:
+            data = self._new_data(item)
+            rows.append(
+                batch_scheduling.NewEvent(data, item.resource_ids or (), item.uid, _longest(data["type"]))
+            )
         created = batch_scheduling.create_events(self.actor, rows)
         for item, result in zip(items, created, strict=True):
             if isinstance(result, SchedulingError):
@@ -454,7 +475,7 @@ class _Import:
     def _new_data(self, item: Item) -> dict[str, Any]:
         assert item.start is not None and item.end is not None  # read for every non-cancel item
         data = {
-            "type": self.default_type if item.type is None else item.type,
+            "type": self._kind(item),
             "reference_id": item.uid,
             **item.values,
             "start": item.start.at,
@@ -467,7 +488,26 @@ class _Import:
         if item.is_series:
             data["recurrence_type"] = RecurrenceType.RECURRING
             data["recurrence"] = self._recurrence(item)
+            data["duration"] = _length(item)
         return data
+
+    def _kind(self, item: Item) -> Any:
+        """The type of a new event: X-KALTURA-TYPE, else the upload's. An event of the upload's
+        type longer than that type may last (Kaltura's 24 hours for what devices record or
+        stream: an all-day conference in a recording upload) is a meeting, the type no device
+        acts on, with a warning; X-KALTURA-TYPE asks for its type, and is refused as too long."""
+        if item.type is not None:
+            return item.type
+        kind = self.default_type
+        assert item.start is not None and item.end is not None
+        longest = scheduling.MAX_SINGLE_DURATION.get(kind)
+        if kind not in DEVICE_TYPES or longest is None or item.end - item.start.at <= longest:
+            return kind
+        item.warnings.append(
+            f"It lasts {item.end - item.start.at}, longer than a {EventType(kind).label.lower()} may "
+            f"({longest}): imported as a meeting, which no device records or streams."
+        )
+        return EventType.MEETING
 
     def _recurrence(self, item: Item) -> dict[str, Any]:
         """The series' recurrence: its (first) RRULE, and as extra dates (`rdates`) its RDATEs
@@ -477,10 +517,31 @@ class _Import:
         data: dict[str, Any] = {"time_zone": zone}
         if item.rrule:
             data = recurrence.from_rrule(_cleaned(item.rrule), time_zone=zone)
+            if "count" in data and "until" in data:
+                data = self._earlier_end(item, data)
         extra = set(item.rdates) | self._extra_rule_dates(item)
+        assert item.start is not None
+        early = sorted(moment for moment in extra if moment < item.start.at)
+        if early:
+            # A series starts at its DTSTART (its rule is anchored there): a date before it is not made.
+            item.warnings.append(f"RDATE {early[0]:%Y-%m-%d %H:%M}Z is before DTSTART: left out.")
         if extra:
             data["rdates"] = sorted(int(moment.timestamp()) for moment in extra)
         return data
+
+    def _earlier_end(self, item: Item, data: dict[str, Any]) -> dict[str, Any]:
+        """RFC 5545 allows COUNT or UNTIL, not both; a rule with both ends at the earlier."""
+        assert item.start is not None and item.series_zone is not None
+        counted = {k: v for k, v in data.items() if k != "until"}
+        if not str(data["count"]).isdigit() or int(data["count"]) < 1:
+            item.warnings.append(f"The RRULE's COUNT {data['count']} is no number of times: UNTIL ends it.")
+            return {k: v for k, v in data.items() if k != "count"}
+        rule = recurrence.parse(counted, default_zone=item.series_zone)
+        last = recurrence.expand(rule, item.start.at, scheduling.limits())[-1]
+        item.warnings.append("The RRULE has both COUNT and UNTIL: it ends at the earlier of the two.")
+        if last.timestamp() > int(data["until"]):
+            return {k: v for k, v in data.items() if k != "count"}
+        return counted
 
     def _extra_rule_dates(self, item: Item) -> set[datetime]:
         """The dates of the RRULEs after the first, made once: the core keeps one rule a series."""
@@ -509,7 +570,9 @@ class _Import:
         for occurrence in series.occurrences.filter(original_start__in=list(ends), status=EventStatus.ACTIVE):
             end = ends[occurrence.original_start]
             if occurrence.end != end:
-                scheduling.update_event(self.actor, occurrence.pk, {"end": end})
+                scheduling.update_event(
+                    self.actor, occurrence.pk, {"end": end}, longest=_longest(series.type)
+                )
 
     # -------------------------------------------------------- occurrences
 
@@ -520,8 +583,7 @@ class _Import:
             if item.cancelled and error.code in ("SERIES_NOT_FOUND", "OCCURRENCE_NOT_FOUND"):
                 self._cancel(item, None)
             elif error.code == "OCCURRENCE_NOT_FOUND":
-                item.warnings.append(f"{error} It is imported as an event of its own, as calendars show it.")
-                self._single(item)
+                self._unmatched(item, error)
             else:
                 self._fail(item, self._action(item, None), error)
             return
@@ -558,6 +620,23 @@ class _Import:
         shared = item.uid in (series.ical_uid, series.reference_id)
         return occurrence, "" if shared or item.uid == occurrence.ical_uid else item.uid
 
+    def _unmatched(self, item: Item, error: RowError) -> None:
+        """An override naming no slot of its series: an instance of its own (RFC 5545 lets a
+        RECURRENCE-ID add one), unless it is an older revision than its series (a lower
+        SEQUENCE): then it was left over by an edit of the rule, and calendar clients show no
+        instance for it."""
+        if item.sequence < self.sequences.get(item.uid, item.sequence):
+            self._ok(
+                item,
+                "",
+                None,
+                f"Left out, an older revision than its series: {error}",
+                "OCCURRENCE_NOT_FOUND",
+            )
+            return
+        item.warnings.append(f"{error} It is imported as an event of its own, as calendars show it.")
+        self._single(item)
+
     def _and_future(self, item: Item, target: ScheduleEvent) -> None:
         """RANGE=THISANDFUTURE (RFC 5545 §3.8.4.4): the change holds for every later occurrence
         too, each moved by the same shift and given the same length and content. Overrides of
@@ -572,7 +651,9 @@ class _Import:
                 for occurrence in later:
                     start = occurrence.original_start + shift
                     changes = {**item.values, "start": start, "end": start + length}
-                    scheduling.update_event(self.actor, occurrence.pk, changes)
+                    scheduling.update_event(
+                        self.actor, occurrence.pk, changes, longest=_longest(occurrence.type)
+                    )
         except SchedulingError as error:
             self._fail(item, "update", error)
             return
@@ -672,7 +753,7 @@ class _Import:
         same = (
             event.is_series
             and event.recurrence == rule.as_dict()
-            and event.duration == int((end - start).total_seconds())
+            and event.duration == _length(item)
             # A DTSTART off the rule is stored as the rule's first slot.
             and (
                 event.start == start or recurrence.expand(rule, start, scheduling.limits())[0] == event.start
@@ -680,13 +761,16 @@ class _Import:
         )
         if same:
             return {}
-        return {"recurrence_type": RecurrenceType.RECURRING, "recurrence": data, "start": start, "end": end}
+        return {
+            "recurrence_type": RecurrenceType.RECURRING, "recurrence": data, "start": start, "end": end,
+            "duration": _length(item),
+        }  # fmt: skip
 
     def _write(self, event: ScheduleEvent, plan: _Plan) -> None:
         if plan.ical_uid:
             scheduling.set_ical_uid(self.actor, event.pk, plan.ical_uid)
         if plan.changes:
-            scheduling.update_event(self.actor, event.pk, plan.changes)
+            scheduling.update_event(self.actor, event.pk, plan.changes, longest=_longest(event.type))
         if plan.resource_ids is not None:
             scheduling.replace_resources(self.actor, event.pk, plan.resource_ids)
 
@@ -737,8 +821,9 @@ class _Import:
         return "add" if target is None and self._target(item) is None else "update"
 
     def _ok(self, item: Item, action: str, object_id: int | None, reason: str, code: str = "") -> None:
+        warnings = list(dict.fromkeys(item.warnings))  # a step read twice warns once
         self.ledger.add(
-            RowResult(item.line, action, "ok", object_id, reason, code, item.row, item.uid, item.warnings)
+            RowResult(item.line, action, "ok", object_id, reason, code, item.row, item.uid, warnings)
         )
 
     def _fail(self, item: Item, action: str, error: SchedulingError) -> None:
@@ -755,6 +840,24 @@ class _Import:
                 item.warnings,
             )  # fmt: skip
         )
+
+
+def _length(item: Item) -> int:
+    """Seconds of one occurrence. An all-day event's are whole days (a date's length is days of
+    the calendar, RFC 5545 §3.3.4), though a DST change between its dates makes them an hour
+    more or less: the series then ends each occurrence at midnight (scheduling.occurrence_end)."""
+    assert item.start is not None and item.end is not None
+    length = item.end - item.start.at
+    if item.start.all_day:
+        return round(length / DAY) * int(DAY.total_seconds())
+    return int(length.total_seconds())
+
+
+def _longest(kind: Any) -> timedelta | None:
+    """How long an imported event of `kind` may last: meetings, which no device acts on, as long
+    as a series may run (a conference, a holiday week from another calendar); other types as
+    the write path allows them (recordings and live streams: Kaltura's 24 hours)."""
+    return scheduling.limits().horizon if kind == EventType.MEETING else None
 
 
 def _cleaned(rule: str | None) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Component
 from icalendar.parser.ical.component import ComponentIcalParser
@@ -344,13 +345,26 @@ class Reader:
         return start.at  # ... and one at a time of day takes no time
 
     def _series(self, item: Item, props: _Props, start: Moment) -> None:
-        rules = _all(props, "RRULE")
+        rules = [
+            text for text in (rule.to_ical().decode() for rule in _all(props, "RRULE")) if text.strip(" ;")
+        ]
+        if "RRULE" in props and not rules:
+            item.warnings.append("The RRULE is empty: left out.")
         if rules:
-            item.rrule = rules[0].to_ical().decode()
+            item.rrule = rules[0]
             # More RRULEs (RFC 5545 allowed them once; some producers still write them): their
             # dates join the series as extra dates (ical_apply).
-            item.extra_rrules = [rule.to_ical().decode() for rule in rules[1:]]
+            item.extra_rrules = rules[1:]
         item.series_zone = start.zone or self.current.iana(start)
+        if not start.all_day and _local(start.at, item.series_zone) != start.wall:
+            # A series keeps its first slot as an instant: the clock time the rule repeats at is
+            # that instant's, the time after the gap (RFC 5545 keeps the time written for the
+            # other days; left for a series that remembers its wall clock).
+            item.warnings.append(
+                f"DTSTART {start.wall:%Y-%m-%d %H:%M} does not exist in {item.series_zone} (the clocks "
+                f"go forward): the series starts at {_local(start.at, item.series_zone):%H:%M} "
+                "and repeats at that time."
+            )
         for listed in _all(props, "RDATE"):
             tzid = listed.params.get("TZID")
             for value in listed.dts:
@@ -378,6 +392,10 @@ class _Value:
 
     dt: Any
     params: Any
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
 def _leave_out_broken(item: Item, component: Component, props: _Props) -> None:

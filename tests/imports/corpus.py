@@ -30,7 +30,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events
-from django.db.models import Q
 from icalendar import Calendar
 
 from calendar_app import writes
@@ -61,6 +60,7 @@ class Outcome:
     stored: Counter[Span] = field(default_factory=Counter)
     missing_uids: set[str] = field(default_factory=set)
     refused: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, uid, code, reason
+    warned: set[str] = field(default_factory=set)  # UIDs (as the file writes them) of rows with warnings
     reference_error: str = ""
     seconds: float = 0.0
 
@@ -81,7 +81,7 @@ class Outcome:
         the whole file) to say why."""
         if self.job_code:
             return set()
-        explained = {uid for _, uid, _, reason in self.refused if reason}
+        explained = {uid for _, uid, _, reason in self.refused if reason} | self.warned
         return self.missing_uids - explained
 
     def as_dict(self) -> dict[str, Any]:
@@ -104,6 +104,7 @@ def compare(path: Path, partner: Partner, now: datetime) -> Outcome:
         name=path.name, job_status=BulkUpload.Status(job.status).name,
         job_code=job.error_code, job_error=job.error, seconds=time.monotonic() - began,
     )  # fmt: skip
+    outcome.warned = {r.row.get("UID", "") for r in jobs.results(job) if r.warnings}
     outcome.refused = [
         (r.line, r.row.get("UID", ""), r.code, r.reason) for r in jobs.results(job) if r.status == "error"
     ]
@@ -153,26 +154,38 @@ def window(calendars: list[Calendar]) -> Span:
 
 
 def expected_spans(calendars: list[Calendar], span: Span) -> list[tuple[Span, str]]:
+    """What the reference shows in `span`: asked for a day more on each side (it compares an
+    all-day event's dates, not its instants in the partner's zone), then kept by `overlaps`, the
+    test stored_spans applies, so an event at the window's edge counts alike on both sides."""
     zone = ZoneInfo(ZONE)
     found = []
+    wider = (span[0] - timedelta(days=1), span[1] + timedelta(days=1))
     for calendar in calendars:
-        for event in recurring_ical_events.of(calendar).between(*span):
+        for event in recurring_ical_events.of(calendar).between(*wider):
             if str(event.get("STATUS", "")).upper() == "CANCELLED":
                 continue
-            found.append(((_utc(event.start, zone), _utc(event.end, zone)), str(event.get("UID", ""))))
+            moments = (_utc(event.start, zone), _utc(event.end, zone))
+            if overlaps(moments, span):
+                found.append((moments, str(event.get("UID", ""))))
     return found
 
 
-def stored_spans(partner: Partner, span: Span) -> list[Span]:
+def overlaps(moments: Span, span: Span) -> bool:
     # An event of no length at the window's start overlaps it, as `between` counts it.
-    overlapping = Q(start__lt=span[1]) & (Q(end__gt=span[0]) | Q(start=span[0]))
+    start, end = moments
+    return start < span[1] and (end > span[0] or start == span[0])
+
+
+def stored_spans(partner: Partner, span: Span) -> list[Span]:
+    """The partner's events that `overlaps` `span`."""
     rows = (
         ScheduleEvent.objects.for_partner(partner)
-        .filter(overlapping, status=EventStatus.ACTIVE)
+        .filter(start__lt=span[1], end__gte=span[0], status=EventStatus.ACTIVE)
         .exclude(recurrence_type=RecurrenceType.RECURRING)
         .values_list("start", "end")
     )
-    return [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in rows]
+    found = [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in rows]
+    return [moments for moments in found if overlaps(moments, span)]
 
 
 def _utc(value: date | datetime, zone: ZoneInfo) -> datetime:

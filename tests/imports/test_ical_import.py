@@ -206,7 +206,8 @@ def test_a_bad_resource_id_fails_its_row_only(actor, make_resource, outsider, ou
 
 def test_a_refused_row_leaves_no_trace(actor):
     before = AuditEntry.objects.count()
-    (result,) = upload(actor, vevent(end="DTEND:20261009T070000Z"))  # two days: too long to record
+    too_long = vevent("X-KALTURA-TYPE:1", end="DTEND:20261009T070000Z")  # two days, asked to record
+    (result,) = upload(actor, too_long)
     assert (result.status, result.code) == ("error", "MAX_SCHEDULE_DURATION_REACHED")
     assert result.reason.startswith("DTEND:")
     assert not ScheduleEvent.objects.exists() and AuditEntry.objects.count() == before
@@ -508,9 +509,24 @@ def test_an_override_of_a_series_that_failed_says_so(actor):
     ]
 
 
-def test_an_rrule_without_an_end_fails_its_row(actor):
-    (result,) = upload(actor, vevent("RRULE:FREQ=DAILY"))
-    assert (result.status, result.code) == ("error", "RECURRENCE_UNBOUNDED")
+def test_an_event_longer_than_the_upload_type_allows_is_a_meeting(actor):
+    (result,) = upload(actor, vevent(end="DTEND:20261012T070000Z"))  # five days, in a recording upload
+    assert (result.status, stored().type) == ("ok", EventType.MEETING)
+    assert "imported as a meeting" in result.warnings[0]
+    assert outcome(upload(actor, vevent(end="DTEND:20261012T070000Z"))) == [("update", "ok", "UNCHANGED")]
+
+
+def test_an_rrule_without_an_end_is_an_open_ended_series(actor):
+    data = calendar(weekly(count=0).replace("RRULE:FREQ=WEEKLY;COUNT=0", "RRULE:FREQ=WEEKLY"))
+    (result,) = import_calendar(actor, data)
+    series = stored("course-1@uni")
+    assert result.status == "ok" and series.recurrence == {
+        "frequency": "weeks", "interval": 1, "week_start_day": "MO", "time_zone": BERLIN,
+    }  # fmt: skip
+    last = series.occurrences.order_by("-start").first()
+    assert series.materialized_until is not None and last.start > actor.now + timedelta(days=3 * 365 - 8)
+    assert "RRULE:FREQ=WEEKLY\r\n" in export([series]).decode()
+    assert outcome(import_calendar(actor, data)) == [("update", "ok", "UNCHANGED")]
 
 
 def test_a_secondly_monster_is_refused_quickly(actor):
@@ -540,6 +556,13 @@ def test_an_override_of_a_slot_the_series_does_not_have_is_an_event_of_its_own(a
     assert outcome(results) == [("add", "ok", ""), ("add", "ok", "")]
     assert "has no occurrence at 2026-10-27 08:00Z" in results[1].warnings[0]
     assert outcome(import_calendar(actor, data)) == [("update", "ok", "UNCHANGED")] * 2
+
+
+def test_an_override_of_a_slot_an_older_revision_of_its_series_had_is_left_out(actor):
+    override = vevent(f"RECURRENCE-ID;TZID={BERLIN}:20261027T090000", "SEQUENCE:1", uid="course-1@uni")
+    results = upload(actor, weekly("SEQUENCE:2"), override)
+    assert outcome(results) == [("add", "ok", ""), ("", "ok", "OCCURRENCE_NOT_FOUND")]
+    assert "older revision" in results[1].reason and ScheduleEvent.objects.count() == 7
 
 
 def test_overrides_without_their_series_are_events_of_their_own(actor):
@@ -583,9 +606,25 @@ def test_this_and_future_moves_every_later_occurrence(actor):
     ]  # fmt: skip
 
 
-def test_rdate_is_refused_rather_than_dropped(actor):
-    (result,) = upload(actor, weekly(f"RDATE;TZID={BERLIN}:20261130T090000"))
-    assert (result.status, result.code) == ("error", "ICAL_UNSUPPORTED")
+def test_rdate_adds_its_dates_and_a_period_its_own_length(actor):
+    rdates = f"RDATE;TZID={BERLIN}:20261130T090000,20261201T090000"
+    period = f"RDATE;VALUE=PERIOD;TZID={BERLIN}:20261202T140000/20261202T170000"
+    data = calendar(weekly(rdates, period, count=2))
+    (result,) = import_calendar(actor, data)
+    occurrences = ScheduleEvent.objects.filter(recurrence_type=RecurrenceType.RECURRENCE).order_by("start")
+    assert result.status == "ok" and [(local(o.start), local(o.end)) for o in occurrences] == [
+        ("2026-10-12 09:00", "2026-10-12 10:30"), ("2026-10-19 09:00", "2026-10-19 10:30"),
+        ("2026-11-30 09:00", "2026-11-30 10:30"), ("2026-12-01 09:00", "2026-12-01 10:30"),
+        ("2026-12-02 14:00", "2026-12-02 17:00"),
+    ]  # fmt: skip
+    assert outcome(import_calendar(actor, data)) == [("update", "ok", "UNCHANGED")]
+
+
+def test_an_rdate_without_a_rule_makes_a_series_of_its_dates(actor):
+    (result,) = upload(actor, vevent("RDATE:20261014T070000Z,20261021T070000Z"))
+    series = stored()
+    assert result.status == "ok" and series.occurrences.count() == 3
+    assert "RRULE" not in export([series]).decode() and "RDATE" in export([series]).decode()
 
 
 def test_a_kaltura_export_imports_without_duplicating_occurrences(actor):
@@ -1171,3 +1210,11 @@ def test_a_feed_gives_an_edited_occurrence_its_own_uid(actor):
     scheduling.update_event(actor, moved.pk, {"summary": "Moved"})
     (fragment,) = fragments.render([ScheduleEvent.objects.get(pk=moved.pk)])
     assert f"UID:{moved.ical_uid}" in fragment.replace("\r\n ", "") and "RECURRENCE-ID" not in fragment
+
+
+def test_a_series_starting_at_a_clock_time_the_zone_skips_says_when_it_repeats(actor):
+    start, end = f"DTSTART;TZID={BERLIN}:20260329T023000", f"DTEND;TZID={BERLIN}:20260329T033000"
+    (result,) = upload(actor, vevent("RRULE:FREQ=DAILY;COUNT=2", start=start, end=end))
+    assert result.status == "ok" and "does not exist in Europe/Berlin" in result.warnings[0]
+    occurrences = ScheduleEvent.objects.filter(recurrence_type=RecurrenceType.RECURRENCE).order_by("start")
+    assert [local(o.start) for o in occurrences] == ["2026-03-29 03:30", "2026-03-30 03:30"]
