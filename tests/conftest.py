@@ -153,6 +153,13 @@ def make_series(make_event):
 
 
 @pytest.fixture
+def scheduler(client, make_member, partner):
+    """A web client signed in as sam, a scheduler of the partner."""
+    client.force_login(make_member(partner, Membership.Role.SCHEDULER, "sam"))
+    return client
+
+
+@pytest.fixture
 def make_member(django_user_model):
     """A web user with `role` in `partner`; the same username again adds a membership."""
 

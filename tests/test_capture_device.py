@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from calendar_app import clock, scheduling, writes
 from calendar_app.capture_device import loop, recorder, schedule, session, uploader
-from calendar_app.models import Entry, EntryType, EventType, Membership, ResourceType, ScheduleEvent
+from calendar_app.models import Entry, EntryType, EventType, ResourceType, ScheduleEvent
 from tests.conftest import at
 
 TODAY = "2026-09-01"
@@ -93,12 +93,6 @@ def stream(partner):
         primary_rtmp_endpoint="rtmp://ingest.example/live",
         stream_name="lovelace101",
     )
-
-
-@pytest.fixture
-def scheduler(client, make_member, partner):
-    client.force_login(make_member(partner, Membership.Role.SCHEDULER, "sam"))
-    return client
 
 
 @pytest.fixture

@@ -71,7 +71,8 @@ logger = logging.getLogger(__name__)
 
 DAY = scheduling.DAY
 UNTITLED = "(no title)"
-DEVICE_TYPES = (EventType.RECORD, EventType.LIVE_STREAM)  # what capture devices record or stream
+# What capture devices record or stream, as a row's warning names them.
+DEVICE_TYPES = {EventType.RECORD: "recording", EventType.LIVE_STREAM: "live stream"}
 LOOKUP_CHUNK = 400  # keys per look-up query; two IN lists of it stay under SQLite's 999 parameters
 
 
@@ -366,23 +367,23 @@ class _Import:
 
     def _series(self, item: Item) -> None:
         try:
-            ends_first, never = self._ends_before_it_starts(item), self._never_repeats(item)
+            ends_first = self._ends_before_it_starts(item)
         except SchedulingError as error:
             self._fail(item, "add", error)
             return
         if ends_first:
             self._ok(item, "", None, "Left out: its RRULE ends (UNTIL) before DTSTART.", "RECURRENCE_EMPTY")
             return
-        if never:
-            item.rrule, item.extra_rrules = None, []
-            item.warnings.append("The RRULE gives no date after DTSTART: imported as a single event.")
-            self._single(item)
-            return
         target = self._target(item)
         if target is None:
             self._create_series(item)
         else:
             self._update(item, target)
+        if self._never_repeats(item):
+            item.rrule, item.extra_rrules = None, []
+            item.warnings.append("The RRULE gives no date after DTSTART: imported as a single event.")
+            self._single(item)
+            return
         keys = [k for k in (item.uid, item.kaltura_id) if k]
         result = self.ledger.results[item.line]
         for key in keys:
@@ -416,16 +417,10 @@ class _Import:
         return until is not None and not item.rdates and int(until) < item.start.at.timestamp()
 
     def _never_repeats(self, item: Item) -> bool:
-        """A series whose rule matches no date (RFC 5545: DTSTART is its one instance then)."""
-        if item.rdates or item.rrule is None:
-            return False
-        try:
-            rule = recurrence.parse(self._recurrence(item), default_zone=item.series_zone or "UTC")
-            assert item.start is not None
-            recurrence.expand(rule, item.start.at, scheduling.limits())
-        except ValidationFailed as error:
-            return error.code == "RECURRENCE_EMPTY"
-        return False
+        """A series refused for a rule that matches no date (RFC 5545: DTSTART is its one
+        instance then): the write path said so (RECURRENCE_EMPTY), and wrote nothing."""
+        result = self.ledger.results[item.line]
+        return result.code == "RECURRENCE_EMPTY" and item.rrule is not None and not item.rdates
 
     def _singles(self, items: list[Item]) -> Iterator[Unit]:
         new = []
@@ -504,8 +499,8 @@ class _Import:
         if kind not in DEVICE_TYPES or longest is None or item.end - item.start.at <= longest:
             return kind
         item.warnings.append(
-            f"It lasts {item.end - item.start.at}, longer than a {EventType(kind).label.lower()} may "
-            f"({longest}): imported as a meeting, which no device records or streams."
+            f"It lasts {_hours(item.end - item.start.at)}, longer than a {DEVICE_TYPES[kind]} may "
+            f"({_hours(longest)}): imported as a meeting, which no device records or streams."
         )
         return EventType.MEETING
 
@@ -840,6 +835,11 @@ class _Import:
                 item.warnings,
             )  # fmt: skip
         )
+
+
+def _hours(length: timedelta) -> str:
+    hours = length / timedelta(hours=1)
+    return f"{hours:g} hours" if hours < 48 or hours % 24 else f"{hours / 24:g} days"
 
 
 def _length(item: Item) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from calendar_app.models import Membership, ScheduleEvent
+from calendar_app.models import ScheduleEvent
 from tests.web.test_views import booking, edit_form, only_event, save, text, url
 
 NEVER = {"repeat": "on", "weekdays": ["MO"], "never_ends": "on"}
@@ -14,12 +14,6 @@ NEVER = {"repeat": "on", "weekdays": ["MO"], "never_ends": "on"}
 @pytest.fixture(autouse=True)
 def _pinned_clock(now):
     """ "Today" is Tuesday 1 September 2026; the bookings start Monday 7 September."""
-
-
-@pytest.fixture
-def scheduler(client, make_member, partner):
-    client.force_login(make_member(partner, Membership.Role.SCHEDULER, "sam"))
-    return client
 
 
 def test_a_series_that_never_ends_is_booked_open_ended(scheduler):

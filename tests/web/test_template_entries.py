@@ -12,7 +12,7 @@ import lxml.html
 import pytest
 
 from calendar_app.errors import ValidationFailed
-from calendar_app.models import Entry, EntryType, EventType, Membership, ScheduleEvent
+from calendar_app.models import Entry, EntryType, EventType, ScheduleEvent
 from calendar_app.web import booking_entries
 from calendar_app.web.forms import BookingForm
 from tests.web.test_views import booking, lecture, stored, text, url
@@ -23,12 +23,6 @@ DELETED = Entry.Status.DELETED
 @pytest.fixture(autouse=True)
 def _pinned_clock(now):
     """Every view reads the pinned clock."""
-
-
-@pytest.fixture
-def scheduler(client, make_member, partner):
-    client.force_login(make_member(partner, Membership.Role.SCHEDULER, "sam"))
-    return client
 
 
 @pytest.fixture
