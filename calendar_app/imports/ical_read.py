@@ -244,7 +244,8 @@ class Reader:
         cancel = str(calendar.get("METHOD", "")).upper() == "CANCEL"
         self.current = self._zones_of(calendar)  # what this VEVENT's times are read with
         try:
-            _leave_out_broken(item, component, props)
+            if component.errors:  # icalendar notes every property it kept as vBroken
+                _leave_out_broken(item, component, props)
             if not item.uid:
                 item.uid = self._made_uid(props)
                 item.warnings.append(f"The VEVENT has no UID: it is given {item.uid}, the same each import.")
@@ -274,7 +275,7 @@ class Reader:
     def _read(self, item: Item, props: _Props, cancel: bool) -> None:
         item.kaltura_id = _integer(props, "X-KALTURA-ID")
         item.parent_label = _integer(props, "X-KALTURA-PARENT-ID")
-        item.sequence = _integer(props, "SEQUENCE") or 0
+        item.sequence = (_integer(props, "SEQUENCE") or 0) if "SEQUENCE" in props else 0
         if len(item.uid) > MAX_UID:
             raise RowError(
                 "UID_TOO_LONG", f"The UID is {len(item.uid)} characters long; at most {MAX_UID} are kept."
