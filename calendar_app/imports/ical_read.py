@@ -49,6 +49,7 @@ MAX_UID = 255  # ScheduleEvent.ical_uid
 _VEVENT = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
 _BEGIN = re.compile(rb"^BEGIN:", re.IGNORECASE | re.MULTILINE)
 _VCALENDAR = re.compile(rb"^BEGIN:VCALENDAR\r?$", re.IGNORECASE | re.MULTILINE)
+_END_VCALENDAR = re.compile(rb"^END:VCALENDAR", re.IGNORECASE | re.MULTILINE)  # "END:VCALENDARD" reads too
 
 TEXT_PROPERTIES = {
     "SUMMARY": "summary",
@@ -108,6 +109,10 @@ def parse(data: bytes, max_bytes: int, max_events: int) -> tuple[list[Calendar],
         # clients open it as a calendar of its own, and so do we.
         data = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + data.strip() + b"\r\nEND:VCALENDAR\r\n"
         notes.append("The file has no VCALENDAR around its VEVENTs: read as one calendar.")
+    elif not _END_VCALENDAR.search(data):
+        # Cut short (a truncated download, a hand-edited file): read as far as it goes.
+        data = data.rstrip() + b"\r\nEND:VCALENDAR\r\n"
+        notes.append("The file ends without END:VCALENDAR: read to its end.")
     events = len(_VEVENT.findall(data))
     if events > max_events:
         raise FileRefused(

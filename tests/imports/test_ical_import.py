@@ -1218,3 +1218,9 @@ def test_a_series_starting_at_a_clock_time_the_zone_skips_says_when_it_repeats(a
     assert result.status == "ok" and "does not exist in Europe/Berlin" in result.warnings[0]
     occurrences = ScheduleEvent.objects.filter(recurrence_type=RecurrenceType.RECURRENCE).order_by("start")
     assert [local(o.start) for o in occurrences] == ["2026-03-29 03:30", "2026-03-30 03:30"]
+
+
+def test_a_file_cut_short_before_end_vcalendar_is_read_to_its_end(actor):
+    data = calendar(vevent()).replace(b"END:VCALENDAR\r\n", b"")
+    (result,) = import_calendar(actor, data)
+    assert result.status == "ok" and "without END:VCALENDAR" in result.warnings[0]
