@@ -510,11 +510,15 @@ class _Import:
         assert item.series_zone is not None
         zone = item.series_zone
         data: dict[str, Any] = {"time_zone": zone}
+        extra = set(item.rdates) | self._extra_rule_dates(item)
         if item.rrule:
             data = recurrence.from_rrule(_cleaned(item.rrule), time_zone=zone)
             if "count" in data and "until" in data:
                 data = self._earlier_end(item, data)
-        extra = set(item.rdates) | self._extra_rule_dates(item)
+            repeats = str(data.get("count", "")) != "1" and data.get("frequency") not in recurrence.SUB_DAILY
+            if item.skipped_wall and repeats:
+                data = self._written_time(item, data)
+                extra.add(item.start.at)
         assert item.start is not None
         early = sorted(moment for moment in extra if moment < item.start.at)
         if early:
@@ -522,6 +526,24 @@ class _Import:
             item.warnings.append(f"RDATE {early[0]:%Y-%m-%d %H:%M}Z is before DTSTART: left out.")
         if extra:
             data["rdates"] = sorted(int(moment.timestamp()) for moment in extra)
+        return data
+
+    def _written_time(self, item: Item, data: dict[str, Any]) -> dict[str, Any]:
+        """A DTSTART at a clock time its zone skips (02:30 on the night clocks go forward): the
+        first occurrence is after the gap, and RFC 5545 keeps the written time for the others.
+        A series repeats at its first slot's clock time, so the rule is given the written time
+        (BYHOUR, BYMINUTE, BYSECOND) and DTSTART joins as an extra date, which COUNT then no
+        longer counts (the rule's slots begin the next day)."""
+        assert item.start is not None
+        wall = item.start.wall
+        item.warnings.append(
+            f"DTSTART {wall:%Y-%m-%d %H:%M} does not exist in {item.series_zone} (the clocks go "
+            f"forward): that occurrence is after the gap, the others at {wall:%H:%M}."
+        )
+        written = {"by_hour": wall.hour, "by_minute": wall.minute, "by_second": wall.second}
+        data = {**{k: str(v) for k, v in written.items()}, **data}
+        if str(data.get("count", "")).isdigit():
+            data["count"] = str(int(data["count"]) - 1)
         return data
 
     def _earlier_end(self, item: Item, data: dict[str, Any]) -> dict[str, Any]:
@@ -832,7 +854,7 @@ class _Import:
                 error.code,
                 item.row,
                 item.uid,
-                item.warnings,
+                list(dict.fromkeys(item.warnings)),
             )  # fmt: skip
         )
 

@@ -203,6 +203,7 @@ class Item:
     extra_rrules: list[str] = field(default_factory=list)  # RRULEs after the first
     rdates: dict[datetime, datetime | None] = field(default_factory=dict)  # start -> a PERIOD's end
     series_zone: str | None = None
+    skipped_wall: bool = False  # DTSTART's clock time does not exist in its zone (a DST gap)
     exdates: list[datetime] = field(default_factory=list)
     type: Any = None  # X-KALTURA-TYPE as given
     resource_ids: tuple[int, ...] | None = None  # None: no X-KALTURA-RESOURCE-IDS
@@ -362,15 +363,7 @@ class Reader:
             # dates join the series as extra dates (ical_apply).
             item.extra_rrules = rules[1:]
         item.series_zone = start.zone or self.current.iana(start)
-        if not start.all_day and _local(start.at, item.series_zone) != start.wall:
-            # A series keeps its first slot as an instant: the clock time the rule repeats at is
-            # that instant's, the time after the gap (RFC 5545 keeps the time written for the
-            # other days; left for a series that remembers its wall clock).
-            item.warnings.append(
-                f"DTSTART {start.wall:%Y-%m-%d %H:%M} does not exist in {item.series_zone} (the clocks "
-                f"go forward): the series starts at {_local(start.at, item.series_zone):%H:%M} "
-                "and repeats at that time."
-            )
+        item.skipped_wall = not start.all_day and _local(start.at, item.series_zone) != start.wall
         for listed in _all(props, "RDATE"):
             tzid = listed.params.get("TZID")
             for value in listed.dts:

@@ -1212,12 +1212,19 @@ def test_a_feed_gives_an_edited_occurrence_its_own_uid(actor):
     assert f"UID:{moved.ical_uid}" in fragment.replace("\r\n ", "") and "RECURRENCE-ID" not in fragment
 
 
-def test_a_series_starting_at_a_clock_time_the_zone_skips_says_when_it_repeats(actor):
+def test_a_series_starting_at_a_clock_time_the_zone_skips_keeps_the_written_time(actor):
     start, end = f"DTSTART;TZID={BERLIN}:20260329T023000", f"DTEND;TZID={BERLIN}:20260329T033000"
-    (result,) = upload(actor, vevent("RRULE:FREQ=DAILY;COUNT=2", start=start, end=end))
+    data = calendar(vevent("RRULE:FREQ=DAILY;COUNT=3", start=start, end=end))
+    (result,) = import_calendar(actor, data)
     assert result.status == "ok" and "does not exist in Europe/Berlin" in result.warnings[0]
     occurrences = ScheduleEvent.objects.filter(recurrence_type=RecurrenceType.RECURRENCE).order_by("start")
-    assert [local(o.start) for o in occurrences] == ["2026-03-29 03:30", "2026-03-30 03:30"]
+    # RFC 5545 §3.3.5: the skipped time moves forward by the gap; the other days keep 02:30.
+    assert [local(o.start) for o in occurrences] == [
+        "2026-03-29 03:30",
+        "2026-03-30 02:30",
+        "2026-03-31 02:30",
+    ]
+    assert outcome(import_calendar(actor, data)) == [("update", "ok", "UNCHANGED")]
 
 
 def test_a_file_cut_short_before_end_vcalendar_is_read_to_its_end(actor):
