@@ -177,6 +177,7 @@ class _Import:
         self.series: dict[str | int, int] = {}
         self.failed_series: dict[str | int, int] = {}  # UID or X-KALTURA-ID -> its VEVENT's index
         self.sequences = {item.uid: item.sequence for item in items if item.is_series}  # by UID
+        self.recurrences: dict[int, dict[str, Any]] = {}  # by VEVENT: see _recurrence
 
     def run(self) -> list[RowResult]:
         apply_in_chunks(self.ledger, self._units())
@@ -414,13 +415,15 @@ class _Import:
         recurring_ical_events read it (each has a test of such a file)."""
         until = self._recurrence(item).get("until") if item.rrule else None
         assert item.start is not None
-        return until is not None and not item.rdates and int(until) < item.start.at.timestamp()
+        dated = bool(item.rdates or item.extra_rrules)
+        return until is not None and not dated and int(until) < item.start.at.timestamp()
 
     def _never_repeats(self, item: Item) -> bool:
         """A series refused for a rule that matches no date (RFC 5545: DTSTART is its one
         instance then): the write path said so (RECURRENCE_EMPTY), and wrote nothing."""
         result = self.ledger.results[item.line]
-        return result.code == "RECURRENCE_EMPTY" and item.rrule is not None and not item.rdates
+        dated = bool(item.rdates or item.extra_rrules)
+        return result.code == "RECURRENCE_EMPTY" and item.rrule is not None and not dated
 
     def _singles(self, items: list[Item]) -> Iterator[Unit]:
         new = []
@@ -506,7 +509,13 @@ class _Import:
 
     def _recurrence(self, item: Item) -> dict[str, Any]:
         """The series' recurrence: its (first) RRULE, and as extra dates (`rdates`) its RDATEs
-        and the dates of any further RRULE."""
+        and the dates of any further RRULE. Worked out once a VEVENT (its extra rules expanded,
+        its warnings given): deciding what to do with a series and doing it both read it."""
+        if item.line not in self.recurrences:
+            self.recurrences[item.line] = self._work_out_recurrence(item)
+        return dict(self.recurrences[item.line])
+
+    def _work_out_recurrence(self, item: Item) -> dict[str, Any]:
         assert item.series_zone is not None
         zone = item.series_zone
         data: dict[str, Any] = {"time_zone": zone}
@@ -561,7 +570,7 @@ class _Import:
         return counted
 
     def _extra_rule_dates(self, item: Item) -> set[datetime]:
-        """The dates of the RRULEs after the first, made once: the core keeps one rule a series."""
+        """The dates of the RRULEs after the first: the core keeps one rule a series."""
         if not item.extra_rrules:
             return set()
         assert item.start is not None and item.series_zone is not None
@@ -574,8 +583,6 @@ class _Import:
                 item.warnings.append(
                     f"RRULE {text} has no end: its dates are made as far as the horizon, not beyond."
                 )
-        item.rdates.update((moment, None) for moment in found)
-        item.extra_rrules = []
         return found
 
     def _period_ends(self, series: ScheduleEvent, item: Item) -> None:
@@ -838,7 +845,8 @@ class _Import:
         return "add" if target is None and self._target(item) is None else "update"
 
     def _ok(self, item: Item, action: str, object_id: int | None, reason: str, code: str = "") -> None:
-        warnings = list(dict.fromkeys(item.warnings))  # a step read twice warns once
+        # A row applied again (a batch retried one by one) warns once.
+        warnings = list(dict.fromkeys(item.warnings))
         self.ledger.add(
             RowResult(item.line, action, "ok", object_id, reason, code, item.row, item.uid, warnings)
         )
