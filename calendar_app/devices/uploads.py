@@ -360,14 +360,15 @@ def assemble(partner: Partner, token_id: str, app_token: str, now: datetime | No
     token = _attachable(partner, token_id, app_token)
     if token.status != Status.FULL_UPLOAD or not token.storage_name.endswith(".json"):
         return
-    segments = _segments(_manifest_at(token.storage_name), token.uploaded_file_size)
     written: list[str] = []
     moved = False
     try:
+        segments = _segments(_manifest_at(token.storage_name), token.uploaded_file_size)
         name, checksum = _save_hashed(_final_name(token), segments, written)
         moved = _move(token, now or clock.now(), storage_name=name, checksum=checksum)
     except Exception:
-        # Unless another request joined the parts first and removed them as this one read them.
+        # Unless another request joined the parts first and removed them (the manifest too)
+        # before or while this one read them.
         if UploadToken.objects.filter(pk=token.pk, storage_name=token.storage_name).exists():
             raise
     finally:
