@@ -1,14 +1,18 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from calendar_app.web import accounts, feed_page, views
+from calendar_app.web import accounts, feed_page, free_room_page, views
 
 app_name = "calendar"
+TIMELINE = {"layout": "timeline"}  # a row per resource, time across; the others: a column per resource
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="calendar:week"), name="home"),
+    path("", RedirectView.as_view(pattern_name="calendar:timeline", query_string=True), name="home"),
+    path("calendar/timeline/", views.calendar_page, {"days": 1, **TIMELINE}, name="timeline"),
+    path("calendar/timeline/week/", views.calendar_page, {"days": 7, **TIMELINE}, name="timeline_week"),
     path("calendar/week/", views.calendar_page, {"days": 7}, name="week"),
     path("calendar/day/", views.calendar_page, {"days": 1}, name="day"),
+    path("calendar/free/", free_room_page.find, name="free_rooms"),
     path("calendar/check/", views.check, name="check"),
     path("calendar/book/", views.book, name="book"),
     path("calendar/book/preview/", views.preview, name="preview"),

@@ -29,7 +29,7 @@ from calendar_app.errors import ConflictDetected, NotFound, SchedulingError
 from calendar_app.models import ResourceType, ScheduleEvent
 from calendar_app.sync import queue as sync_queue
 from calendar_app.sync import status as sync_status
-from calendar_app.web import booking_entries, conflict_warnings, grid, grid_html
+from calendar_app.web import booking_entries, conflict_warnings, grid, grid_html, timeline_html
 from calendar_app.web.access import Access, MemberRequest, Role, member_required
 from calendar_app.web.forms import (
     BLACKOUT_TYPE,
@@ -62,16 +62,23 @@ SYNC_STATE = "calendar_app/partials/sync_state.html"
 @require_GET
 @member_required()
 @vary_on_headers("HX-Request", "HX-Target")  # the same URL answers with the page or, for htmx, its grid
-def calendar_page(request: MemberRequest, days: int) -> HttpResponse:
+def calendar_page(request: MemberRequest, days: int, layout: str = "grid") -> HttpResponse:
+    """The calendar in one of its layouts: "grid" (time runs down, a column per resource and day:
+    the day and week views) or "timeline" (a row per resource, time runs across a day or a week)."""
     access = request.access
     query = CalendarQuery(request.GET).grid_query(access.partner, days, access.actor(request).now)
     view = grid.build(query)
+    if layout == "timeline":
+        markup = timeline_html.render(view, reverse("calendar:timeline"))
+    else:
+        markup = grid_html.days(view, reverse("calendar:day"))
     context = {
         "section": "calendar",
         "grid": view,
-        "days_html": mark_safe(grid_html.days(view, reverse("calendar:day"))),  # noqa: S308 (escaped there)
+        "layout": layout,
+        "days_html": mark_safe(markup),  # noqa: S308 (escaped there)
         "total_columns": len(view.columns) * len(view.days),
-        **_navigation(request, view),
+        **_navigation(request, view, layout),
     }
     if request.htmx and request.htmx.target == "grid":
         return render(request, "calendar_app/partials/grid.html", context)
@@ -80,7 +87,7 @@ def calendar_page(request: MemberRequest, days: int) -> HttpResponse:
     return render(request, "calendar_app/calendar.html", context)
 
 
-def _navigation(request: MemberRequest, view: grid.Grid) -> dict[str, Any]:
+def _navigation(request: MemberRequest, view: grid.Grid, layout: str = "grid") -> dict[str, Any]:
     """Links for prev / today / next and the day-week switch, keeping the filters as given."""
     query = view.query
     step = timedelta(days=query.days)
@@ -92,9 +99,14 @@ def _navigation(request: MemberRequest, view: grid.Grid) -> dict[str, Any]:
             params.append(("date", day.isoformat()))
         return reverse(f"calendar:{name}") + ("?" + urlencode(params) if params else "")
 
-    name = "week" if query.days == 7 else "day"
+    if layout == "timeline":
+        name = "timeline_week" if query.days == 7 else "timeline"
+    else:
+        name = "week" if query.days == 7 else "day"
     return {
         "view_name": name,
+        "timeline_url": link("timeline", query.first_day),
+        "timeline_week_url": link("timeline_week", query.first_day),
         "prev_url": link(name, query.first_day - step),
         "next_url": link(name, query.first_day + step),
         "today_url": link(name, None),
