@@ -311,6 +311,7 @@ RESOURCE_RULES: dict[str, Rule] = fitted(ScheduleResource, {
     "parent_id": Rule(integer(0, nullable=True)),
     "stream_url": Rule(text(), {ResourceType.CAMERA}),
     "entry_id": Rule(entry_id, {ResourceType.LIVE_ENTRY}),
+    "capacity": Rule(integer(0, nullable=True), {ResourceType.LOCATION}),  # seats; not on the wire
 })  # fmt: skip
 
 # App tokens are written by the API alone (services/app_token.py); their enums are checked there.

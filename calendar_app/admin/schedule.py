@@ -149,7 +149,7 @@ class ResourceForm(ServiceModelForm):
     class Meta:
         model = ScheduleResource
         fields = [
-            "partner", "type", "name", "system_name", "description", "tags", "parent",
+            "partner", "type", "name", "system_name", "description", "tags", "capacity", "parent",
             "stream_url", "entry_id",
         ]  # fmt: skip
 
@@ -398,14 +398,16 @@ class EventAdmin(ServiceAdmin):
 @admin.register(ScheduleResource)
 class ResourceAdmin(ServiceAdmin):
     form = ResourceForm
-    list_display = ["id", "name", "type", "status", "system_name", "parent", "partner", "event_count"]
+    list_display = [
+        "id", "name", "type", "status", "system_name", "parent", "capacity", "partner", "event_count",
+    ]  # fmt: skip
     list_display_links = ["id", "name"]
-    list_filter = ["type", "status", "partner"]
+    list_filter = ["type", "status", ("capacity", admin.EmptyFieldListFilter), "partner"]
     list_select_related = ["partner", "parent"]
     search_fields = ["id__exact", "name", "system_name", "tags", "description"]
     actions = ["delete_selected"]
     fields = [
-        "partner", "type", "status", "name", "system_name", "description", "tags", "parent",
+        "partner", "type", "status", "name", "system_name", "description", "tags", "capacity", "parent",
         "stream_url", "entry_id", "created_at", "updated_at",
     ]  # fmt: skip
     readonly_fields = ["status", "created_at", "updated_at"]

@@ -53,6 +53,9 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
 
 BUILDINGS = (("a", "Lovelace Building"), ("b", "Turing Building"), ("c", "Franklin Building"))
 ROOM_NUMBERS = ("101", "102", "201", "202")
+# Seats per room number: ground-floor halls, upstairs seminar rooms; each building a few more
+# than the one before, so a search by capacity finds some rooms and not others.
+ROOM_CAPACITIES = (120, 60, 40, 16)
 CAMERAS_PER_ROOM = 2
 # Time slots of a room's courses, one course per slot: they never overlap in a room, whatever
 # the day, so lectures never collide on a room or a camera.
@@ -228,6 +231,7 @@ def build_campus(actor: writes.Actor, summary: Summary) -> list[Room]:
                         "parent_id": building.pk,
                         "description": f"Lecture room {number}, {building_name}",
                         "tags": "demo,room",
+                        "capacity": ROOM_CAPACITIES[r - 1] + 10 * (b - 1),
                     },
                 ),
             )
