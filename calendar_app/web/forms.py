@@ -8,6 +8,7 @@ every drag gesture (move = change day/times, resize = end time)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
+from django.utils.safestring import mark_safe
 
 from calendar_app import scheduling
 from calendar_app.errors import SchedulingError
@@ -22,13 +24,11 @@ from calendar_app.models import (
     EventType,
     Partner,
     RecurrenceType,
-    ResourceStatus,
     ResourceType,
     ScheduleEvent,
-    ScheduleResource,
 )
 from calendar_app.recurrence import WEEKDAYS
-from calendar_app.web import booking_entries, conflict_warnings, grid
+from calendar_app.web import booking_entries, conflict_warnings, grid, panel_resources
 
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
 MAX_COUNT = 500  # occurrences a booking form may ask for; the series cap still applies
@@ -40,12 +40,29 @@ STAFF_TYPES = [
 BLACKOUT_TYPE = (EventType.BLACKOUT, "Blackout")
 TYPE_LABELS = dict([*STAFF_TYPES, BLACKOUT_TYPE])
 # The write path's names for fields this form names otherwise, so its refusals show on the field.
-DOMAIN_FIELDS = {"template_entry_id": "template_entry"}
+DOMAIN_FIELDS = {
+    "template_entry_id": "template_entry",
+    "start": "start_time",
+    "end": "end_time",
+    "duration": "end_time",
+    "recurrence": "until",  # the series as a whole (its length, its dates): where its end is chosen
+    "recurrence.until": "until",
+    "recurrence.count": "count",
+    "recurrence.by_day": "weekdays",
+}
 DATES = [MinValueValidator(conflict_warnings.FIRST_DATE), MaxValueValidator(conflict_warnings.LAST_DATE)]
 ISO_DATE = ["%Y-%m-%d"]  # as date inputs and the grid's data-day write a date; no locale's order
 DAY_MINUTES = grid.DAY_MINUTES
-DEFAULT_START = 9 * 60  # minutes from midnight of a booking started from a click rather than a drag
-DEFAULT_LENGTH = 60  # minutes, likewise
+DEFAULT_START = 9 * 60  # minutes from midnight of a click's booking that no longer fits today
+DEFAULT_LENGTH = 60  # minutes of a booking started from a click rather than a drag
+LATE_NOTE = "Too late for an hour today: this starts tomorrow at 09:00."
+# Times are typed and shown on a 24-hour clock, as the grid, the occurrences and the conflicts
+# say them: <input type=time> would follow the browser's locale instead (AM/PM in an en-US
+# Chromium, beside a grid saying 14:00). What people type is read too: "14:30", "14.30", "1430",
+# "9", "2:30 pm", "2pm". (%p is read in the C locale: AM/PM, any case.)
+CLOCK_FORMATS = ["%H:%M", "%H.%M", "%H%M", "%H", "%H:%M:%S", "%I:%M %p", "%I.%M %p", "%I %p"]
+CLOCK_PATTERN = r"\s*\d{1,2}([:.]?\d{2})?\s*([aApP]\.?\s?[mM]\.?)?\s*"  # the browser's first check
+MERIDIEM = re.compile(r"\s*([ap])\.?\s?m\.?$")
 
 
 class IdField(forms.Field):
@@ -70,6 +87,33 @@ class IdsField(forms.Field):
 
     def to_python(self, value: Any) -> tuple[int, ...]:
         return tuple(number for number in map(_id, value or ()) if number is not None)
+
+
+class ClockField(forms.TimeField):
+    """A time of day on a 24-hour clock (CLOCK_FORMATS). `midnight_end`: "24:00" is read as the
+    midnight that ends the day (00:00, which BookingForm takes as the next midnight for an end)."""
+
+    default_error_messages = {"invalid": "Enter a time such as 14:30 (24-hour) or 2:30 pm."}
+
+    def __init__(self, *, midnight_end: bool = False, **kwargs: Any) -> None:
+        attrs = {
+            "inputmode": "numeric",  # a tablet's number pad: "1430" is a time too
+            "pattern": CLOCK_PATTERN,
+            "placeholder": "HH:MM",
+            "title": "24-hour time, such as 14:30",
+            "autocomplete": "off",
+            "class": "clock",
+        }
+        widget = forms.TimeInput(format="%H:%M", attrs=attrs)
+        super().__init__(input_formats=CLOCK_FORMATS, widget=widget, **kwargs)
+        self.midnight_end = midnight_end
+
+    def to_python(self, value: Any) -> time | None:
+        if isinstance(value, str):
+            value = MERIDIEM.sub(r" \1m", value.strip().lower())
+            if self.midnight_end and value in ("24:00", "2400", "24"):
+                return time(0)
+        return super().to_python(value)
 
 
 class TemplateSelect(forms.Select):
@@ -103,8 +147,8 @@ class BookingForm(forms.Form):
     summary = forms.CharField(max_length=256)
     type = forms.TypedChoiceField(coerce=int, choices=STAFF_TYPES, initial=EventType.RECORD)
     day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=DATES)
-    start_time = forms.TimeField(label="Start", widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
-    end_time = forms.TimeField(label="End", widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
+    start_time = ClockField(label="Start")
+    end_time = ClockField(label="End", midnight_end=True)
     resources = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -151,7 +195,8 @@ class BookingForm(forms.Form):
         self.zone = partner.zone
         self.event = event
         self.fields["type"].choices = STAFF_TYPES + ([BLACKOUT_TYPE] if allow_blackout else [])
-        self.fields["resources"].choices = resource_choices(partner)
+        self.resource_options = panel_resources.resource_tree(partner)
+        self.fields["resources"].choices = [(option.pk, option.name) for option in self.resource_options]
         self._set_templates()
         # A series whose rule the panel cannot show (monthly, extra dates, ... from an import or
         # the API) keeps it: the panel edits its times and fields, never the rule.
@@ -171,6 +216,13 @@ class BookingForm(forms.Form):
         field.widget.entry_types = self.template_types
         if event is None:  # a new booking's type may change in the panel: its list follows (calendar.js)
             field.widget.attrs["data-template-types"] = json.dumps(booking_entries.TEMPLATE_TYPES)
+
+    def resource_list(self) -> str:
+        """The resources' checkboxes as the panel lists them (panel_resources.resource_list):
+        the chosen ones (a drag's room, an edited booking's resources) on top."""
+        chosen = {str(value) for value in self["resources"].value() or ()}
+        rows = [(option, str(option.pk) in chosen) for option in self.resource_options]
+        return mark_safe(panel_resources.resource_list(self["resources"].html_name, rows))  # noqa: S308 (escaped there)
 
     def clean_skip(self) -> list[datetime]:
         try:
@@ -261,23 +313,30 @@ class BookingForm(forms.Form):
 
 class CalendarQuery(forms.Form):
     """The calendar page's address: the date to show, a location, the resource types shown as
-    columns. What does not parse is left out: the page shows today, every location, every type."""
+    columns of their own (rooms by default, their equipment folded in), whether cancelled
+    bookings are shown. What does not parse is left out: the page shows today, every location,
+    rooms, no cancelled bookings."""
 
     date = forms.DateField(required=False, input_formats=ISO_DATE, validators=DATES)
     location = IdField()
     types = IdsField()
+    cancelled = forms.BooleanField(required=False)
 
     def clean_types(self) -> frozenset[int]:
         chosen = frozenset(self.cleaned_data["types"]) & frozenset(ResourceType.values)
-        return chosen or frozenset(ResourceType)
+        return chosen or grid.ROOMS
 
-    def grid_query(self, partner: Partner, days: int, now: datetime) -> grid.Query:
+    def grid_query(
+        self, partner: Partner, days: int, now: datetime, one_location: bool = False
+    ) -> grid.Query:
+        """`one_location`: the room week, one location's column a day."""
         self.is_valid()  # a field that does not parse is missing from cleaned_data: its default
         data = self.cleaned_data
         day = data.get("date") or now.astimezone(partner.zone).date()
         return grid.Query(
             partner=partner, first_day=grid.first_day(day, days), days=days, now=now,
-            location_id=data["location"], resource_types=data["types"],
+            location_id=data["location"], resource_types=data.get("types", grid.ROOMS),
+            show_cancelled=bool(data.get("cancelled")), one_location=one_location,
         )  # fmt: skip
 
 
@@ -308,21 +367,40 @@ class DropForm(SlotForm):
 
     resource = IdField()
 
-    def booking_initial(self, today: date) -> dict[str, Any]:
-        """The booking panel's first values: what is missing or does not parse falls back to an
-        hour from 09:00 today; a slot is at least one row of the grid and ends by midnight."""
+    def booking_initial(self, local_now: datetime) -> tuple[dict[str, Any], str]:
+        """The booking panel's first values, and a note about them ("" for none). A drag gives
+        its day, slot and resource; without one (a click on "New booking", or a slot that does
+        not parse) the next slot today is offered. A slot is at least one row of the grid and
+        ends by midnight."""
         self.is_valid()
         data = self.cleaned_data
-        day, start = data.get("day", today), data.get("start", DEFAULT_START)
-        end = data.get("end", start + DEFAULT_LENGTH)
+        note = ""
+        if "day" in data and "start" in data:
+            day, start = data["day"], data["start"]
+            end = data.get("end", start + DEFAULT_LENGTH)
+        else:
+            day, start, note = next_slot(local_now)
+            end = start + DEFAULT_LENGTH
         end = min(max(end, start + grid.SNAP_MINUTES), DAY_MINUTES)
-        return {
+        initial = {
             "day": day,
             "start_time": _time_of_day(start),
             "end_time": _time_of_day(end),
-            "resources": [data["resource"]] if data["resource"] else [],
+            "resources": [data["resource"]] if data.get("resource") else [],
             "weekdays": [WEEKDAYS[day.weekday()]],
         }
+        return initial, note
+
+
+def next_slot(local_now: datetime) -> tuple[date, int, str]:
+    """The slot a booking without a drag starts in: the next quarter hour from `local_now` (wall
+    clock), for DEFAULT_LENGTH today; when that would run past midnight, 09:00 tomorrow, with a
+    note that says so. (No resource is chosen yet, so no other booking can make it busy.)"""
+    minute = local_now.hour * 60 + local_now.minute + (local_now.second > 0 or local_now.microsecond > 0)
+    start = -(-minute // grid.SNAP_MINUTES) * grid.SNAP_MINUTES
+    if start + DEFAULT_LENGTH <= DAY_MINUTES:
+        return local_now.date(), start, ""
+    return local_now.date() + timedelta(days=1), DEFAULT_START, LATE_NOTE
 
 
 class GestureForm(SlotForm):
@@ -380,29 +458,6 @@ def checks_data(posted: QueryDict) -> QueryDict:
     data = posted.copy()
     data["template_entry"] = ""
     return data
-
-
-def resource_choices(partner: Partner) -> list[tuple[int, str]]:
-    """Active resources, each location followed by what is below it, names indented by depth."""
-    rows = list(
-        ScheduleResource.objects.for_partner(partner)
-        .filter(status=ResourceStatus.ACTIVE)
-        .order_by("name")
-        .values_list("pk", "name", "parent_id")
-    )
-    children: dict[int | None, list[tuple[int, str]]] = {}
-    known = {pk for pk, _, _ in rows}
-    for pk, name, parent in rows:
-        children.setdefault(parent if parent in known else None, []).append((pk, name))
-    ordered: list[tuple[int, str]] = []
-
-    def visit(parent: int | None, depth: int) -> None:
-        for pk, name in children.get(parent, []):
-            ordered.append((pk, "\u2003" * depth + name))
-            visit(pk, depth + 1)
-
-    visit(None, 0)
-    return ordered
 
 
 def initial_for(event: ScheduleEvent, resource_ids: list[int], zone) -> dict[str, Any]:

@@ -232,7 +232,8 @@ def test_a_refusal_of_the_write_path_about_the_template_names_its_field(partner,
     missing = ValidationFailed("template_entry_id", "no such entry", code="ENTRY_ID_NOT_FOUND")
     assert form.field_for(missing) == "template_entry"
     assert form.field_for(ValidationFailed("summary", "may not be empty")) == "summary"
-    assert form.field_for(ValidationFailed("start", "out of range")) is None
+    assert form.field_for(ValidationFailed("start", "out of range")) == "start_time"
+    assert form.field_for(ValidationFailed("reference_id", "too long")) is None  # no such field: at the top
 
 
 # ---------------------------------------------------------------- the details
