@@ -1,13 +1,22 @@
 """The view model of the staff web calendar (docs/architecture.md): the week and day views.
 
 `build(query)` returns everything the templates print: the days, the resources as columns
-grouped by location, the events placed in each day's column with their lanes and conflict
+grouped by building, the events placed in each day's column with their lanes and conflict
 flags, the blackout bands, the now-line. No HTTP, no templates, no clock: `now` comes in.
+
+A column is a room by default: its cameras and live entries are folded into it (a booking on
+the room and its camera shows once, marked with the camera), unless their types are asked for
+as columns of their own. Conflicts stay per real resource: bookings on two cameras of one room
+at once do not conflict, two on the room do.
 
 Positions are local wall-clock minutes from local midnight in the partner's zone, so a 09:00
 lecture sits on the 09:00 line whatever the UTC offset. Three queries whatever the data size
 (resources, the window's events with their links, blackouts), read as tuples: this is the page
 staff open first (bench/week_view.py).
+
+The timeline of a campus (300 rooms) builds only its first screenful of rows (`eager_rows`):
+the other groups come with their heads and no rows, and the page loads each when it comes into
+view, one group a request (`part`). Events are then read for the built rows' resources only.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import Func
+from django.db.models import Func, Q
 
 from calendar_app.conflicts import overlaps
 from calendar_app.models import (
@@ -32,19 +41,24 @@ from calendar_app.models import (
     ScheduleEventQuerySet,
     ScheduleResource,
 )
-from calendar_app.scheduling import MAX_SINGLE_DURATION
+from calendar_app.scheduling import MAX_SINGLE_DURATION, limits
 
 DAY_MINUTES = 24 * 60
 SNAP_MINUTES = 15  # the grid's rows; bookings made on the grid snap to them
 OTHER_RESOURCES = "Other resources"
 
 SHOWN_STATUSES = (EventStatus.ACTIVE, EventStatus.CANCELLED)
+MAX_LANES = 2  # side by side in a column at most; the rest behind "+N more" (calendar.css: 60 px a lane)
+ROOMS = frozenset({ResourceType.LOCATION})  # the default columns: rooms, their equipment folded in
 NOT_SERIES = (RecurrenceType.NONE, RecurrenceType.RECURRENCE)  # a series row stands for its occurrences
 COLUMN_EVENT_TYPES = tuple(t for t in EventType if t != EventType.BLACKOUT)
 # The write path refuses longer bookings of these types (blackouts are not among them), so an
 # event overlapping the window starts at most this long before it: a bounded range on the
-# (partner, status, start) index instead of every event since the partner began.
+# (partner, status, start) index instead of every event since the partner began. Imports alone
+# may write a longer one, and only a meeting (imports/ical_apply.py: up to the series horizon):
+# those are read apart, on the (partner, type, start) index (_events).
 LONGEST_BOOKING = max(MAX_SINGLE_DURATION[t] for t in COLUMN_EVENT_TYPES)
+LONG_TYPE = EventType.MEETING
 # Within a group: the location itself, then its cameras, then its live entries.
 COLUMN_RANK = {ResourceType.LOCATION: 0, ResourceType.CAMERA: 1, ResourceType.LIVE_ENTRY: 2}
 
@@ -55,8 +69,13 @@ class Query:
     first_day: date  # local date in the partner's time zone
     days: int  # 1 (day view) or 7 (week view)
     now: datetime  # aware; only for the now-line and "today"
-    location_id: int | None = None  # this location's group and the groups of locations below it
-    resource_types: frozenset[int] = frozenset(ResourceType)  # which resource types are columns
+    location_id: int | None = None  # this location's columns and those of the locations below it
+    resource_types: frozenset[int] = ROOMS  # the types that are columns; the others fold into rooms
+    show_cancelled: bool = False
+    one_location: bool = False  # the room week: only location_id's own column(s); none: the first room
+    max_lanes: int = MAX_LANES
+    eager_rows: int | None = None  # build the groups' rows up to about this many; None: all of them
+    part: str | None = None  # build only this group's rows (Group.key): a lazily loaded building
 
     def __post_init__(self) -> None:
         if self.days not in (1, 7):
@@ -76,13 +95,22 @@ class Resource(NamedTuple):
     type: int
     parent_id: int | None
 
+    @property
+    def is_location(self) -> bool:
+        return self.type == ResourceType.LOCATION
+
 
 # Groups and columns point at each other; they compare by identity and print without the cycle.
 @dataclass(frozen=True, eq=False)
 class Group:
-    location: Resource | None  # None for "Other resources"
+    location: Resource | None  # a building, a room without one, or None for "Other resources"
     name: str
     columns: list[Column]
+
+    @property
+    def key(self) -> str:
+        """The group's name in the page (folding, lazy loading): "loc-<building id>" or "other"."""
+        return f"loc-{self.location.id}" if self.location else "other"
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,18 +118,24 @@ class Column:
     resource: Resource
     index: int  # position in Grid.columns and in each day's row of Grid.cells
     group: Group = field(repr=False)
+    room: Resource | None = None  # the location a camera or live entry belongs to
+    folded: tuple[Resource, ...] = ()  # equipment shown in this room's column, not in its own
 
     @property
     def label(self) -> str:
-        """The name without the group's: under "Franklin 101", "Franklin 101 camera 1" reads
-        "camera 1", and the location's own column "Room" (the group's head names it)."""
-        prefix = self.group.name
-        name = self.resource.name
-        if self.resource.type == ResourceType.LOCATION:
-            return "Room" if self.group.location and self.group.location.id == self.resource.id else name
-        if name.startswith(prefix) and name != prefix:
-            return name[len(prefix) :].lstrip(" -–·:") or name
-        return name
+        """A room by its name; equipment with its room's, so no two heads read "camera 1":
+        "Franklin 101 camera 1" under Franklin 101 reads "Franklin 101 · cam 1"."""
+        if self.resource.is_location or self.room is None:
+            return self.resource.name
+        return f"{self.room.name} · {equipment_label(self.resource, self.room)}"
+
+
+def equipment_label(resource: Resource, room: Resource) -> str:
+    """A camera or live entry's name short, within its room: "Franklin 101 camera 1" -> "cam 1"."""
+    name = resource.name
+    if name.casefold().startswith(room.name.casefold()) and len(name) > len(room.name):
+        name = name[len(room.name) :].lstrip(" -–·:") or name
+    return name.replace("camera", "cam").replace("Camera", "Cam")
 
 
 @dataclass(frozen=True)
@@ -112,6 +146,7 @@ class Day:
     is_today: bool
     start: datetime  # UTC instant of local midnight
     end: datetime  # the next local midnight: 23 or 25 hours later on DST days
+    is_past: bool = False  # over before now (today is not: the now-line shades its past part)
 
 
 class Row(NamedTuple):
@@ -135,8 +170,10 @@ class Placed(NamedTuple):
     continues_before: bool  # began on an earlier day
     continues_after: bool  # goes on into the next day
     lane: int  # 0-based position among the overlapping events of this column and day
-    lanes: int  # how many lanes the cluster of overlapping events it belongs to needs
-    in_conflict: bool  # with another active event of this column, or with a blackout
+    lanes: int  # how many lanes its cluster of overlapping events takes, at most Query.max_lanes
+    in_conflict: bool  # on one of its resources with another active event, or with a blackout
+    equipment: tuple[str, ...] = ()  # the folded cameras and live entries it uses: "cam 1"
+    overflow: bool = False  # its cluster needs more lanes than shown: listed under "+N more"
 
     @property
     def is_cancelled(self) -> bool:
@@ -194,6 +231,9 @@ class Grid:
     unassigned: list[Unassigned]
     is_empty_partner: bool  # no active resource at all: the first-run screen
     locations: list[LocationOption]  # the location filter's choices, in tree order
+    location_id: int | None = None  # the location shown: the query's, or the room week's first room
+    building_id: int | None = None  # that location's building (the day view of the room week's room)
+    lazy: frozenset[str] = frozenset()  # the keys of the groups whose rows were not built (no cells)
 
     def day_cells(self) -> list[tuple[Day, list[tuple[Column, list[Placed]]], list[Band]]]:
         """Per day: (day, [(column, its events)], blackout bands), for templates that cannot index."""
@@ -208,10 +248,14 @@ def build(query: Query) -> Grid:
     days = _days(query, zone)
     start, end = days[0].start, days[-1].end
     resources = _resources(query.partner)
-    groups = _groups(resources, query.location_id, query.resource_types)
-    columns = [column for group in groups for column in group.columns]
     blackouts = _blackouts(query.partner, start, end)
-    by_resource, unassigned = _events(query.partner, start, end)
+    children = _children(resources)
+    location_id = _location_shown(query, resources)
+    lazy, shown = _built(resources, children, query, location_id)
+    by_resource, unassigned = _events(query.partner, start, end, query.show_cancelled, shown)
+    groups = _groups(resources, children, query, location_id, frozenset(by_resource))
+    columns = [column for group in groups for column in group.columns]
+    built = [column for column in columns if column.group.key not in lazy]
     return Grid(
         query=query,
         zone=zone,
@@ -221,13 +265,48 @@ def build(query: Query) -> Grid:
         rows=_rows(),
         groups=groups,
         columns=columns,
-        cells=_cells(by_resource, columns, blackouts, days, zone),
+        cells=_cells(by_resource, built, len(columns), blackouts, days, zone, query.max_lanes),
         blackouts=_bands(blackouts, days, zone),
         now_line=_now_line(query.now, days, zone),
         unassigned=[_unassigned(event, zone) for event in sorted(unassigned, key=_by_start)],
         is_empty_partner=not resources,
-        locations=_location_options(resources),
+        locations=_location_options(children),
+        location_id=location_id,
+        building_id=_building_of(location_id, resources),
+        lazy=lazy,
     )
+
+
+def _built(
+    resources: list[Resource], children: Children, query: Query, location_id: int | None
+) -> tuple[frozenset[str], frozenset[int] | None]:
+    """The keys of the groups left unbuilt, and the resources whose events the built rows show
+    (None: every resource's, the whole page). Worked out before the events are read, as if every
+    building had a column of its own (it has one only with bookings of its own, which the events
+    tell): the set may hold a building more, never a resource less."""
+    if query.part is None and query.eager_rows is None and location_id is None:
+        return frozenset(), None
+    every_building = frozenset(r.id for r in resources if r.is_location)
+    groups = _groups(resources, children, query, location_id, every_building)
+    lazy = _lazy(groups, query)
+    if not lazy and location_id is None:
+        return lazy, None  # all built
+    built = [c for g in groups if g.key not in lazy for c in g.columns]
+    return lazy, frozenset(r.id for c in built for r in (c.resource, *c.folded))
+
+
+def _lazy(groups: list[Group], query: Query) -> frozenset[str]:
+    """The groups past the first screenful (whole groups, at least one), or all but `part`."""
+    if query.part is not None:
+        return frozenset(g.key for g in groups if g.key != query.part)
+    if query.eager_rows is None:
+        return frozenset()
+    rows, lazy = 0, set()
+    for group in groups:
+        if lazy or (rows and rows + len(group.columns) > query.eager_rows):
+            lazy.add(group.key)
+        rows += len(group.columns)
+    return frozenset(lazy)
 
 
 # ---------------------------------------------------------------- days and times
@@ -238,7 +317,7 @@ def _days(query: Query, zone: ZoneInfo) -> list[Day]:
     dates = [query.first_day + timedelta(days=n) for n in range(query.days + 1)]
     midnights = [_midnight(day, zone) for day in dates]
     return [
-        Day(n, day, f"{day:%a} {day.day} {day:%b}", day == today, midnights[n], midnights[n + 1])
+        Day(n, day, f"{day:%a} {day.day} {day:%b}", day == today, midnights[n], midnights[n + 1], day < today)
         for n, day in enumerate(dates[:-1])
     ]
 
@@ -311,7 +390,10 @@ def _resources(partner: Partner) -> list[Resource]:
     return [Resource(*row) for row in rows.values_list("pk", "name", "type", "parent_id")]
 
 
-def _children(resources: list[Resource]) -> dict[int | None, list[Resource]]:
+Children = dict[int | None, list[Resource]]  # by parent id (None: the top level), by name
+
+
+def _children(resources: list[Resource]) -> Children:
     """Each resource's active children by name. A resource whose parent is not active (disabled
     or deleted) counts as a top-level one: its cameras stay visible, among "Other resources"."""
     ids = {r.id for r in resources}
@@ -337,29 +419,102 @@ def _equipment(root: int | None, children: dict[int | None, list[Resource]]) -> 
     return found
 
 
-def _groups(resources: list[Resource], location_id: int | None, types: frozenset[int]) -> list[Group]:
-    children = _children(resources)
-    locations = sorted((r for r in resources if r.type == ResourceType.LOCATION), key=_by_name)
+def _location_shown(query: Query, resources: list[Resource]) -> int | None:
+    """The location whose columns are shown: the query's; in the room week, where a building
+    would mean dozens of columns a day, its first room, and with none chosen the partner's."""
+    if not query.one_location:
+        return query.location_id
+    rooms = sorted((r for r in _rooms(resources) if _within(r, query.location_id, resources)), key=_by_name)
+    return rooms[0].id if rooms else query.location_id
+
+
+def _rooms(resources: list[Resource]) -> list[Resource]:
+    """Locations with no location below them."""
+    parents = {r.parent_id for r in resources if r.is_location}
+    return [r for r in resources if r.is_location and r.id not in parents]
+
+
+def _within(resource: Resource, root: int | None, resources: list[Resource]) -> bool:
+    if root is None:
+        return True
+    by_id = {r.id: r for r in resources}
+    found: Resource | None = resource
+    while found is not None and found.id != root:
+        found = by_id.get(found.parent_id) if found.parent_id is not None else None
+    return found is not None
+
+
+def _building_of(location_id: int | None, resources: list[Resource]) -> int | None:
+    location = next((r for r in resources if r.id == location_id), None)
+    parent = next((r for r in resources if location and r.id == location.parent_id), None)
+    return parent.id if parent and parent.is_location else location_id
+
+
+def _groups(
+    resources: list[Resource],
+    children: Children,
+    query: Query,
+    location_id: int | None,
+    booked: frozenset[int],
+) -> list[Group]:
+    """Buildings (a location's parent location) with their rooms as columns, by name; a room
+    without a building is a group of its own; equipment without a room under "Other resources".
+    A building's own column is shown where it has equipment or bookings of its own."""
+    by_id = {r.id: r for r in resources}
+    locations = [r for r in sorted(resources, key=_by_name) if r.is_location]
     if location_id is not None:
-        wanted = {location_id} | _below(location_id, children)
+        wanted = {location_id} if query.one_location else {location_id} | _below(location_id, children)
         locations = [r for r in locations if r.id in wanted]
-    members = [([r, *_equipment(r.id, children)], r, r.name) for r in locations]
+    heads: dict[Resource, list[Resource]] = {}  # a group's location -> the locations with a column
+    for location in locations:
+        parent = by_id.get(location.parent_id) if location.parent_id is not None else None
+        has_rooms = any(child.is_location for child in children[location.id])
+        if has_rooms:
+            heads.setdefault(location, [])
+            if location.id in booked or _equipment(location.id, children):
+                heads[location].insert(0, location)
+        else:
+            heads.setdefault(parent if parent is not None and parent.is_location else location, []).append(
+                location
+            )
+    members = [
+        (head, head.name, [(r, _equipment(r.id, children)) for r in rooms]) for head, rooms in heads.items()
+    ]
+    members.sort(key=lambda member: _by_name(member[0]))
     if location_id is None:
-        members.append((_equipment(None, children), None, OTHER_RESOURCES))
+        members.append((None, OTHER_RESOURCES, [(None, _equipment(None, children))]))
+    return _numbered(members, query.resource_types)
+
+
+Member = tuple[Resource | None, str, list[tuple[Resource | None, list[Resource]]]]
+
+
+def _numbered(members: list[Member], types: frozenset[int]) -> list[Group]:
+    """The groups with their columns numbered in display order: each room, then the equipment
+    whose types are columns; the other equipment folds into the room's column. Without a room
+    to fold into (unticked rooms, or "Other resources"), it is shown only if its type is."""
     groups: list[Group] = []
     index = 0
-    for resources_of, location, name in members:
-        shown = sorted((r for r in resources_of if r.type in types), key=_column_order)
-        if shown:
-            group = Group(location, name, [])
-            group.columns.extend(Column(r, index + n, group) for n, r in enumerate(shown))
+    for head, name, rooms in members:
+        group = Group(head, name, [])
+        for room, equipment in rooms:
+            own = sorted((r for r in equipment if r.type in types), key=_column_order)
+            folded = tuple(sorted((r for r in equipment if r.type not in types), key=_column_order))
+            if room is not None and room.type in types:
+                group.columns.append(Column(room, index, group, None, folded))
+                index += 1
+            elif room is None and ResourceType.LOCATION in types:
+                own = sorted(equipment, key=_column_order)  # nothing to fold into: their own columns
+            for resource in own:
+                group.columns.append(Column(resource, index, group, room))
+                index += 1
+        if group.columns:
             groups.append(group)
-            index += len(shown)
     return groups
 
 
 def _column_order(resource: Resource) -> tuple[int, str, int]:
-    return COLUMN_RANK[ResourceType(resource.type)], *_by_name(resource)
+    return COLUMN_RANK[resource.type], *_by_name(resource)  # an int finds its IntEnum key
 
 
 def _below(root: int, children: dict[int | None, list[Resource]]) -> set[int]:
@@ -371,9 +526,8 @@ def _below(root: int, children: dict[int | None, list[Resource]]) -> set[int]:
     return found
 
 
-def _location_options(resources: list[Resource]) -> list[LocationOption]:
+def _location_options(children: Children) -> list[LocationOption]:
     """Active locations depth-first, each level by name; depth counts locations only."""
-    children = _children(resources)
     options: list[LocationOption] = []
 
     def visit(parent: int | None, depth: int) -> None:
@@ -429,18 +583,43 @@ def _in_window(partner: Partner, start: datetime, end: datetime, **terms) -> Sch
     )
 
 
-def _events(partner: Partner, start: datetime, end: datetime) -> tuple[dict[int, list[_Event]], list[_Event]]:
+def _events(
+    partner: Partner, start: datetime, end: datetime, cancelled: bool, shown: frozenset[int] | None = None
+) -> tuple[dict[int, list[_Event]], list[_Event]]:
     """The shown events in the window by resource id, and those with no resource at all: one
-    query, the links LEFT JOINed (an event without any comes back once, with resource NULL)."""
-    rows = _in_window(
-        partner, start, end,
-        status__in=SHOWN_STATUSES, recurrence_type__in=NOT_SERIES, type__in=COLUMN_EVENT_TYPES,
+    query, the links LEFT JOINed (an event without any comes back once, with resource NULL).
+    With `shown`, only the links to those resources (and the events with no link at all): the
+    rows of a screenful of rooms, not of the campus.
+
+    Its two halves each read a bounded range of an index: every type starting at most
+    LONGEST_BOOKING before the window, and the long type (imported meetings) starting up to the
+    series horizon before it, a few hundred rows at most (bench/week_view.py).
+
+    The first half asks nothing of an event that its (partner, status, start, end, recurrence)
+    index does not hold, so SQLite reads an event's row only once its links match: asking for
+    its type too (to leave the blackouts out, done below instead) read every event of the window
+    from the table, 26 ms instead of 10 for the bench campus's first screen
+    (bench/timeline_view.py)."""
+    statuses = SHOWN_STATUSES if cancelled else (EventStatus.ACTIVE,)
+    fields = (*EVENT_FIELDS, "resource_links__resource_id")
+    recent = _in_window(
+        partner, start, end, status__in=statuses, recurrence_type__in=NOT_SERIES,
         start__gte=start - LONGEST_BOOKING,
-    ).values_list(*EVENT_FIELDS, "resource_links__resource_id")  # fmt: skip
+    )  # fmt: skip
+    long_ones = _in_window(
+        partner, start, end, type=LONG_TYPE, status__in=statuses, recurrence_type__in=NOT_SERIES,
+        start__gte=start - limits().horizon,
+    ).filter(start__lt=start - LONGEST_BOOKING)  # fmt: skip
+    if shown is not None:
+        links = Q(resource_links__resource_id__in=shown) | Q(resource_links__isnull=True)
+        recent, long_ones = recent.filter(links), long_ones.filter(links)
+    rows = recent.values_list(*fields).union(long_ones.values_list(*fields), all=True)
     events: dict[int, _Event] = {}  # one tuple per event, however many links it comes back with
     by_resource: dict[int, list[_Event]] = defaultdict(list)
     unassigned = []
     for row in rows:
+        if row[2] == EventType.BLACKOUT:  # bands, not boxes (_blackouts)
+            continue
         event = events.get(row[0])
         if event is None:
             event = events[row[0]] = _Event(*row[:-1])
@@ -512,15 +691,20 @@ def _cut(event: _Event, days: list[Day], zone: ZoneInfo, blackouts: list[_Event]
 def _cells(
     by_resource: dict[int, list[_Event]],
     columns: list[Column],
+    width: int,
     blackouts: list[_Event],
     days: list[Day],
     zone: ZoneInfo,
+    max_lanes: int,
 ) -> list[list[list[Placed]]]:
-    cells: list[list[list[Placed]]] = [[[] for _ in columns] for _ in days]
+    """Each day's row of `width` cells, those of `columns` (the built ones) filled."""
+    cells: list[list[list[Placed]]] = [[[] for _ in range(width)] for _ in days]
     cuts: dict[int, _Cut] = {}
     for column in columns:
-        events = by_resource.get(column.resource.id, [])
-        conflicted = _resource_conflicts(events)
+        events, equipment = _column_events(column, by_resource)
+        conflicted = set().union(
+            *(_resource_conflicts(by_resource.get(r.id, [])) for r in (column.resource, *column.folded))
+        )
         per_day: dict[int, list[tuple[_Cut, _Segment]]] = defaultdict(list)
         for event in events:
             if event.pk not in cuts:
@@ -528,12 +712,27 @@ def _cells(
             for segment in cuts[event.pk].segments:
                 per_day[segment.day].append((cuts[event.pk], segment))
         for day, placed in per_day.items():
-            cells[day][column.index] = _lay_out(placed, conflicted)
+            cells[day][column.index] = _lay_out(placed, conflicted, equipment, max_lanes)
     return cells
 
 
+def _column_events(
+    column: Column, by_resource: dict[int, list[_Event]]
+) -> tuple[list[_Event], dict[int, tuple[str, ...]]]:
+    """The events of a column's resource and of the equipment folded into it, each once, and by
+    event the folded equipment it uses ("cam 1")."""
+    events = {event.pk: event for event in by_resource.get(column.resource.id, [])}
+    equipment: dict[int, tuple[str, ...]] = {}
+    for resource in column.folded:
+        label = equipment_label(resource, column.resource)
+        for event in by_resource.get(resource.id, []):
+            events.setdefault(event.pk, event)
+            equipment[event.pk] = (*equipment.get(event.pk, ()), label)
+    return list(events.values()), equipment
+
+
 def _resource_conflicts(events: list[_Event]) -> set[int]:
-    """The active events of one column that overlap another active one of the column, by
+    """The active events of one resource that overlap another active one of it, by
     conflicts.py's definition (half-open: back-to-back is no conflict).
 
     Only what the window holds is compared: an event running past the window's edge that
@@ -549,10 +748,35 @@ def _resource_conflicts(events: list[_Event]) -> set[int]:
     return found
 
 
-def _lay_out(placed: list[tuple[_Cut, _Segment]], conflicted: set[int]) -> list[Placed]:
+class _Layout(NamedTuple):
+    conflicted: set[int]
+    equipment: dict[int, tuple[str, ...]]
+    max_lanes: int
+
+
+def _lay_out(
+    placed: list[tuple[_Cut, _Segment]],
+    conflicted: set[int],
+    equipment: dict[int, tuple[str, ...]],
+    max_lanes: int,
+) -> list[Placed]:
+    """Active events side by side in lanes; cancelled ones (when shown) behind them across the
+    whole column, taking no lane from a live booking."""
+    how = _Layout(conflicted, equipment, max_lanes)
+    live = [item for item in placed if item[0].event.status == EventStatus.ACTIVE]
+    gone = [
+        _placed(cut, segment, 0, 1, how) for cut, segment in placed if cut.event.status != EventStatus.ACTIVE
+    ]
+    out = _in_lanes(live, how) + gone
+    out.sort(key=lambda p: (p.top, p.lane))
+    return out
+
+
+def _in_lanes(placed: list[tuple[_Cut, _Segment]], how: _Layout) -> list[Placed]:
     """Overlapping events of one column and day side by side: clusters of boxes that overlap
     on screen, each event in the first lane free at its top (so a cluster needs as many lanes as
-    its most boxes at one moment), every event of a cluster told how many lanes it has."""
+    its most boxes at one moment), every event of a cluster told how many lanes it has. Past
+    `max_lanes` lanes (narrower than a box can be read) the rest overflow into "+N more"."""
     placed.sort(key=lambda item: (item[1].top, -(item[1].top + item[1].height), item[0].event.pk))
     out: list[Placed] = []
     cluster: list[tuple[_Cut, _Segment, int]] = []
@@ -560,7 +784,7 @@ def _lay_out(placed: list[tuple[_Cut, _Segment]], conflicted: set[int]) -> list[
     for cut, segment in placed:
         bottom = segment.top + segment.height
         if cluster and segment.top >= max(lane_ends):
-            out.extend(_placed(c, s, lane, len(lane_ends), conflicted) for c, s, lane in cluster)
+            out.extend(_placed(c, s, lane, len(lane_ends), how) for c, s, lane in cluster)
             cluster, lane_ends = [], []
         lane = next((n for n, lane_end in enumerate(lane_ends) if lane_end <= segment.top), len(lane_ends))
         if lane == len(lane_ends):
@@ -568,11 +792,11 @@ def _lay_out(placed: list[tuple[_Cut, _Segment]], conflicted: set[int]) -> list[
         else:
             lane_ends[lane] = bottom
         cluster.append((cut, segment, lane))
-    out.extend(_placed(c, s, lane, len(lane_ends), conflicted) for c, s, lane in cluster)
+    out.extend(_placed(c, s, lane, len(lane_ends), how) for c, s, lane in cluster)
     return out
 
 
-def _placed(cut: _Cut, segment: _Segment, lane: int, lanes: int, conflicted: set[int]) -> Placed:
+def _placed(cut: _Cut, segment: _Segment, lane: int, lanes: int, how: _Layout) -> Placed:
     event = cut.event
     return Placed(
         event_id=event.pk,
@@ -588,6 +812,8 @@ def _placed(cut: _Cut, segment: _Segment, lane: int, lanes: int, conflicted: set
         continues_before=segment.continues_before,
         continues_after=segment.continues_after,
         lane=lane,
-        lanes=lanes,
-        in_conflict=event.pk in conflicted or cut.in_blackout,
+        lanes=min(lanes, how.max_lanes),
+        in_conflict=event.pk in how.conflicted or cut.in_blackout,
+        equipment=how.equipment.get(event.pk, ()),
+        overflow=lane >= how.max_lanes,
     )

@@ -9,6 +9,7 @@ upstream Kaltura stands in sync/status.py. Every page is scoped to the session's
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -26,7 +28,7 @@ from django_htmx.http import trigger_client_event
 from calendar_app import scheduling
 from calendar_app.devices import receipts
 from calendar_app.errors import ConflictDetected, NotFound, SchedulingError
-from calendar_app.models import ResourceType, ScheduleEvent
+from calendar_app.models import EventType, ResourceType, ScheduleEvent, ScheduleResource
 from calendar_app.sync import queue as sync_queue
 from calendar_app.sync import status as sync_status
 from calendar_app.web import booking_entries, conflict_warnings, grid, grid_html, timeline_html
@@ -59,17 +61,32 @@ SYNC_STATE = "calendar_app/partials/sync_state.html"
 # ---------------------------------------------------------------- pages
 
 
+# Compressed: a campus's week is ~300 KB of markup a screenful and gzip makes it ~18 KB in 2 ms
+# (bench/timeline_view.py). BREACH needs a secret that stays the same across responses beside
+# reflected input: the page's one secret, the CSRF token, is masked afresh in every response,
+# and Django's gzip pads each response by a random length ("Heal the Breach").
+@gzip_page
 @require_GET
 @member_required()
 @vary_on_headers("HX-Request", "HX-Target")  # the same URL answers with the page or, for htmx, its grid
 def calendar_page(request: MemberRequest, days: int, layout: str = "grid") -> HttpResponse:
     """The calendar in one of its layouts: "grid" (time runs down, a column per resource and day:
-    the day and week views) or "timeline" (a row per resource, time runs across a day or a week)."""
+    the day view and the room week) or "timeline" (a row per resource, time runs across a day or
+    a week). The room week shows one location, seven days as its columns.
+
+    The timeline of a campus comes a screenful at a time: `?part=<building id>` (or "other")
+    answers with that group's rows alone, which the page loads as they come into view."""
     access = request.access
-    query = CalendarQuery(request.GET).grid_query(access.partner, days, access.actor(request).now)
+    room_week = layout == "grid" and days == 7
+    query = CalendarQuery(request.GET).grid_query(access.partner, days, access.actor(request).now, room_week)
+    if layout == "timeline":
+        part = _part(request.GET.get("part"))
+        query = replace(query, eager_rows=timeline_html.EAGER_ROWS, part=part)
+        if part is not None:
+            return HttpResponse(timeline_html.part(grid.build(query)))
     view = grid.build(query)
     if layout == "timeline":
-        markup = timeline_html.render(view, reverse("calendar:timeline"))
+        markup = timeline_html.render(view, reverse("calendar:timeline"), _part_url(request))
     else:
         markup = grid_html.days(view, reverse("calendar:day"))
     context = {
@@ -87,14 +104,32 @@ def calendar_page(request: MemberRequest, days: int, layout: str = "grid") -> Ht
     return render(request, "calendar_app/calendar.html", context)
 
 
+def _part(value: str | None) -> str | None:
+    """The group (grid.Group.key) `?part=` asks for: a building's id or "other"; anything else
+    is ignored (the whole page). An id that is not one of the partner's buildings gets no rows."""
+    if value == "other":
+        return value
+    return f"loc-{int(value)}" if value and value.isascii() and value.isdigit() and len(value) < 12 else None
+
+
+def _part_url(request: MemberRequest) -> str:
+    """This page's address, its filters kept, ending in "part=" for a group's placeholder."""
+    kept = [(k, v) for k, values in request.GET.lists() if k != "part" for v in values]
+    return f"{request.path}?{urlencode([*kept, ('part', '')])}"
+
+
 def _navigation(request: MemberRequest, view: grid.Grid, layout: str = "grid") -> dict[str, Any]:
-    """Links for prev / today / next and the day-week switch, keeping the filters as given."""
+    """Links for prev / today / next and the view switches, keeping the filters as given. The
+    day view and the room week keep the place shown: the room week's room, the day view's
+    building (the room's, coming from the room week)."""
     query = view.query
     step = timedelta(days=query.days)
-    kept = [(k, v) for k, v in request.GET.lists() if k in ("location", "types")]
+    kept = [(k, v) for k, v in request.GET.lists() if k in ("location", "types", "cancelled")]
 
-    def link(name: str, day: date | None) -> str:
-        params = [(k, value) for k, values in kept for value in values]
+    def link(name: str, day: date | None, location: int | None = None) -> str:
+        params = [(k, value) for k, values in kept for value in values if location is None or k != "location"]
+        if location is not None:
+            params.append(("location", str(location)))
         if day is not None:
             params.append(("date", day.isoformat()))
         return reverse(f"calendar:{name}") + ("?" + urlencode(params) if params else "")
@@ -103,21 +138,32 @@ def _navigation(request: MemberRequest, view: grid.Grid, layout: str = "grid") -
         name = "timeline_week" if query.days == 7 else "timeline"
     else:
         name = "week" if query.days == 7 else "day"
+    is_room_week = name == "week"
+    week_location = view.location_id if name == "day" else None
     return {
         "view_name": name,
+        "span": "week" if query.days == 7 else "day",
         "timeline_url": link("timeline", query.first_day),
         "timeline_week_url": link("timeline_week", query.first_day),
         "prev_url": link(name, query.first_day - step),
         "next_url": link(name, query.first_day + step),
         "today_url": link(name, None),
-        "week_url": link("week", query.first_day),
-        "day_url": link("day", query.first_day),
+        "week_url": link("week", query.first_day, week_location),
+        "day_url": link("day", _day_of(view), view.building_id if is_room_week else None),
         "refresh_url": request.get_full_path(),
         "resource_types": TYPE_LABELS,
         "location_choices": [(o.id, "\u2003" * o.depth + o.name) for o in view.locations],
+        "location_shown": view.location_id,
         "shown_types": query.resource_types,
+        "show_cancelled": query.show_cancelled,
         "last_day": query.first_day + step - timedelta(days=1),
     }
+
+
+def _day_of(view: grid.Grid) -> date:
+    """The day the day view opens on from a week: today if the week holds it, else its first day."""
+    today = next((day.date for day in view.days if day.is_today), None)
+    return today or view.query.first_day
 
 
 # ---------------------------------------------------------------- conflicts while dragging
@@ -143,9 +189,13 @@ def check(request: MemberRequest) -> HttpResponse:
 
 
 def _conflict_partial(
-    request: MemberRequest, found: list[conflict_warnings.Clash], error: str, checked: bool = True
+    request: MemberRequest,
+    found: list[conflict_warnings.Clash],
+    error: str,
+    checked: bool = True,
+    needs_resource: bool = False,
 ) -> HttpResponse:
-    context = {"clashes": found, "error": error, "checked": checked}
+    context = {"clashes": found, "error": error, "checked": checked, "needs_resource": needs_resource}
     response = render(request, "calendar_app/partials/conflicts.html", context)
     response["X-Conflicts"] = str(len(found))
     return response
@@ -161,8 +211,10 @@ def book(request: MemberRequest) -> HttpResponse:
     POST: create the booking, refusing conflicts unless the user chose to book anyway."""
     access = request.access
     if request.method == "GET":
-        initial = DropForm(request.GET).booking_initial(_today(request))
-        return render(request, BOOKING_PANEL, {"form": _booking_form(request, initial=initial)})
+        local_now = access.actor(request).now.astimezone(access.partner.zone)
+        initial, note = DropForm(request.GET).booking_initial(local_now)
+        context = {"form": _booking_form(request, initial=initial), "slot_note": note}
+        return render(request, BOOKING_PANEL, context)
     form = _booking_form(request, data=request.POST)
     if not form.is_valid():
         return render(request, BOOKING_PANEL, {"form": form}, status=422)
@@ -190,7 +242,13 @@ def preview(request: MemberRequest) -> HttpResponse:
     except SchedulingError as error:
         return render(request, OCCURRENCES, {"form": form, "error": error.message})
     skipped = {s.isoformat() for s in form.cleaned_data.get("skip") or ()}
-    context = {"form": form, "checks": checks, "skipped": skipped, "fresh": "previewed" not in request.POST}
+    context = {
+        "form": form,
+        "checks": checks,
+        "skipped": skipped,
+        "fresh": "previewed" not in request.POST,
+        "needs_resource": _unchecked(proposal),
+    }
     return render(request, OCCURRENCES, context)
 
 
@@ -210,17 +268,18 @@ def form_check(request: MemberRequest) -> HttpResponse:
         found = conflict_warnings.clashes(request.access.actor(request), proposal, skip)
     except SchedulingError as error:
         return _conflict_partial(request, [], error.message)
-    return _conflict_partial(request, found, "")
+    return _conflict_partial(request, found, "", needs_resource=_unchecked(proposal))
+
+
+def _unchecked(proposal: conflict_warnings.Proposal) -> bool:
+    """Whether a booking is checked against blackouts only, having no resource yet: then "free"
+    would promise what was not checked. (A blackout is partner-wide: it needs none.)"""
+    return not proposal.resource_ids and proposal.data["type"] != EventType.BLACKOUT
 
 
 def _booking_form(request: MemberRequest, *, series: bool = True, **kwargs: Any) -> BookingForm:
     access = request.access
     return BookingForm(partner=access.partner, allow_blackout=access.can_admin, series=series, **kwargs)
-
-
-def _today(request: MemberRequest) -> date:
-    access = request.access
-    return access.actor(request).now.astimezone(access.partner.zone).date()
 
 
 def _on_conflict(access: Access, form: BookingForm) -> scheduling.OnConflict:
@@ -327,7 +386,7 @@ def event_move(request: MemberRequest, pk: int) -> HttpResponse:
         return HttpResponse(form.error_text(), status=400)
     proposal = form.proposal(event)  # the event in the address, not the `event` parameter
     actor = access.actor(request)
-    context = {"event": event, "params": params.dict()}
+    context = {"event": event, "params": params.dict(), **_new_place(access, form, proposal)}
     try:
         if request.method == "GET":  # the confirmation: nothing is saved
             clashes = conflict_warnings.clashes(actor, proposal)
@@ -341,6 +400,26 @@ def event_move(request: MemberRequest, pk: int) -> HttpResponse:
     except SchedulingError as error:
         return render(request, MOVE_PANEL, {**context, "error": error.message}, status=422)
     return _saved(request, f"Moved “{event.summary}”.", event)
+
+
+def _new_place(access: Access, form: GestureForm, proposal: conflict_warnings.Proposal) -> dict[str, Any]:
+    """Where a move puts the event, for its confirmation to state ("Move to Wed 9 Sep,
+    10:00–11:30, Room 101?"): the new times in the partner's zone, the resources it will have,
+    and which one it leaves for which when the drag changed column. One query for the names."""
+    source, target = form.cleaned_data["from"], form.cleaned_data["to"]
+    changed = source is not None and target is not None and source != target
+    ids = {*proposal.resource_ids, *((source, target) if changed else ())}
+    names = dict(
+        ScheduleResource.objects.for_partner(access.partner).filter(pk__in=ids).values_list("pk", "name")
+    )
+    zone = access.partner.zone
+    return {
+        "new_start": proposal.data["start"].astimezone(zone),
+        "new_end": proposal.data["end"].astimezone(zone),
+        "new_resources": sorted(names[pk] for pk in proposal.resource_ids if pk in names),
+        "moved_from": names.get(source) if changed else None,
+        "moved_to": names.get(target) if changed else None,
+    }
 
 
 @require_POST

@@ -7,12 +7,13 @@ from datetime import date, timedelta
 import pytest
 
 from calendar_app import batch_scheduling, scheduling
-from calendar_app.models import EventStatus, EventType, ResourceType
+from calendar_app.models import EventStatus, EventType, ResourceType, ScheduleResource
 from calendar_app.web.grid import NowLine, Query, build
 from tests.conftest import at
 
 BERLIN = "Europe/Berlin"
 MONDAY = date(2026, 9, 7)  # the partner's zone is Europe/Berlin
+EVERY_TYPE = frozenset(ResourceType)  # equipment in columns of its own, as before folding
 
 
 def week(partner, now, first_day=MONDAY, days=7, **filters):
@@ -57,27 +58,58 @@ def test_it_groups_columns_by_location_in_name_order(partner, now, make_resource
     make_resource("Cam A", ResourceType.CAMERA, parent_id=hall.pk)
     make_resource("Annex")
     make_resource("Spare camera", ResourceType.CAMERA)
-    assert layout(week(partner, now)) == [
+    assert layout(week(partner, now, resource_types=EVERY_TYPE)) == [
         ("Annex", ["Annex"]),
         ("b-Hall", ["b-Hall", "Cam A", "cam b", "Live B"]),
         ("Other resources", ["Spare camera"]),
     ]
 
 
-def test_a_nested_location_starts_its_own_group(partner, now, make_resource):
+def test_by_default_a_column_is_a_room_with_its_equipment_folded_in(partner, now, make_resource):
+    hall = make_resource("Hall")
+    camera = make_resource("Hall camera 1", ResourceType.CAMERA, parent_id=hall.pk)
+    make_resource("Spare camera", ResourceType.CAMERA)  # no room to fold into: a column still
+    grid = week(partner, now)
+    assert layout(grid) == [("Hall", ["Hall"]), ("Other resources", ["Spare camera"])]
+    assert [r.name for r in grid.columns[0].folded] == [camera.name]
+
+
+def test_a_building_groups_its_rooms(partner, now, make_resource):
     building = make_resource("Main building")
     lobby_camera = make_resource("Lobby camera", ResourceType.CAMERA, parent_id=building.pk)
     room = make_resource("Room 1", parent_id=building.pk)
+    make_resource("Room 2", parent_id=building.pk)
     make_resource("Room 1 camera", ResourceType.CAMERA, parent_id=room.pk)
     make_resource("Lens", ResourceType.CAMERA, parent_id=lobby_camera.pk)  # below a non-location
+    make_resource("Annex")  # no building: a group of its own
     assert layout(week(partner, now)) == [
-        ("Main building", ["Main building", "Lens", "Lobby camera"]),
-        ("Room 1", ["Room 1", "Room 1 camera"]),
+        ("Annex", ["Annex"]),
+        ("Main building", ["Main building", "Room 1", "Room 2"]),  # its own column: it has cameras
+    ]
+    assert layout(week(partner, now, resource_types=EVERY_TYPE)) == [
+        ("Annex", ["Annex"]),
+        ("Main building", ["Main building", "Lens", "Lobby camera", "Room 1", "Room 1 camera", "Room 2"]),
     ]
 
 
+def test_a_building_without_equipment_or_bookings_has_no_column_of_its_own(
+    partner, now, make_resource, make_event
+):
+    building = make_resource("Main building")
+    make_resource("Room 1", parent_id=building.pk)
+    assert layout(week(partner, now)) == [("Main building", ["Room 1"])]
+    lecture(make_event, "2026-09-08 09:00", resources=[building])
+    assert layout(week(partner, now)) == [("Main building", ["Main building", "Room 1"])]
+
+
+def test_an_equipment_column_names_its_room(partner, now, room, camera, make_resource):
+    make_resource("Room 101 camera 2", ResourceType.CAMERA, parent_id=room.pk)
+    grid = week(partner, now, resource_types=EVERY_TYPE)
+    assert [c.label for c in grid.columns] == ["Room 101", "Room 101 · Cam 101", "Room 101 · cam 2"]
+
+
 def test_columns_are_numbered_in_display_order(partner, now, room, camera):
-    grid = week(partner, now)
+    grid = week(partner, now, resource_types=EVERY_TYPE)
     assert [(c.index, c.resource.name, c.group.name) for c in grid.columns] == [
         (0, "Room 101", "Room 101"),
         (1, "Camera 101", "Room 101"),
@@ -97,12 +129,32 @@ def test_a_building_filter_shows_its_rooms(partner, now, make_resource):
     make_resource("Elsewhere")
     make_resource("Spare camera", ResourceType.CAMERA)
     grid = week(partner, now, location_id=building.pk)
-    assert [name for name, _ in layout(grid)] == ["Main building", "Room 1", "Room 2"]
+    assert layout(grid) == [("Main building", ["Room 1", "Room 2"])]
 
 
 def test_a_room_filter_shows_that_room(partner, now, room, camera, make_resource):
     make_resource("Room 102")
-    assert layout(week(partner, now, location_id=room.pk)) == [("Room 101", ["Room 101", "Camera 101"])]
+    grid = week(partner, now, location_id=room.pk, resource_types=EVERY_TYPE)
+    assert layout(grid) == [("Room 101", ["Room 101", "Camera 101"])]
+
+
+def test_the_room_week_shows_one_room_by_default_the_first_by_name(partner, now, make_resource):
+    building = make_resource("Main building")
+    make_resource("Room B", parent_id=building.pk)
+    first = make_resource("room a", parent_id=building.pk)
+    grid = week(partner, now, one_location=True)
+    assert layout(grid) == [("Main building", ["room a"])]
+    assert (grid.location_id, grid.building_id) == (first.pk, building.pk)
+
+
+def test_the_room_week_of_a_building_shows_its_first_room(partner, now, make_resource):
+    building = make_resource("Main building")
+    make_resource("Room 2", parent_id=building.pk)
+    make_resource("Room 1", parent_id=building.pk)
+    make_resource("Annex")
+    assert layout(week(partner, now, one_location=True, location_id=building.pk)) == [
+        ("Main building", ["Room 1"])
+    ]
 
 
 def test_the_type_filter_chooses_the_columns(partner, now, room, camera, make_resource):
@@ -163,7 +215,7 @@ def test_there_is_no_now_line_outside_the_window(partner):
 
 def test_day_cells_pair_each_column_with_its_events(partner, now, room, camera, make_event):
     booked = lecture(make_event, "2026-09-08 09:00", resources=[camera])
-    tuesday, cells, bands = week(partner, now).day_cells()[1]
+    tuesday, cells, bands = week(partner, now, resource_types=EVERY_TYPE).day_cells()[1]
     assert tuesday.label == "Tue 8 Sep" and bands == []
     assert [(column.resource.name, [p.event_id for p in placed]) for column, placed in cells] == [
         ("Room 101", []),
@@ -194,8 +246,18 @@ def test_an_event_on_several_resources_has_a_box_in_each(
 ):
     live = make_resource("Live 101", ResourceType.LIVE_ENTRY, parent_id=room.pk)
     booked = lecture(make_event, "2026-09-08 09:00", resources=[room, camera, live])
-    grid = week(partner, now)
+    grid = week(partner, now, resource_types=EVERY_TYPE)
     assert [len(placed(grid, r, booked)) for r in (room, camera, live)] == [1, 1, 1]
+
+
+def test_a_booking_on_a_room_and_its_equipment_shows_once_marked(
+    partner, now, room, camera, make_resource, make_event
+):
+    live = make_resource("Room 101 live", ResourceType.LIVE_ENTRY, parent_id=room.pk)
+    booked = lecture(make_event, "2026-09-08 09:00", resources=[room, camera, live])
+    on_camera = lecture(make_event, "2026-09-08 11:00", resources=[camera])
+    boxes = {p.event_id: p.equipment for _, p in shown(week(partner, now), room)}
+    assert boxes == {booked.pk: ("Cam 101", "live"), on_camera.pk: ("Cam 101",)}
 
 
 def test_it_shows_occurrences_but_not_the_series_row(partner, now, room, make_series):
@@ -212,10 +274,16 @@ def test_events_outside_the_window_are_not_shown(partner, now, room, make_event)
     assert shown(week(partner, now), room) == []
 
 
-def test_a_cancelled_event_is_shown_as_cancelled(partner, actor, now, room, make_event):
+def test_a_cancelled_event_is_hidden_by_default(partner, actor, now, room, make_event):
     booked = lecture(make_event, "2026-09-08 09:00", resources=[room])
     scheduling.cancel_event(actor, booked.pk)
-    [(_, event)] = shown(week(partner, now), room)
+    assert shown(week(partner, now), room) == []
+
+
+def test_a_cancelled_event_is_shown_as_cancelled_when_asked(partner, actor, now, room, make_event):
+    booked = lecture(make_event, "2026-09-08 09:00", resources=[room])
+    scheduling.cancel_event(actor, booked.pk)
+    [(_, event)] = shown(week(partner, now, show_cancelled=True), room)
     assert event.status == EventStatus.CANCELLED and event.is_cancelled
 
 
@@ -289,16 +357,42 @@ def test_a_cancelled_event_does_not_conflict(partner, actor, now, room, make_eve
     kept = lecture(make_event, "2026-09-08 09:00", 60, resources=[room])
     dropped = lecture(make_event, "2026-09-08 09:30", 60, resources=[room])
     scheduling.cancel_event(actor, dropped.pk)
-    events = {p.event_id: (p.in_conflict, p.lanes) for _, p in shown(week(partner, now), room)}
-    assert events == {kept.pk: (False, 2), dropped.pk: (False, 2)}  # side by side all the same
+    events = {
+        p.event_id: (p.in_conflict, p.lane, p.lanes)
+        for _, p in shown(week(partner, now, show_cancelled=True), room)
+    }
+    assert events == {kept.pk: (False, 0, 1), dropped.pk: (False, 0, 1)}  # behind it, taking no lane
 
 
 def test_a_conflict_is_per_column(partner, now, room, camera, make_event):
     both = lecture(make_event, "2026-09-08 09:00", 60, resources=[room, camera])
     lecture(make_event, "2026-09-08 09:30", 60, resources=[room])
-    grid = week(partner, now)
+    grid = week(partner, now, resource_types=EVERY_TYPE)
     assert [p.in_conflict for p in placed(grid, room, both)] == [True]
     assert [p.in_conflict for p in placed(grid, camera, both)] == [False]
+
+
+def test_a_conflict_in_a_folded_column_is_per_resource(partner, now, room, camera, make_resource, make_event):
+    other_camera = make_resource("Room 101 camera 2", ResourceType.CAMERA, parent_id=room.pk)
+    a = lecture(make_event, "2026-09-08 09:00", 60, resources=[camera])
+    b = lecture(make_event, "2026-09-08 09:30", 60, resources=[other_camera])
+    c = lecture(make_event, "2026-09-08 14:00", 60, resources=[room])
+    d = lecture(make_event, "2026-09-08 14:30", 60, resources=[room, other_camera])
+    flags = {p.event_id: (p.in_conflict, p.lanes) for _, p in shown(week(partner, now), room)}
+    assert flags == {a.pk: (False, 2), b.pk: (False, 2), c.pk: (True, 2), d.pk: (True, 2)}
+
+
+def test_lanes_past_the_readable_most_overflow(partner, now, room, make_event):
+    events = [lecture(make_event, "2026-09-08 09:00", 60 + n, resources=[room]) for n in range(4)]
+    boxes = {
+        p.event_id: (p.lane, p.lanes, p.overflow) for _, p in shown(week(partner, now, max_lanes=2), room)
+    }
+    assert [boxes[e.pk] for e in reversed(events)] == [
+        (0, 2, False),
+        (1, 2, False),
+        (2, 2, True),
+        (3, 2, True),
+    ]
 
 
 def test_an_event_in_a_blackout_conflicts(partner, now, room, make_event):
@@ -426,6 +520,136 @@ def test_it_takes_three_queries_whatever_the_size(
     ]
     batch_scheduling.create_events(actor, rows)
     with django_assert_max_num_queries(3):
-        grid = week(partner, now)
+        grid = week(partner, now, resource_types=EVERY_TYPE)
     assert sum(len(cell) for day in grid.cells for cell in day) == 1200
     assert len(grid.unassigned) == 1 and len(grid.blackouts[2]) == 1
+
+
+# ---------------------------------------------------------------- past and long events
+
+
+def test_days_before_today_are_past(partner):
+    grid = week(partner, at("2026-09-09 10:00", BERLIN))
+    assert [d.is_past for d in grid.days] == [True, True, False, False, False, False, False]
+
+
+def test_a_long_imported_meeting_from_months_ago_is_shown(partner, actor, now, room):
+    """Imports may write a meeting as long as the series horizon (imports/ical_apply.py)."""
+    begin = at("2026-06-01 09:00", BERLIN)
+    data = {
+        "type": EventType.MEETING,
+        "summary": "Conference",
+        "start": begin,
+        "end": begin + timedelta(days=120),
+    }
+    conference = scheduling.create_event(actor, data, resource_ids=[room.pk], longest=timedelta(days=365))
+    days = [day for day, p in shown(week(partner, now), room) if p.event_id == conference.pk]
+    assert days == [0, 1, 2, 3, 4, 5, 6]
+
+
+# ---------------------------------------------------------------- a screenful at a time (timeline)
+
+
+@pytest.fixture
+def campus(make_resource):
+    """Three buildings of three rooms, each room with a camera: {building name: [rooms]}."""
+    found = {}
+    for name in ("Alpha", "Beta", "Gamma"):
+        building = make_resource(name)
+        found[name] = [make_resource(f"{name} {n}", parent_id=building.pk) for n in range(1, 4)]
+        for room in found[name]:
+            make_resource(f"{room.name} camera", ResourceType.CAMERA, parent_id=room.pk)
+    return found
+
+
+def camera_of(room):
+    return ScheduleResource.objects.get(parent=room)
+
+
+def boxes(grid):
+    """{column's resource name: [(day, event id)]} for the columns with events."""
+    found = {}
+    for column in grid.columns:
+        events = [(d.index, p.event_id) for d in grid.days for p in grid.cells[d.index][column.index]]
+        if events:
+            found[column.resource.name] = events
+    return found
+
+
+def test_a_campus_builds_its_first_screenful_and_leaves_the_rest_to_load(partner, now, campus, make_event):
+    for rooms in campus.values():
+        lecture(make_event, "2026-09-08 09:00", resources=[rooms[0]])
+    grid = week(partner, now, eager_rows=4)  # Alpha's 3 rows fit, Beta's would make 6
+    keys = {group.name: group.key for group in grid.groups}
+    assert grid.lazy == {keys["Beta"], keys["Gamma"]}
+    assert list(boxes(grid)) == ["Alpha 1"]
+    # every group and column is there, numbered as in the whole page: only the cells wait
+    assert layout(grid) == layout(week(partner, now))
+
+
+def test_a_small_partner_builds_everything(partner, now, campus):
+    assert week(partner, now, eager_rows=40).lazy == frozenset()
+
+
+def test_a_part_builds_that_group_alone(partner, now, campus, make_event):
+    lectures = [lecture(make_event, "2026-09-08 09:00", resources=[rooms[1]]) for rooms in campus.values()]
+    beta = next(g for g in week(partner, now).groups if g.name == "Beta")
+    grid = week(partner, now, eager_rows=4, part=beta.key)
+    assert grid.lazy == {g.key for g in grid.groups} - {beta.key}
+    assert boxes(grid) == {"Beta 2": [(1, lectures[1].pk)]}
+    assert week(partner, now, part="loc-0").lazy == {g.key for g in grid.groups}  # no such group: nothing
+
+
+def test_a_restricted_build_places_what_the_whole_one_does(partner, actor, now, campus, make_event):
+    """Folded equipment, conflicts, an event also on a lazy room, a booking on a building, the
+    unassigned list and the blackouts all come out as they do when every row is built."""
+    alpha, beta = campus["Alpha"], campus["Beta"]
+    on_camera = lecture(make_event, "2026-09-08 09:00", resources=[camera_of(alpha[0])])  # in Alpha 1
+    lecture(make_event, "2026-09-08 09:30", resources=[alpha[0]], allow_conflicts=True)
+    lecture(make_event, "2026-09-08 09:45", resources=[alpha[0]], allow_conflicts=True)  # a conflict
+    lecture(make_event, "2026-09-09 10:00", resources=[alpha[1], beta[1]])  # Beta is lazy
+    lecture(make_event, "2026-09-10 10:00", resources=[beta[2]])
+    lecture(make_event, "2026-09-10 11:00", resources=[alpha[2].parent])  # Alpha's own column
+    lecture(make_event, "2026-09-10 12:00")  # no resource
+    lecture(make_event, "2026-09-11 12:00", type=EventType.BLACKOUT)
+    whole = week(partner, now)
+    first = week(partner, now, eager_rows=4)
+    built = [c for c in first.columns if c.group.key not in first.lazy]
+    assert [c.resource.name for c in built] == ["Alpha", "Alpha 1", "Alpha 2", "Alpha 3"]
+    for column in built:
+        assert [first.cells[d.index][column.index] for d in first.days] == [
+            whole.cells[d.index][column.index] for d in whole.days
+        ]
+    assert first.unassigned == whole.unassigned and first.blackouts == whole.blackouts
+    assert boxes(first) == {k: v for k, v in boxes(whole).items() if k.startswith("Alpha")}
+    conflicted = [p.in_conflict for _, p in shown(first, alpha[0])]
+    assert conflicted == [False, True, True] and placed(first, alpha[0], on_camera)[0].equipment
+    beta_part = week(partner, now, part=next(g.key for g in whole.groups if g.name == "Beta"))
+    assert boxes(beta_part) == {k: v for k, v in boxes(whole).items() if k.startswith("Beta")}
+
+
+def test_a_location_filter_reads_its_resources_events(partner, now, campus, make_event):
+    alpha_event = lecture(make_event, "2026-09-08 09:00", resources=[campus["Alpha"][0]])
+    lecture(make_event, "2026-09-08 09:00", resources=[campus["Beta"][0]])
+    grid = week(partner, now, location_id=campus["Alpha"][0].parent_id)
+    assert boxes(grid) == {"Alpha 1": [(1, alpha_event.pk)]}
+
+
+def test_a_screenful_and_a_part_take_three_queries(
+    partner, now, campus, make_event, django_assert_max_num_queries
+):
+    for rooms in campus.values():
+        for room in rooms:
+            lecture(make_event, "2026-09-08 09:00", resources=[room, camera_of(room)])
+    with django_assert_max_num_queries(3):
+        grid = week(partner, now, eager_rows=4)
+    with django_assert_max_num_queries(3):
+        part = week(partner, now, eager_rows=4, part=sorted(grid.lazy)[0])
+    assert len(boxes(grid)) == 3 and len(boxes(part)) == 3
+
+
+def test_other_resources_load_as_a_part_of_their_own(partner, now, campus, make_resource, make_event):
+    spare = make_resource("Spare camera", ResourceType.CAMERA)
+    event = lecture(make_event, "2026-09-08 09:00", resources=[spare])
+    assert "other" in week(partner, now, eager_rows=4).lazy
+    assert boxes(week(partner, now, eager_rows=4, part="other")) == {"Spare camera": [(1, event.pk)]}

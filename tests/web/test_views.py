@@ -4,6 +4,7 @@ outsider whose events must stay out of reach. Alice's university is in Europe/Be
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from datetime import date, time, timedelta
@@ -12,9 +13,12 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from calendar_app import batch_scheduling, scheduling
+from calendar_app import batch_scheduling, clock, scheduling
+from calendar_app.errors import ValidationFailed
 from calendar_app.models import (
     AuditEntry,
+    Entry,
+    EntryType,
     EventStatus,
     EventType,
     Membership,
@@ -24,6 +28,7 @@ from calendar_app.models import (
     ScheduleEventResource,
 )
 from calendar_app.scheduling import OnConflict
+from calendar_app.web.forms import BookingForm
 from tests.conftest import at
 
 BERLIN = "Europe/Berlin"
@@ -164,11 +169,44 @@ def page(client, name: str = "week", **params) -> str:
     return text(response)
 
 
-def test_the_week_shows_the_partners_resources_and_events(viewer, camera, hall, algebra):
-    html = page(viewer, date=MONDAY)
+def test_the_day_shows_the_partners_resources_and_events(viewer, camera, hall, algebra):
+    html = page(viewer, "day", date=MONDAY, types=[ResourceType.LOCATION, ResourceType.CAMERA])
     assert "Lovelace 101" in html and "Turing Hall" in html
-    assert ">camera</span>" in html  # the camera's column, named within its room's group
+    assert ">Lovelace 101 · cam</span>" in html  # the camera's column names its room
     assert "Algebra" in html
+
+
+def test_the_week_shows_one_room_the_first_by_name(viewer, make_event, room, hall):
+    lecture(make_event, summary="Algebra", resources=[room])
+    lecture(make_event, summary="Databases", resources=[hall])
+    html = page(viewer, date=MONDAY)
+    assert "Algebra" in html and "Databases" not in html
+    assert f'<option value="{room.pk}" selected>' in html  # the room picker says which
+
+
+def test_day_and_week_link_to_each_other_keeping_the_place(viewer, make_resource):
+    building = make_resource("Main building")
+    room = make_resource("Room 1", parent_id=building.pk)
+    week_html = page(viewer, date=MONDAY, location=room.pk)
+    assert f'href="{url("day")}?location={building.pk}&amp;date={MONDAY}"' in week_html
+    day_html = page(viewer, "day", date=MONDAY, location=building.pk)
+    assert f'href="{url("week")}?location={building.pk}&amp;date={MONDAY}"' in day_html
+
+
+def test_cancelled_bookings_are_shown_when_the_address_asks(viewer, actor, make_event, room):
+    gone = lecture(make_event, summary="Gone", resources=[room])
+    scheduling.cancel_event(actor, gone.pk)
+    assert "Gone" not in page(viewer, "day", date=MONDAY)
+    html = page(viewer, "day", date=MONDAY, cancelled="1")
+    assert "Gone, 09:00 to 10:00, cancelled" in html
+    assert f'href="{url("day")}?cancelled=1&amp;date=2026-09-08"' in html  # kept by the navigation
+
+
+def test_the_toolbar_names_the_step_and_offers_a_free_room(viewer, room):
+    html = page(viewer, "day", date=MONDAY)
+    assert 'aria-label="Previous day"' in html and 'aria-label="Next day"' in html
+    assert f'href="{url("free_rooms")}"' in html
+    assert 'aria-label="Previous week"' in page(viewer, date=MONDAY)
 
 
 def test_times_are_the_partners_wall_clock(viewer, algebra):
@@ -228,12 +266,13 @@ def test_the_location_filter_shows_that_locations_columns(viewer, make_event, ro
     assert "Algebra" in html and "Databases" not in html
 
 
-def test_the_type_filter_hides_other_columns(viewer, make_event, room, camera):
+def test_the_type_filter_chooses_columns_and_folds_the_rest(viewer, make_event, room, camera):
     lecture(make_event, summary="Algebra", resources=[room])
-    lecture(make_event, summary="Camera test", resources=[camera])
-    html = page(viewer, date=MONDAY, types=ResourceType.LOCATION)
-    assert "Algebra" in html and "Camera test" not in html
-    assert "Camera test" in page(viewer, date=MONDAY, types=ResourceType.CAMERA)
+    lecture(make_event, "2026-09-07 11:00", summary="Camera test", resources=[camera])
+    html = page(viewer, "day", date=MONDAY)
+    assert "Algebra" in html and "Camera test" in html and '<span class="ev-equip">◉ cam</span>' in html
+    cameras = page(viewer, "day", date=MONDAY, types=ResourceType.CAMERA)
+    assert "Camera test" in cameras and "Algebra" not in cameras
 
 
 def test_a_partner_without_resources_sees_the_first_run_screen(viewer):
@@ -267,7 +306,7 @@ def test_bad_filters_are_ignored_or_show_nothing(viewer, room, params):
     assert viewer.get(url("week"), params).status_code == 200
 
 
-def test_the_week_of_a_big_partner_takes_few_queries(viewer, actor, django_assert_max_num_queries):
+def test_the_day_of_a_big_partner_takes_few_queries(viewer, actor, django_assert_max_num_queries):
     rooms = [
         scheduling.create_resource(actor, {"type": ResourceType.LOCATION, "name": f"Room {n}"})
         for n in range(20)
@@ -281,8 +320,8 @@ def test_the_week_of_a_big_partner_takes_few_queries(viewer, actor, django_asser
             {
                 "type": EventType.RECORD,
                 "summary": f"Lecture {n}",
-                "start": at(f"{MONDAY} 08:00", BERLIN) + timedelta(days=n % 7, hours=n // 140),
-                "end": at(f"{MONDAY} 09:00", BERLIN) + timedelta(days=n % 7, hours=n // 140),
+                "start": at(f"{MONDAY} 08:00", BERLIN) + timedelta(hours=n // 20),
+                "end": at(f"{MONDAY} 09:00", BERLIN) + timedelta(hours=n // 20),
             },
             (rooms[n % 20].pk,),
         )
@@ -290,8 +329,77 @@ def test_the_week_of_a_big_partner_takes_few_queries(viewer, actor, django_asser
     ]
     batch_scheduling.create_events(actor, rows, on_conflict=OnConflict.IGNORE)
     with django_assert_max_num_queries(10):
-        html = page(viewer, date=MONDAY)
+        html = page(viewer, "day", date=MONDAY)
     assert html.count('class="ev t1') == 210
+    with django_assert_max_num_queries(10):
+        assert page(viewer, date=MONDAY, location=rooms[3].pk).count('class="ev t1') == 11
+
+
+# ---------------------------------------------------------------- a campus's timeline, a screenful at a time
+
+
+@pytest.fixture
+def campus(make_resource):
+    """Three buildings of 15 rooms: 45 rows, more than the first screenful (40) builds."""
+    found = {}
+    for name in ("Ampere", "Bohr", "Curie"):
+        building = make_resource(name)
+        found[building] = [make_resource(f"{name} {n:02d}", parent_id=building.pk) for n in range(1, 16)]
+    return found
+
+
+def rows(html: str) -> list[str]:
+    return re.findall(r'class="tl-row(?: multi)?" role="group" aria-label="([^"]+)"', html)
+
+
+def parts(html: str) -> list[str]:
+    return [u.replace("&amp;", "&") for u in re.findall(r'class="tl-lazy" data-part="([^"]+)"', html)]
+
+
+def test_a_campus_timeline_builds_the_first_screenful_and_points_at_the_rest(viewer, campus, make_event):
+    ampere, bohr, curie = campus
+    lecture(make_event, summary="Optics", resources=[campus[curie][4]])
+    html = page(viewer, "timeline_week", date=MONDAY, cancelled="1")
+    assert rows(html) == [room.name for rooms in (campus[ampere], campus[bohr]) for room in rooms]
+    assert f'data-group="loc-{curie.pk}"' in html and "Optics" not in html  # Curie's head only
+    assert parts(html) == [f"{url('timeline_week')}?date={MONDAY}&cancelled=1&part={curie.pk}"]
+
+
+def test_a_part_is_that_buildings_rows_alone(viewer, campus, make_event):
+    ampere, bohr, curie = campus
+    lecture(make_event, summary="Optics", resources=[campus[curie][4]])
+    lecture(make_event, summary="Statics", resources=[campus[ampere][0]])
+    html = text(viewer.get(parts(page(viewer, "timeline_week", date=MONDAY))[0]))
+    assert html.startswith('<div class="tl-row') and "<html" not in html
+    assert rows(html) == [room.name for room in campus[curie]]
+    assert "Optics" in html and "Statics" not in html
+
+
+def test_a_part_shows_only_the_partners_own_building(viewer, campus, outsider, make_resource, make_event):
+    their_building = make_resource("Charlie Hall", who=outsider)
+    their_room = make_resource("Charlie Hall 5", parent_id=their_building.pk, who=outsider)
+    make_event(f"{MONDAY} 09:00", 60, zone=BERLIN, summary="Secret", resources=[their_room], who=outsider)
+    response = viewer.get(url("timeline_week"), {"date": MONDAY, "part": their_building.pk})
+    assert response.status_code == 200 and text(response) == ""
+
+
+@pytest.mark.parametrize("value", ["abc", "-3", "1.5", "\u00b2", "9" * 30, ""])
+def test_a_part_that_is_no_id_is_ignored(viewer, campus, value):
+    html = page(viewer, "timeline", date=MONDAY, part=value)
+    assert "<html" in html and len(rows(html)) == 30 and len(parts(html)) == 1
+
+
+def test_the_timeline_comes_compressed_to_a_browser_that_takes_gzip(viewer, campus):
+    response = viewer.get(url("timeline_week"), {"date": MONDAY}, HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response["Content-Encoding"] == "gzip" and "Accept-Encoding" in response["Vary"]
+    html = gzip.decompress(response.content).decode()
+    assert len(rows(html)) == 30 and len(parts(html)) == 1
+
+
+def test_the_day_views_take_no_part(viewer, campus):
+    ampere = next(iter(campus))
+    html = page(viewer, "day", date=MONDAY, part=ampere.pk)
+    assert "<html" in html and f'data-resource="{campus[ampere][0].pk}"' in html and not parts(html)
 
 
 # ---------------------------------------------------------------- roles
@@ -486,9 +594,18 @@ def test_a_drag_fills_in_the_booking_panel(scheduler, room):
     }
 
 
-def test_a_click_without_a_drag_offers_an_hour_from_nine_today(scheduler, room):
-    values = as_posted(shown_form(scheduler.get(url("book"))))
-    assert (values["day"], values["start_time"], values["end_time"]) == ("2026-09-01", "09:00", "10:00")
+def test_a_click_without_a_drag_offers_the_next_hour_today(scheduler, room):
+    values = as_posted(shown_form(scheduler.get(url("book"), {"day": "2026-08-31"})))  # the week's Monday
+    assert (values["day"], values["start_time"], values["end_time"]) == ("2026-09-01", "10:00", "11:00")
+    assert "resources" not in values  # the panel asks for one
+
+
+def test_a_click_late_in_the_evening_offers_nine_tomorrow_and_says_so(scheduler, room):
+    with clock.pinned(at("2026-09-01 23:20", BERLIN)):
+        response = scheduler.get(url("book"))
+    values = as_posted(shown_form(response))
+    assert (values["day"], values["start_time"], values["end_time"]) == ("2026-09-02", "09:00", "10:00")
+    assert "Too late for an hour today: this starts tomorrow at 09:00." in text(response)
 
 
 @pytest.mark.parametrize(
@@ -739,6 +856,96 @@ def test_a_bad_booking_is_refused_on_the_form(scheduler, fields):
     assert not ScheduleEvent.objects.exists()
 
 
+def test_the_live_check_asks_for_a_room_before_it_says_free(scheduler, algebra):
+    count, html = form_check(scheduler, start_time="09:30", end_time="10:30")  # over Algebra, no room
+    assert count == "0" and "Choose a room to check for conflicts" in html and "Free" not in html
+
+
+def test_the_live_check_without_a_room_still_names_a_blackout(scheduler, closed):
+    count, html = form_check(scheduler)
+    assert count == "1" and "Blackout “Closed”" in html and "Choose a room" in html
+
+
+def test_the_live_check_of_a_blackout_needs_no_room(make_member, partner, client, algebra):
+    client.force_login(make_member(partner, Membership.Role.ADMIN, "alice"))
+    count, html = form_check(client, type=EventType.BLACKOUT, summary="Closed")  # never refused
+    assert count == "0" and "Free: no conflicts" in html and "Choose a room" not in html
+
+
+def test_each_date_without_a_room_is_checked_for_blackouts_only(scheduler, busy_weeks):
+    html = preview(scheduler)
+    assert "so far only blackouts are checked" in html
+    states = re.findall(r'<span class="occ-state">([^<]+)</span>', html)
+    assert states == ["no blackout", "no blackout", "in a blackout", "no blackout"]
+
+
+def test_an_edit_shows_its_error_on_the_field(scheduler, algebra):
+    _, values = edit_form(scheduler, algebra)
+    html = text(save(scheduler, algebra, values | {"start_time": "10:00", "end_time": "09:00"}))
+    field = re.search(r'<input[^>]*name="end_time"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="id_end_time_error"' in field
+
+
+def test_the_panel_lists_the_chosen_resource_first(scheduler, room, hall, camera):
+    html = text(scheduler.get(url("book"), {"day": MONDAY, "start": NINE, "end": TEN, "resource": hall.pk}))
+    names = re.findall(r'<span class="res-name">([^<]+)</span>', html)
+    assert names == ["Turing Hall", "Lovelace 101", "Lovelace 101 camera"]
+    assert html.index(">Chosen<") < html.index("Turing Hall") < html.index(">All resources<")
+
+
+def test_the_panel_shows_times_on_a_24_hour_clock(scheduler, room):
+    html = text(scheduler.get(url("book"), {"day": MONDAY, "start": 14 * 60, "end": 15 * 60 + 30}))
+    assert re.search(r'<input type="text" name="start_time" value="14:00"[^>]*inputmode="numeric"', html)
+    assert 'name="end_time" value="15:30"' in html and 'type="time"' not in html
+
+
+def test_a_booking_typed_in_12_hours_is_stored_at_that_time(scheduler, room):
+    response = scheduler.post(
+        url("book"), booking(start_time="2:30 pm", end_time="1530", resources=[room.pk])
+    )
+    assert response.status_code == 200
+    assert (only_event().start, only_event().end) == (
+        at(f"{MONDAY} 14:30", BERLIN),
+        at(f"{MONDAY} 15:30", BERLIN),
+    )
+
+
+def test_an_error_shows_on_its_field_and_names_it(scheduler, room):
+    html = text(scheduler.post(url("book"), booking(start_time="11:00", end_time="10:00")))
+    field = re.search(r'<input[^>]*name="end_time"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="id_end_time_error"' in field
+    assert re.search(r'<ul class="errorlist" id="id_end_time_error"><li>must be after the start</li>', html)
+    assert 'class="form-error"' not in html  # nothing at the top: the field says it
+
+
+def test_a_resource_error_is_linked_from_its_fieldset(scheduler, room):
+    html = text(scheduler.post(url("book"), booking(resources=["999999"])))
+    assert '<fieldset class="field resources" aria-describedby="id_resources_error">' in html
+    assert 'id="id_resources_error"' in html
+
+
+def test_a_refusal_of_the_write_path_shows_on_its_field(scheduler, room):
+    form = BookingForm(partner=room.partner)
+    assert form.field_for(ValidationFailed("end", "too long")) == "end_time"
+    assert form.field_for(ValidationFailed("recurrence.count", "too many")) == "count"
+    assert form.field_for(ValidationFailed("reference_id", "no")) is None  # at the top
+
+
+def test_the_panel_names_template_entries(scheduler, partner):
+    Entry.objects.create(
+        partner=partner, id="0_tmpl0001", name="Lecture capture template", type=EntryType.MEDIA
+    )
+    html = text(scheduler.get(url("book")))
+    assert '<option value="0_tmpl0001" data-entry-type="media">Lecture capture template</option>' in html
+
+
+def test_the_panel_costs_the_same_for_many_resources(scheduler, make_resource, django_assert_max_num_queries):
+    for number in range(40):
+        make_resource(f"Room {number}")
+    with django_assert_max_num_queries(12):
+        assert scheduler.get(url("book")).status_code == 200
+
+
 # ---------------------------------------------------------------- moving and resizing on the grid
 
 
@@ -807,6 +1014,36 @@ def test_the_move_confirmation_shows_the_conflicts_and_saves_nothing(scheduler, 
     assert response.status_code == 200
     assert "Move “Algebra”?" in text(response) and "Databases" in text(response)
     assert stored(algebra).start == algebra.start
+
+
+def test_the_move_confirmation_states_the_new_slot(scheduler, make_event, algebra, room):
+    lecture(make_event, "2026-09-09 11:00", summary="Databases", resources=[room])
+    response = move(scheduler, algebra, room, method="get", day="2026-09-09", start=10 * 60, end=11 * 60 + 30)
+    assert "Move to Wed 9 Sep, 10:00–11:30, Lovelace 101?" in text(response)
+    assert "From " not in text(response)
+
+
+def test_the_move_confirmation_says_when_the_resource_changes(scheduler, make_event, room, camera, hall):
+    event = lecture(make_event, resources=[room, camera])
+    lecture(make_event, f"{MONDAY} 10:00", summary="Databases", resources=[hall])
+    response = move(scheduler, event, room, method="get", to=hall, start=TEN, end=11 * 60)
+    assert "Move to Mon 7 Sep, 10:00–11:00, Lovelace 101 camera, Turing Hall?" in text(response)
+    assert "From Lovelace 101 to Turing Hall." in text(response)
+
+
+def test_a_refused_move_states_the_slot_it_was_refused(scheduler, make_event, algebra, room):
+    lecture(make_event, f"{MONDAY} 11:00", summary="Databases", resources=[room])
+    response = move(scheduler, algebra, room, start=10 * 60 + 30, end=11 * 60 + 30)
+    assert response.status_code == 409
+    assert "Move to Mon 7 Sep, 10:30–11:30, Lovelace 101?" in text(response)
+
+
+def test_the_move_confirmation_names_no_resource_of_another_partner(
+    scheduler, algebra, room, outsider, make_resource
+):
+    their_room = make_resource("Charlie Hall 5", who=outsider)
+    response = move(scheduler, algebra, room, method="get", to=their_room, start=TEN, end=11 * 60)
+    assert "Charlie Hall 5" not in text(response)
 
 
 def test_moving_an_occurrence_moves_only_that_one(scheduler, physics, room):

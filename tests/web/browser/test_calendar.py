@@ -41,7 +41,20 @@ def physics(make_event, room_a, room_b):
 
 @pytest.fixture
 def calendar(page, live_server, alice, physics):
-    return signed_in(page, live_server, alice)
+    """The room week of Room A (the first room by name)."""
+    signed_in(page, live_server, alice)
+    page.goto("/calendar/week/")
+    return page
+
+
+def week_of(page, room):
+    page.goto(f"/calendar/week/?location={room.pk}")
+    return page
+
+
+def day_of(page, day: str):
+    page.goto(f"/calendar/day/?date={day}")
+    return page
 
 
 def stored(event: ScheduleEvent) -> tuple:
@@ -59,18 +72,19 @@ def test_it_shows_the_week_and_the_day(calendar, screenshot):
     expect(cal.booking(calendar, "Physics 101")).to_contain_text("10:00–11:30")
     screenshot(calendar, "week-view")
     calendar.get_by_role("link", name="Wed 2 Sep").click()
-    expect(calendar.get_by_role("heading", name="Wednesday 2 September 2026")).to_be_visible()
+    expect(calendar.get_by_role("heading", name="Wed 2 Sep 2026")).to_be_visible()
     expect(cal.booking(calendar, "Physics 101")).to_be_visible()
     screenshot(calendar, "day-view")
 
 
 def test_it_books_a_dragged_slot(calendar, room_b):
+    week_of(calendar, room_b)
     cal.drag(calendar, cal.column(calendar, THURSDAY, room_b), "14:00", "15:30")
     panel = calendar.locator("#panel")
     expect(panel.get_by_role("heading", name="New booking")).to_be_visible()
     expect(panel.get_by_label("Date")).to_have_value(THURSDAY)
-    expect(panel.get_by_label("Start")).to_have_value("14:00:00")  # Django's TimeInput format
-    expect(panel.get_by_label("End")).to_have_value("15:30:00")
+    expect(panel.get_by_label("Start")).to_have_value("14:00")  # a 24-hour clock, as the grid's
+    expect(panel.get_by_label("End", exact=True)).to_have_value("15:30")
     expect(panel.get_by_label("Room B")).to_be_checked()
     panel.get_by_label("Title").fill("Chemistry 201")
     panel.get_by_role("button", name="Save booking").click()
@@ -100,6 +114,7 @@ def test_it_moves_a_booking_to_another_time(calendar, room_a, physics):
 
 
 def test_it_moves_a_booking_to_another_resource(calendar, room_a, room_b, physics):
+    day_of(calendar, WEDNESDAY)
     source, target = cal.column(calendar, WEDNESDAY, room_a), cal.column(calendar, WEDNESDAY, room_b)
     cal.drag(calendar, source, "10:30", "10:30", to=target)
     expect(target.locator(".ev")).to_contain_text("Physics 101")
@@ -158,12 +173,16 @@ def test_it_books_a_weekly_series_skipping_a_conflicting_date(calendar, make_eve
 
 def test_it_cancels_one_occurrence(page, live_server, alice, make_series, room_b):
     series = make_series(f"{WEDNESDAY} 14:00", 60, count=3, by_day="WE,TH,FR", resources=[room_b])
-    signed_in(page, live_server, alice)
+    week_of(signed_in(page, live_server, alice), room_b)
     cal.column(page, THURSDAY, room_b).locator(".ev").click()
     panel = page.locator("#panel")
     expect(panel).to_contain_text("Occurrence of “Lecture”")
     page.once("dialog", lambda dialog: dialog.accept())
     panel.get_by_role("button", name="Cancel this occurrence").click()
+    expect(cal.column(page, THURSDAY, room_b).locator(".ev")).to_have_count(0)  # hidden by default
+    page.locator(".show-menu summary").click()  # the toolbar's "Show" menu
+    page.get_by_label("Show cancelled").check()
+    page.wait_for_url(re.compile(r"cancelled=1"))
     expect(cal.column(page, THURSDAY, room_b).locator(".ev")).to_have_class(re.compile(r"\bcancelled\b"))
     for day in (WEDNESDAY, "2026-09-04"):
         expect(cal.column(page, day, room_b).locator(".ev")).not_to_have_class(re.compile(r"\bcancelled\b"))
@@ -175,7 +194,7 @@ def test_it_cancels_one_occurrence(page, live_server, alice, make_series, room_b
 
 
 def test_it_lets_a_viewer_look_but_not_book(page, live_server, bob, room_b, physics):
-    signed_in(page, live_server, bob)
+    week_of(signed_in(page, live_server, bob), room_b)
     asked = []
     page.on("request", lambda request: asked.append(request.url))
     expect(page.get_by_role("button", name="New booking")).to_have_count(0)
@@ -184,6 +203,7 @@ def test_it_lets_a_viewer_look_but_not_book(page, live_server, bob, room_b, phys
     cal.drag_to(page, col, "15:00")
     expect(page.locator("#grid .ghost")).to_have_count(0)
     page.mouse.up()
+    page.goto("/calendar/week/")  # Room A's
     cal.booking(page, "Physics 101").click()
     panel = page.locator("#panel")
     expect(panel.get_by_role("heading", name="Physics 101")).to_be_visible()
@@ -200,7 +220,7 @@ def test_it_books_with_the_keyboard_only(calendar, room_a):
     expect(panel.get_by_label("Title")).to_be_focused()
     calendar.keyboard.type("Keyboard lecture")
     cal.tab_to(calendar, panel.get_by_label("End", exact=True))
-    calendar.keyboard.press("ArrowUp")  # the hour: 10:00 becomes 11:00
+    calendar.keyboard.press("Shift+ArrowUp")  # an hour later: 11:00 becomes 12:00
     cal.tab_to(calendar, panel.get_by_label("Room A"))
     calendar.keyboard.press("Space")
     expect(panel.get_by_label("Title")).to_have_value("Keyboard lecture")
@@ -214,12 +234,12 @@ def test_it_books_with_the_keyboard_only(calendar, room_a):
     calendar.keyboard.press("Enter")
     expect(panel.get_by_role("status")).to_contain_text("Booked “Keyboard lecture”")
     event = ScheduleEvent.objects.get(summary="Keyboard lecture")
-    monday = "2026-08-31"
-    assert stored(event) == (at(f"{monday} 09:00", ZONE), at(f"{monday} 11:00", ZONE), [room_a.pk])
+    today = "2026-09-01"  # New booking offers the next slot of today: NOW, 10:00
+    assert stored(event) == (at(f"{today} 10:00", ZONE), at(f"{today} 12:00", ZONE), [room_a.pk])
 
 
 def test_it_fits_a_tablet(tablet_page, live_server, alice, physics, screenshot):
-    signed_in(tablet_page, live_server, alice)
+    signed_in(tablet_page, live_server, alice).goto("/calendar/week/")
     grid = tablet_page.locator("#grid")
     expect(cal.booking(tablet_page, "Physics 101")).to_be_visible()
     width = grid.bounding_box()["width"]

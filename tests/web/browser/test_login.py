@@ -15,12 +15,12 @@ def test_it_renders_the_login_page(page, screenshot):
     screenshot(page, "login")
 
 
-def test_it_lands_an_admin_on_the_week(page, live_server, alice, screenshot):
+def test_it_lands_an_admin_on_the_timeline(page, live_server, alice, screenshot):
     signed_in(page, live_server, alice)
-    expect(page).to_have_url(live_server.url + "/calendar/week/")
+    expect(page).to_have_url(live_server.url + "/calendar/timeline/")
     expect(page.locator(".whoami")).to_contain_text("alice")
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    screenshot(page, "week-after-login")
+    screenshot(page, "timeline-after-login")
 
 
 def test_it_refuses_a_wrong_password(page, live_server, alice):

@@ -30,6 +30,7 @@ def test_it_books_a_series_that_never_ends_skipping_a_conflicting_date(
 ):
     make_event("2027-03-05 10:30", 60, zone=ZONE, resources=[room], summary="Open day")
     calendar = signed_in(page, live_server, alice)
+    calendar.goto(f"{live_server.url}/calendar/day/?date={FRIDAY}")
     cal.drag(calendar, cal.column(calendar, FRIDAY, room), "10:00", "11:00")
     panel = calendar.locator("#panel")
     panel.get_by_label("Title").fill("Colloquium")

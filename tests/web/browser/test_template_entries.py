@@ -58,6 +58,7 @@ def test_it_edits_a_live_booking_and_keeps_its_live_template(
     wide_page, live_server, alice, live_lecture, stream
 ):
     page = signed_in(wide_page, live_server, alice)
+    page.goto(f"{live_server.url}/calendar/day/?date={WEDNESDAY}")
     cal.booking(page, "Streamed lecture").click()
     panel = page.locator("#panel")
     expect(panel).to_contain_text("Lovelace 101 stream (live)")
