@@ -13,7 +13,8 @@ reused while its parameters (recorded in the partner's name) match.
 
 Timed, after warm-up calls, with perf_counter around one in-process call, DEBUG off:
 - grid.build for the week (7 days, every column) and for one day (the Wednesday);
-- if the URL name calendar:week resolves, a whole GET of it (?date=the Monday) through
+- if the URL name calendar:week resolves, a whole GET of it (?date=the Monday: since #19 the room
+  week, the first room's seven days; bench/timeline_view.py times the many-rooms page) through
   django.test.Client, logged in as "bench-admin" (an admin Membership of the partner): the view,
   its template and the middleware, no network.
 Each line also gives the number of SQL queries one call makes (CaptureQueriesContext).
@@ -313,7 +314,10 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", verbosity=0)
     partner = ensure(args.rooms, args.events, args.seed, args.rebuild)
-    week = grid.Query(partner, MONDAY, 7, NOW)
+    # Every resource a column of its own (the toolbar's "Show" with all types ticked): the widest
+    # grid, as this bench has measured it since #5; the default folds equipment into rooms.
+    every = frozenset(ResourceType)
+    week = grid.Query(partner, MONDAY, 7, NOW, resource_types=every)
     built = grid.build(week)
     placed = sum(len(cell) for day in built.cells for cell in day)
     print(f"database: {_django.describe_database()}\nmachine:  {machine()}")
@@ -323,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     calls = {
         "grid.build, week": lambda: grid.build(week),
-        "grid.build, day": lambda: grid.build(grid.Query(partner, MONDAY + timedelta(days=2), 1, NOW)),
+        "grid.build, day": lambda: grid.build(
+            grid.Query(partner, MONDAY + timedelta(days=2), 1, NOW, resource_types=every)
+        ),
     }
     get = page(partner)
     if get is None:
