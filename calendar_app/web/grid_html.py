@@ -66,7 +66,14 @@ def _past(grid: Grid, day: Day) -> str:
 
 def _group_head(group: Group) -> str:
     name = escape(group.name)
-    return f'<span class="group-head" style="--span: {len(group.columns)}" title="{name}">{name}</span>'
+    # A room in no building is a group of its own: its column's head names it, once.
+    shown = "" if _is_lone_room(group) else name
+    return f'<span class="group-head" style="--span: {len(group.columns)}" title="{name}">{shown}</span>'
+
+
+def _is_lone_room(group: Group) -> bool:
+    location = group.location
+    return location is not None and [c.resource.id for c in group.columns] == [location.id]
 
 
 def _column_head(column: Column) -> str:

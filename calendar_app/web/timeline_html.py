@@ -172,7 +172,7 @@ def _box(event: Placed) -> str:
     times = f"{start}–{end}"
     summary = escape(event.summary)
     kit = escape(", ".join(event.equipment))  # the room's cameras and live entries it books
-    repeat = '<span aria-hidden="true">↻ </span>' if event.is_occurrence else ""
+    repeat = '<span class="ev-repeat" aria-hidden="true">↻ </span>' if event.is_occurrence else ""
     flag = '<span class="ev-flag" aria-hidden="true">!</span>' if event.in_conflict else ""
     marker = f'<span class="ev-kit" aria-hidden="true">{kit}</span>' if kit else ""
     with_kit = f", with {kit}" if kit else ""

@@ -59,3 +59,12 @@ def test_past_time_is_shaded(actor, make_resource):
     assert f'class="past-shade" style="--height: {today.now_line.minute}"' in grid_html.days(today, "/d/")
     yesterday = grid.build(grid.Query(actor.partner, date(2026, 8, 31), 1, NOW))
     assert 'class="past-shade" style="--height: 1440"' in grid_html.days(yesterday, "/d/")
+
+
+def test_a_room_in_no_building_is_named_once_a_buildings_room_under_its_building(actor, make_resource):
+    make_resource("Aula")
+    building = make_resource("Turing Building")
+    make_resource("Turing 101", parent_id=building.pk)
+    html = grid_html.days(grid.build(grid.Query(actor.partner, date(2026, 9, 7), 1, NOW)), "/d/")
+    assert html.count(">Aula</span>") == 1  # its column head; its group head is left empty
+    assert ">Turing Building</span>" in html and ">Turing 101</span>" in html
