@@ -26,9 +26,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import _django  # noqa: F401  (sets up Django; keep it first)
+import httpx
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.urls import reverse
 from generate import drop
 
 from calendar_app import batch_scheduling, scheduling, writes
@@ -54,8 +57,9 @@ SLOTS = [(8, 15), (10, 0), (11, 45), (13, 30), (15, 15), (17, 0)]  # 90-minute l
 FILL, QUIET_FILL = 0.73, 0.1  # the share of a room's weekly slots booked; QUIET_FILL for every tenth room
 TAGS = ["lecture-hall", "seminar", "lab", "accessible"]
 CAPACITIES = [20, 30, 40, 60, 80, 120, 200, 400]
-USER = "bench-admin"
-PASSWORD = "bench-admin-password"
+# Not week_view.py's bench-admin: a second membership would change which partner its session sees.
+USER = "campus-admin"
+PASSWORD = "campus-admin-password"
 SEED = 19
 
 
@@ -89,6 +93,20 @@ def ensure(rebuild: bool = False) -> Campus:
     _admin(partner)
     term_end = TERM_START + timedelta(weeks=WEEKS, days=-1)
     return Campus(partner, MONDAY, TERM_START, term_end)
+
+
+def sign_in(client: httpx.Client, c: Campus) -> None:
+    """Through the login form, as a browser does: the server has a SECRET_KEY of its own."""
+    login = reverse("login")
+    # With DEBUG off the cookies are Secure, which httpx keeps off plain HTTP: sent by hand here.
+    token = client.get(login).cookies[settings.CSRF_COOKIE_NAME]
+    form = {"username": c.username, "password": c.password, "csrfmiddlewaretoken": token}
+    headers = {"Referer": str(client.base_url) + login, "Cookie": f"{settings.CSRF_COOKIE_NAME}={token}"}
+    response = client.post(login, data=form, headers=headers)
+    if response.status_code != 302:
+        raise SystemExit(f"signing in failed: HTTP {response.status_code}")
+    session = response.cookies[settings.SESSION_COOKIE_NAME]
+    client.headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session}"
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:

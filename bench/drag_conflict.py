@@ -168,6 +168,17 @@ def _at(page: Page, cell: str, minute: int) -> tuple[float, float]:
     )
 
 
+def reveal(page: Page, selector: str) -> None:
+    """Scroll the grid down until `selector` is in the page: on the timeline of a campus, the
+    buildings below the first screen load as they come into view (timeline.js)."""
+    for _ in range(200):
+        if page.locator(selector).count():
+            return
+        page.evaluate("() => { const grid = document.getElementById('grid'); grid.scrollTop += 400; }")
+        page.wait_for_timeout(100)
+    raise SystemExit(f"{selector} never appeared while scrolling the grid")
+
+
 def page_path(view: str, c: campus.Campus, day: date, room: int) -> str:
     """The page to drag on (read before Playwright starts: its loop makes the ORM refuse)."""
     if view == "timeline":
@@ -227,7 +238,7 @@ def measure(args: argparse.Namespace, c: campus.Campus, day: date, candidates: l
         sign_in(page, url, c)
         page.goto(url + path)
         cell = f'#grid .col[data-day="{day}"][data-resource="{room}"]'
-        page.wait_for_selector(f'{cell} .ev[data-event="{lecture}"]', state="attached")
+        reveal(page, f'{cell} .ev[data-event="{lecture}"]')
         for n in range(args.warmup + args.iterations):
             elapsed, phases, conflict = drag_once(page, cell, lecture, start, following)
             if n >= args.warmup:

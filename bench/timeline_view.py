@@ -123,25 +123,10 @@ def in_process(c: campus.Campus, iterations: int, warmup: int) -> dict[str, dict
     return results
 
 
-def sign_in(client: httpx.Client, c: campus.Campus) -> None:
-    """Through the login form, as a browser does: the server has a SECRET_KEY of its own."""
-    login = reverse("login")
-    # With DEBUG off the cookies are Secure, which httpx keeps off plain HTTP: sent by hand here.
-    token = client.get(login).cookies[settings.CSRF_COOKIE_NAME]
-    form = {"username": c.username, "password": c.password, "csrfmiddlewaretoken": token}
-    headers = {"Referer": str(client.base_url) + login, "Cookie": f"{settings.CSRF_COOKIE_NAME}={token}"}
-    response = client.post(login, data=form, headers=headers)
-    if response.status_code != 302:
-        raise SystemExit(f"signing in failed: HTTP {response.status_code}")
-    client.headers["Cookie"] = (
-        f"{settings.SESSION_COOKIE_NAME}={response.cookies[settings.SESSION_COOKIE_NAME]}"
-    )
-
-
 def over_http(c: campus.Campus, kind: str, iterations: int, warmup: int) -> dict[str, dict]:
     results = {}
     with served(kind) as url, httpx.Client(base_url=url) as client:
-        sign_in(client, c)
+        campus.sign_in(client, c)
 
         def get(path: str, params: dict[str, str] | None = None) -> httpx.Response:
             response = client.get(path, params=params)
