@@ -58,7 +58,7 @@
   let watcher = null;
 
   function load(placeholder) {
-    watcher.unobserve(placeholder);
+    watcher?.unobserve(placeholder);
     htmx.ajax("GET", placeholder.dataset.part, { target: placeholder, swap: "outerHTML" });
   }
 
@@ -73,6 +73,29 @@
     const placeholders = root.matches?.(".tl-lazy[data-part]") ? [root] : root.querySelectorAll(".tl-lazy[data-part]");
     placeholders.forEach((placeholder) => watcher.observe(placeholder));
   }
+
+  // A building whose rows did not come (the server or the network failed) says so and offers to
+  // try again, rather than "Loading…" for ever.
+  function failed(event) {
+    const placeholder = event.detail.target;
+    if (!placeholder?.matches?.(".tl-lazy[data-part]")) return;
+    const note = placeholder.querySelector(".tl-lazy-note");
+    const name = note.textContent.replace(/^Loading |…$/g, "");
+    placeholder.removeAttribute("aria-busy");
+    note.innerHTML = "";
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "tl-retry";
+    retry.textContent = `${name} could not be loaded. Try again`;
+    retry.addEventListener("click", () => {
+      note.textContent = `Loading ${name}…`;
+      placeholder.setAttribute("aria-busy", "true");
+      load(placeholder);
+    });
+    note.appendChild(retry);
+  }
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:sendError", failed);
 
   // htmx.onLoad runs for the first page and for every swapped-in grid, before it is painted:
   // folded groups are hidden before their placeholders are watched.

@@ -305,3 +305,16 @@ def test_a_folded_building_is_not_loaded_until_unfolded(page, live_server, alice
     page.get_by_role("button", name=re.compile(r"^Euler")).click()
     expect(row(page, big_campus["Euler 01"])).to_be_visible()
     assert [url for url in asked if url.endswith(f"part={euler.pk}")]
+
+
+def test_a_building_that_fails_to_load_says_so_and_loads_on_retry(page, live_server, alice, big_campus):
+    euler = big_campus["Euler"]
+    failing = f"**/*part={euler.pk}"
+    page.route(failing, lambda route: route.fulfill(status=503, body="down for a moment"))
+    timeline(page, live_server, alice)
+    to_the_end(page)
+    retry = page.get_by_role("button", name="Euler could not be loaded. Try again")
+    expect(retry).to_be_visible()
+    page.unroute(failing)
+    retry.click()
+    expect(row(page, big_campus["Euler 05"]).locator(".ev", has_text="Optics")).to_be_visible()
