@@ -15,11 +15,8 @@ dates), a camera needed, anywhere on campus. Timed, after warm-up calls, with pe
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
-import time
-from collections.abc import Callable
 from datetime import time as clock_time
 
 import _django  # noqa: F401  (sets up Django; keep it first)
@@ -29,7 +26,7 @@ from api import machine, served
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from run import stats
+from run import stats, timed
 
 from calendar_app import free_rooms
 
@@ -50,18 +47,6 @@ def query(c: campus.Campus) -> dict[str, object]:
         "repeat": "on", "weekdays": list(WEEKDAYS), "last": str(c.term_end), "camera": "on",
         "summary": "Lecture", "type": "1",
     }  # fmt: skip
-
-
-def timed(call: Callable[[], object], iterations: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        call()
-    gc.collect()  # not the previous measurement's garbage
-    samples = []
-    for _ in range(iterations):
-        began = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - began) * 1000)
-    return samples
 
 
 def over_http(c: campus.Campus, iterations: int, warmup: int, free: int) -> dict[str, dict]:

@@ -90,6 +90,20 @@ class Result:
         }
 
 
+def timed(call: Callable[[], object], iterations: int, warmup: int) -> list[float]:
+    """Samples in ms of `iterations` calls, after `warmup` calls and a collection (not the
+    previous measurement's garbage)."""
+    for _ in range(warmup):
+        call()
+    gc.collect()
+    samples = []
+    for _ in range(iterations):
+        began = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
 def stats(samples: list[float]) -> dict[str, float]:
     """n, p50, p95, mean, min and max (ms, rounded) of timed samples: one shape for every report."""
     s = sorted(samples)

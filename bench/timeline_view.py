@@ -29,13 +29,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import html
 import json
 import pstats
 import re
 import sys
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -50,25 +48,13 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from run import stats
+from run import stats, timed
 
 from calendar_app import clock
 from calendar_app.web import grid, timeline_html
 
 P50_TARGET_MS, P95_TARGET_MS = 100, 150
 PART = re.compile(r'data-part="([^"]+)"')
-
-
-def timed(call: Callable[[], object], iterations: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        call()
-    gc.collect()  # not the previous benchmark's garbage
-    samples = []
-    for _ in range(iterations):
-        began = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - began) * 1000)
-    return samples
 
 
 def pages(c: campus.Campus) -> dict[str, tuple[str, dict[str, str]]]:

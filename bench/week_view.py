@@ -28,7 +28,6 @@ trip <= 50 ms). One httpx client with keep-alive, as a browser tab has.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
 import sys
@@ -48,7 +47,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from generate import drop
-from run import stats
+from run import stats, timed
 
 from calendar_app import batch_scheduling, scheduling, writes
 from calendar_app.models import (
@@ -203,16 +202,9 @@ def shown_events(partner: Partner) -> int:
     return rows.exclude(recurrence_type=RecurrenceType.RECURRING).count()
 
 
-def timed(call: Callable[[], object], iterations: int, warmup: int) -> tuple[list[float], int]:
+def timed_with_queries(call: Callable[[], object], iterations: int, warmup: int) -> tuple[list[float], int]:
     """Samples in ms, and the number of queries of one call."""
-    for _ in range(warmup):
-        call()
-    gc.collect()  # not the previous benchmark's garbage
-    samples = []
-    for _ in range(iterations):
-        began = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - began) * 1000)
+    samples = timed(call, iterations, warmup)
     with CaptureQueriesContext(connection) as queries:
         call()
     return samples, len(queries)
@@ -292,7 +284,7 @@ def over_http(partner: Partner, iterations: int, warmup: int) -> dict[str, dict]
                     raise SystemExit(f"GET {path}: HTTP {response.status_code}")
                 return response
 
-            samples, _ = timed(call, iterations, warmup)
+            samples = timed(call, iterations, warmup)
             results[name] = stats(samples)
             if name == "HTTP drag check":
                 results[name]["conflicts"] = int(call().headers["X-Conflicts"])
@@ -340,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {}
     with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):  # the Client's host
         for name, call in calls.items():
-            samples, queries = timed(call, args.iterations, args.warmup)
+            samples, queries = timed_with_queries(call, args.iterations, args.warmup)
             s = summary[name] = {**stats(samples), "queries": queries}
             print(f"  {name:<20}{s['p50_ms']:>8.1f}ms{s['p95_ms']:>8.1f}ms{s['n']:>6}{queries:>9}")
     met = "met" if summary["grid.build, week"]["p50_ms"] < TARGET_MS else "MISSED"

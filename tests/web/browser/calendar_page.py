@@ -24,21 +24,25 @@ def minute(hhmm: str) -> int:
 
 def point(col: Locator, hhmm: str) -> tuple[float, float]:
     """Where `hhmm` is on screen in `col`, after scrolling #grid to bring it to the middle of the
-    visible area (away from the sticky day heads and the scroll container's edges)."""
+    visible area (away from the sticky heads and the scroll container's edges). Time runs down
+    a column, or across a timeline's cell (data-axis="x")."""
     fraction = minute(hhmm) / DAY_MINUTES
+    across = col.get_attribute("data-axis") == "x"
     col.evaluate(
-        """(col, fraction) => {
+        """(col, [fraction, across]) => {
             const wrap = document.getElementById("grid");
             const view = wrap.getBoundingClientRect();
             const box = col.getBoundingClientRect();
-            wrap.scrollTop += box.top + box.height * fraction - (view.top + view.height / 2);
-            wrap.scrollLeft += box.left + box.width / 2 - (view.left + view.width / 2);
+            const [x, y] = across ? [fraction, 0.5] : [0.5, fraction];
+            wrap.scrollTop += box.top + box.height * y - (view.top + view.height / 2);
+            wrap.scrollLeft += box.left + box.width * x - (view.left + view.width / 2);
         }""",
-        fraction,
+        [fraction, across],
     )
     box = col.bounding_box()
-    assert box is not None, "the column is not rendered"
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] * fraction
+    assert box is not None, "the cell is not rendered"
+    x, y = (fraction, 0.5) if across else (0.5, fraction)
+    return box["x"] + box["width"] * x, box["y"] + box["height"] * y
 
 
 def press(page: Page, col: Locator, hhmm: str) -> None:

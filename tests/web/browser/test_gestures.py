@@ -106,24 +106,6 @@ def ghost_slot(page: Page) -> str:
 # ---------------------------------------------------------------- along a row (the timeline)
 
 
-def row_point(cell: Locator, hhmm: str) -> tuple[float, float]:
-    """Where `hhmm` is in a timeline cell, after scrolling #grid to bring it to the middle."""
-    fraction = cal.minute(hhmm) / cal.DAY_MINUTES
-    cell.evaluate(
-        """(cell, fraction) => {
-            const wrap = document.getElementById("grid");
-            const view = wrap.getBoundingClientRect();
-            const box = cell.getBoundingClientRect();
-            wrap.scrollLeft += box.left + box.width * fraction - (view.left + view.width / 2);
-            wrap.scrollTop += box.top + box.height / 2 - (view.top + view.height / 2);
-        }""",
-        fraction,
-    )
-    box = cell.bounding_box()
-    assert box is not None, "the cell is not rendered"
-    return box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2
-
-
 def row_at(cell: Locator, hhmm: str) -> tuple[float, float]:
     """Where `hhmm` is in a timeline cell now, without scrolling (a gesture is under way)."""
     box = cell.bounding_box()
@@ -202,7 +184,7 @@ def test_the_mouse_resizes_a_booking_in_the_day_view(day_view, room_a, physics):
 def test_the_mouse_moves_a_booking_along_the_timeline_and_to_another_row(timeline, room_a, room_b, physics):
     source, target = cal.column(timeline, WEDNESDAY, room_a), cal.column(timeline, WEDNESDAY, room_b)
     expect(source).to_have_attribute("data-axis", "x")
-    timeline.mouse.move(*row_point(source, "10:30"))
+    timeline.mouse.move(*cal.point(source, "10:30"))
     timeline.mouse.down()
     timeline.mouse.move(*row_at(target, "15:30"), steps=6)
     expect(ghost(timeline)).to_have_count(1)
@@ -215,7 +197,7 @@ def test_the_mouse_moves_a_booking_along_the_timeline_and_to_another_row(timelin
 
 def test_the_mouse_books_a_slot_dragged_along_the_timeline(timeline, room_b):
     cell = cal.column(timeline, WEDNESDAY, room_b)
-    timeline.mouse.move(*row_point(cell, "13:00"))
+    timeline.mouse.move(*cal.point(cell, "13:00"))
     timeline.mouse.down()
     timeline.mouse.move(*row_at(cell, "14:30"), steps=6)
     timeline.mouse.up()
@@ -275,7 +257,7 @@ def test_dragging_to_the_bottom_edge_reveals_a_later_hour(day_view, room_a, phys
 def test_dragging_to_the_right_edge_of_the_timeline_reveals_a_later_hour(timeline, room_a, physics):
     cell = cal.column(timeline, WEDNESDAY, room_a)
     grid = timeline.locator("#grid")
-    timeline.mouse.move(*row_point(cell, "10:30"))
+    timeline.mouse.move(*cal.point(cell, "10:30"))
     timeline.mouse.down()
     before = grid.evaluate("g => g.scrollLeft")
     box = grid.bounding_box()
@@ -491,7 +473,7 @@ def test_a_finger_drags_a_booking_along_the_timeline(
     page = opened(touch_page, live_server, alice, TIMELINE)
     cell = cal.column(page, WEDNESDAY, room_a)
     finger = Finger(page)
-    finger.down(*row_point(cell, "10:30"))
+    finger.down(*cal.point(cell, "10:30"))
     finger.move(*row_at(cell, "12:30"))
     expect(ghost(page)).to_have_count(1)
     assert ghost_slot(page) == "12:00–13:30"

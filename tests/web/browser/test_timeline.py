@@ -70,24 +70,6 @@ def row(page: Page, room) -> Locator:
     return page.locator("#grid .tl-row", has=page.locator(f'.col[data-resource="{room.pk}"]'))
 
 
-def point(cell: Locator, hhmm: str) -> tuple[float, float]:
-    """Where `hhmm` is in an x-axis cell, after scrolling #grid to bring it to the middle."""
-    fraction = cal.minute(hhmm) / cal.DAY_MINUTES
-    cell.evaluate(
-        """(cell, fraction) => {
-            const wrap = document.getElementById("grid");
-            const view = wrap.getBoundingClientRect();
-            const box = cell.getBoundingClientRect();
-            wrap.scrollLeft += box.left + box.width * fraction - (view.left + view.width / 2);
-            wrap.scrollTop += box.top + box.height / 2 - (view.top + view.height / 2);
-        }""",
-        fraction,
-    )
-    box = cell.bounding_box()
-    assert box is not None, "the cell is not rendered"
-    return box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2
-
-
 def test_it_shows_rooms_by_building_with_readable_boxes(any_size, live_server, alice, campus, screenshot):
     size, page = any_size
     timeline(page, live_server, alice)
@@ -142,7 +124,7 @@ def test_a_drag_on_a_rows_empty_time_opens_the_booking_panel(
 ):
     page = timeline(with_mouse, live_server, alice)
     cell = row(page, campus["Franklin 102"]).locator(f'.col[data-day="{TODAY}"]')
-    page.mouse.move(*point(cell, "14:00"))
+    page.mouse.move(*cal.point(cell, "14:00"))
     page.mouse.down()
     box = cell.bounding_box()
     assert box is not None
@@ -273,7 +255,7 @@ def test_a_drag_on_a_lazily_loaded_row_books_it(with_mouse, live_server, alice, 
     to_the_end(page)
     cell = row(page, big_campus["Euler 12"]).locator(f'.col[data-day="{TODAY}"]')
     expect(cell).to_be_visible()
-    page.mouse.move(*point(cell, "14:00"))
+    page.mouse.move(*cal.point(cell, "14:00"))
     page.mouse.down()
     box = cell.bounding_box()
     assert box is not None
