@@ -180,6 +180,24 @@ def server_kind(choice: str) -> str:
     return choice
 
 
+def sign_in(client: httpx.Client, username: str, password: str) -> None:
+    """Through the login form, as a browser does: the server has a SECRET_KEY of its own, so a
+    session made in this process would not be valid there."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    login = reverse("login")
+    # With DEBUG off the cookies are Secure, which httpx keeps off plain HTTP: sent by hand here.
+    token = client.get(login).cookies[settings.CSRF_COOKIE_NAME]
+    form = {"username": username, "password": password, "csrfmiddlewaretoken": token}
+    headers = {"Referer": str(client.base_url) + login, "Cookie": f"{settings.CSRF_COOKIE_NAME}={token}"}
+    response = client.post(login, data=form, headers=headers)
+    if response.status_code != 302:
+        raise SystemExit(f"signing in failed: HTTP {response.status_code}")
+    session = response.cookies[settings.SESSION_COOKIE_NAME]
+    client.headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session}"
+
+
 @contextmanager
 def served(kind: str) -> Iterator[str]:
     """A server on the configured database, on a free loopback port; stopped on the way out."""

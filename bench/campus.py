@@ -26,12 +26,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import _django  # noqa: F401  (sets up Django; keep it first)
+import api
 import httpx
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.urls import reverse
 from generate import drop
 
 from calendar_app import batch_scheduling, scheduling, writes
@@ -96,17 +95,7 @@ def ensure(rebuild: bool = False) -> Campus:
 
 
 def sign_in(client: httpx.Client, c: Campus) -> None:
-    """Through the login form, as a browser does: the server has a SECRET_KEY of its own."""
-    login = reverse("login")
-    # With DEBUG off the cookies are Secure, which httpx keeps off plain HTTP: sent by hand here.
-    token = client.get(login).cookies[settings.CSRF_COOKIE_NAME]
-    form = {"username": c.username, "password": c.password, "csrfmiddlewaretoken": token}
-    headers = {"Referer": str(client.base_url) + login, "Cookie": f"{settings.CSRF_COOKIE_NAME}={token}"}
-    response = client.post(login, data=form, headers=headers)
-    if response.status_code != 302:
-        raise SystemExit(f"signing in failed: HTTP {response.status_code}")
-    session = response.cookies[settings.SESSION_COOKIE_NAME]
-    client.headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session}"
+    api.sign_in(client, c.username, c.password)
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:

@@ -37,6 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import _django  # noqa: F401  (sets up Django; keep it first)
+import api
 import httpx
 from api import machine, served
 from django.conf import settings
@@ -239,16 +240,7 @@ def sign_in(client: httpx.Client, partner: Partner) -> None:
     user.set_password(PASSWORD)
     user.save()
     Membership.objects.update_or_create(user=user, partner=partner, defaults={"role": Membership.Role.ADMIN})
-    login = reverse("login")
-    # With DEBUG off the cookies are Secure, which httpx keeps off plain HTTP: sent by hand here.
-    token = client.get(login).cookies[settings.CSRF_COOKIE_NAME]
-    form = {"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token}
-    headers = {"Referer": str(client.base_url) + login, "Cookie": f"{settings.CSRF_COOKIE_NAME}={token}"}
-    response = client.post(login, data=form, headers=headers)
-    if response.status_code != 302:
-        raise SystemExit(f"signing in failed: HTTP {response.status_code}")
-    session = response.cookies[settings.SESSION_COOKIE_NAME]
-    client.headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session}"
+    api.sign_in(client, USER, PASSWORD)
 
 
 def booked_slot(partner: Partner) -> dict[str, str]:
