@@ -149,6 +149,19 @@ def defaults(today: date) -> QueryDict:
     return data
 
 
+def with_defaults(query: QueryDict, today: date) -> QueryDict:
+    """The search asked for, what it leaves out taken from a first visit's: a link that gives
+    only a date (or a time) searches that, rather than asking for every other field. Boxes
+    (repeat, needs, weekdays) are not filled in: a box left out is a box unticked."""
+    if not query:
+        return defaults(today)
+    data = query.copy()
+    for key, values in defaults(today).lists():
+        if key not in data and key != "weekdays":
+            data.setlist(key, values)
+    return data
+
+
 @require_GET
 @member_required()
 @vary_on_headers("HX-Request")  # the page, or for htmx its results alone
@@ -156,7 +169,7 @@ def find(request: MemberRequest) -> HttpResponse:
     access = request.access
     now = access.actor(request).now
     today = now.astimezone(access.partner.zone).date()
-    form = SearchForm(request.GET or defaults(today), partner=access.partner)
+    form = SearchForm(with_defaults(request.GET, today), partner=access.partner)
     context = {"section": "free_rooms", "form": form, **_results(form)}
     if request.htmx:
         return render(request, RESULTS, context)

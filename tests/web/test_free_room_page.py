@@ -120,6 +120,14 @@ def test_times_typed_loosely_are_understood(scheduler, hall):
     assert 'name="end_time" value="10:30"' in html  # as the Book button posts it
 
 
+def test_a_link_giving_only_a_date_searches_it_with_the_first_visits_times(viewer, hall, make_event):
+    make_event(f"{MONDAY} 09:30", 30, zone="Europe/Berlin", resources=[hall])
+    html = viewer.get(URL, {"day": MONDAY}).content.decode()
+    assert "This field is required" not in html
+    assert 'name="start_time" value="09:00"' in html and 'name="summary" value="Lecture"' in html
+    assert "Busy" in html and "Turing 101" in html  # 09:00-10:30 on that Monday
+
+
 def test_an_end_before_the_start_shows_on_the_end(viewer, hall):
     html = viewer.get(URL, query(start_time="11:00", end_time="10:00")).content.decode()
     assert re.search(r'id="id_end_time".*?must be after the start', html, re.S)
