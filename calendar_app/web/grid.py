@@ -250,7 +250,7 @@ def build(query: Query) -> Grid:
     resources = _resources(query.partner)
     blackouts = _blackouts(query.partner, start, end)
     children = _children(resources)
-    location_id = _location_shown(query, resources)
+    location_id = _location_shown(query, resources, children)
     lazy, shown = _built(resources, children, query, location_id)
     by_resource, unassigned = _events(query.partner, start, end, query.show_cancelled, shown)
     groups = _groups(resources, children, query, location_id, frozenset(by_resource))
@@ -419,29 +419,21 @@ def _equipment(root: int | None, children: dict[int | None, list[Resource]]) -> 
     return found
 
 
-def _location_shown(query: Query, resources: list[Resource]) -> int | None:
+def _location_shown(query: Query, resources: list[Resource], children: Children) -> int | None:
     """The location whose columns are shown: the query's; in the room week, where a building
     would mean dozens of columns a day, its first room, and with none chosen the partner's."""
+    root = query.location_id
     if not query.one_location:
-        return query.location_id
-    rooms = sorted((r for r in _rooms(resources) if _within(r, query.location_id, resources)), key=_by_name)
-    return rooms[0].id if rooms else query.location_id
+        return root
+    within = None if root is None else {root} | _below(root, children)
+    rooms = sorted((r for r in _rooms(resources) if within is None or r.id in within), key=_by_name)
+    return rooms[0].id if rooms else root
 
 
 def _rooms(resources: list[Resource]) -> list[Resource]:
     """Locations with no location below them."""
     parents = {r.parent_id for r in resources if r.is_location}
     return [r for r in resources if r.is_location and r.id not in parents]
-
-
-def _within(resource: Resource, root: int | None, resources: list[Resource]) -> bool:
-    if root is None:
-        return True
-    by_id = {r.id: r for r in resources}
-    found: Resource | None = resource
-    while found is not None and found.id != root:
-        found = by_id.get(found.parent_id) if found.parent_id is not None else None
-    return found is not None
 
 
 def _building_of(location_id: int | None, resources: list[Resource]) -> int | None:
