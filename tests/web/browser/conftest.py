@@ -88,3 +88,22 @@ def screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+# The scene test_calendar.py and test_gestures.py drag in: two rooms, a lecture in the first.
+
+
+@pytest.fixture
+def room_a(make_resource):
+    return make_resource("Room A")
+
+
+@pytest.fixture
+def room_b(make_resource):
+    return make_resource("Room B")
+
+
+@pytest.fixture
+def physics(make_event, room_a, room_b):
+    """Wednesday 2 September 2026, 10:00–11:30 in Berlin, in Room A; Room B exists, free."""
+    return make_event("2026-09-02 10:00", 90, zone="Europe/Berlin", resources=[room_a], summary="Physics 101")

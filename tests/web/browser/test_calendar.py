@@ -24,22 +24,6 @@ THURSDAY = "2026-09-03"
 
 
 @pytest.fixture
-def room_a(make_resource):
-    return make_resource("Room A")
-
-
-@pytest.fixture
-def room_b(make_resource):
-    return make_resource("Room B")
-
-
-@pytest.fixture
-def physics(make_event, room_a, room_b):
-    """Wednesday 10:00–11:30 in Room A; Room B exists, free."""
-    return make_event(f"{WEDNESDAY} 10:00", 90, zone=ZONE, resources=[room_a], summary="Physics 101")
-
-
-@pytest.fixture
 def calendar(page, live_server, alice, physics):
     """The room week of Room A (the first room by name)."""
     signed_in(page, live_server, alice)

@@ -32,22 +32,6 @@ TABLET = {"width": 768, "height": 1024}
 
 
 @pytest.fixture
-def room_a(make_resource):
-    return make_resource("Room A")
-
-
-@pytest.fixture
-def room_b(make_resource):
-    return make_resource("Room B")
-
-
-@pytest.fixture
-def physics(make_event, room_a, room_b):
-    """Wednesday 10:00–11:30 in Room A; Room B exists, free."""
-    return make_event(f"{WEDNESDAY} 10:00", 90, zone=ZONE, resources=[room_a], summary="Physics 101")
-
-
-@pytest.fixture
 def meeting(make_event, room_a):
     """Wednesday 14:00–15:00 in Room A: a slot to collide with."""
     return make_event(f"{WEDNESDAY} 14:00", 60, zone=ZONE, resources=[room_a], summary="Staff meeting")
