@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import time
@@ -40,7 +39,7 @@ import httpx
 from api import machine, served
 from django.core.management import call_command
 from django.db import transaction
-from run import stats
+from run import save_json, stats
 
 from calendar_app import clock, fragments, scheduling, writes
 from calendar_app.models import (
@@ -223,9 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         met = "met" if goal is not None and s["p50_ms"] <= goal else "MISSED"
         target = f"target p50 ≤ {goal} ms: {met}" if goal is not None else "no target"
         print(f"  {name:<10}{s['p50_ms']:>8.1f}ms{s['p95_ms']:>8.1f}ms{len(samples):>6}   {target}")
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"database": _django.describe_database(), "results": summary}, fh, indent=2)
+    save_json(args.json, summary)
     return 0
 
 

@@ -15,7 +15,6 @@ dates), a camera needed, anywhere on campus. Timed, after warm-up calls, with pe
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import time as clock_time
 
@@ -26,7 +25,7 @@ from api import machine, served
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from run import stats, timed
+from run import save_json, stats, timed
 
 from calendar_app import free_rooms
 
@@ -102,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("free_rooms.find", "HTTP results (htmx)"):
         met = "met" if summary[name]["p50_ms"] <= TARGET_MS else "MISSED"
         print(f"target: {name}, p50 <= {TARGET_MS} ms: {met}")
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"database": _django.describe_database(), "results": summary}, fh, indent=2)
+    save_json(args.json, summary)
     return 0
 
 

@@ -90,6 +90,13 @@ class Result:
         }
 
 
+def save_json(path: str | None, results: dict) -> None:
+    """A bench's results and the database they were measured on, as JSON at `path` (if given)."""
+    if path:
+        with open(path, "w") as fh:
+            json.dump({"database": _django.describe_database(), "results": results}, fh, indent=2)
+
+
 def timed(call: Callable[[], object], iterations: int, warmup: int) -> list[float]:
     """Samples in ms of `iterations` calls, after `warmup` calls and a collection (not the
     previous measurement's garbage)."""

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import html
-import json
 import pstats
 import re
 import sys
@@ -48,7 +47,7 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from run import stats, timed
+from run import save_json, stats, timed
 
 from calendar_app import clock
 from calendar_app.web import grid, timeline_html
@@ -192,9 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"server:   {kind}")
         summary |= over_http(c, kind, args.iterations, args.warmup)
     report(summary)
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"database": _django.describe_database(), "results": summary}, fh, indent=2)
+    save_json(args.json, summary)
     return 0
 
 

@@ -28,7 +28,6 @@ trip <= 50 ms). One httpx client with keep-alive, as a browser tab has.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -48,7 +47,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from generate import drop
-from run import stats, timed
+from run import save_json, stats, timed
 
 from calendar_app import batch_scheduling, scheduling, writes
 from calendar_app.models import (
@@ -337,9 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, target in (("HTTP week page", PAGE_TARGET_MS), ("HTTP drag check", CHECK_TARGET_MS)):
             met = "met" if summary[name]["p50_ms"] <= target else "MISSED"
             print(f"target: {name}, p50 <= {target} ms: {met}")
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"database": _django.describe_database(), "results": summary}, fh, indent=2)
+    save_json(args.json, summary)
     return 0
 
 
