@@ -24,7 +24,7 @@ from calendar_app.errors import ValidationFailed
 from calendar_app.models import EventType, Partner, ResourceStatus, ResourceType, ScheduleResource
 from calendar_app.recurrence import WEEKDAYS
 from calendar_app.web.access import MemberRequest, member_required
-from calendar_app.web.forms import STAFF_TYPES, WEEKDAY_LABELS
+from calendar_app.web.forms import STAFF_TYPES, WEEKDAY_LABELS, ClockField
 
 PAGE = "calendar_app/free_rooms.html"
 HIDDEN = '<input type="hidden" name="{}" value="{}">'
@@ -32,7 +32,6 @@ RESULTS = "calendar_app/partials/free_room_results.html"
 BUSY_SHOWN = 25  # busy rooms listed; the rest are counted
 TERM_WEEKS = 15  # a new weekly search's default term
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"]  # ISO as date inputs send it; typed by hand
-TIME_FORMATS = ["%H:%M", "%H.%M", "%H%M", "%H:%M:%S", "%H"]  # 24-hour, as typed: 9:00, 9.00, 0900, 9
 DEFAULT_START, DEFAULT_END = time(9, 0), time(10, 30)
 
 
@@ -41,19 +40,12 @@ def _date(label: str, required: bool = True) -> forms.DateField:
     return forms.DateField(label=label, required=required, input_formats=DATE_FORMATS, widget=widget)
 
 
-def _time(label: str) -> forms.TimeField:
-    widget = forms.TimeInput(
-        attrs={"inputmode": "numeric", "placeholder": "hh:mm", "size": 5}, format="%H:%M"
-    )
-    return forms.TimeField(label=label, input_formats=TIME_FORMATS, widget=widget)
-
-
 class SearchForm(forms.Form):
     """What the search asks, and the title and type of the booking its Book buttons make."""
 
     day = _date("Date")
-    start_time = _time("From")
-    end_time = _time("To")
+    start_time = ClockField(label="From")  # typed as the booking panel's times are
+    end_time = ClockField(label="To", midnight_end=True)
     repeat = forms.BooleanField(label="Repeat weekly", required=False)
     weekdays = forms.MultipleChoiceField(
         label="On", required=False, choices=list(WEEKDAY_LABELS.items()), widget=forms.CheckboxSelectMultiple
