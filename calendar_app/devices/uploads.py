@@ -197,6 +197,12 @@ def upload(
         fields = _write(token, chunk, offset, final, written)
         if not _move(token, now, uploaded_file_size=end, file_name=token.file_name, **fields):
             raise _raced(token)
+    except FileNotFoundError:
+        _delete_names(written)
+        # Another request stored a chunk first and removed the manifest this one was reading.
+        if not _as_read(token):
+            raise _raced(token) from None
+        raise
     except BaseException:
         _delete_names(written)
         raise
@@ -332,6 +338,11 @@ def _move(token: UploadToken, now: datetime, **fields: Any) -> bool:
     return UploadToken.objects.filter(same).update(**fields) == 1
 
 
+def _as_read(token: UploadToken) -> bool:
+    """Whether the token's stored files are still the ones `token` was read with."""
+    return UploadToken.objects.filter(pk=token.pk, storage_name=token.storage_name).exists()
+
+
 def _raced(token: UploadToken) -> UploadRefused:
     return UploadRefused(
         "UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD",
@@ -369,7 +380,7 @@ def assemble(partner: Partner, token_id: str, app_token: str, now: datetime | No
     except Exception:
         # Unless another request joined the parts first and removed them (the manifest too)
         # before or while this one read them.
-        if UploadToken.objects.filter(pk=token.pk, storage_name=token.storage_name).exists():
+        if _as_read(token):
             raise
     finally:
         if not moved:
