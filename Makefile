@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-packages test-sqlite test-postgres lint install install-dev bench clean
+.PHONY: run stack stack-stop test test-packages test-sqlite test-postgres lint install install-dev bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "need Python 3.11"; exit 1; }
@@ -26,6 +26,15 @@ install-dev: $(VENV)/.installed-dev
 ## make run: install, migrate, load demo data, serve on http://127.0.0.1:8000 (scripts/serve.sh)
 run: install
 	@HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python scripts/serve.sh
+
+## make stack: the production stack on loopback (scripts/stack.py): PostgreSQL, Redis, gunicorn
+## (HTTPS, DEBUG off), a Celery worker and beat, with the demo data; make stack-stop stops it.
+stack: install
+	@scripts/apt-install.sh postgresql=/usr/lib/postgresql redis-server=/usr/bin/redis-server openssl=/usr/bin/openssl
+	@$(BIN)/python scripts/stack.py start
+
+stack-stop:
+	@$(BIN)/python scripts/stack.py stop
 
 ## make test: install, lint, run the whole suite on SQLite and on a real PostgreSQL
 # Each phase prints a header ("== lint") and, when it ends, how long it took (scripts/timed.sh).
@@ -56,7 +65,7 @@ test-sqlite: install-dev test-packages
 	@scripts/timed.sh "test suite on SQLite" env -u DATABASE_URL $(BIN)/pytest -q
 
 test-postgres: install-dev test-packages
-	@scripts/timed.sh "test suite on PostgreSQL" scripts/with-postgres.sh $(BIN)/pytest -q
+	@scripts/timed.sh "test suite on PostgreSQL" scripts/with-postgres.sh $(BIN)/pytest -q -m "not stack"
 
 bench: install-dev
 	$(BIN)/python bench/run.py

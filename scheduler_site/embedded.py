@@ -22,24 +22,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scheduler_site import production
+
 log = logging.getLogger("gunicorn.error")
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# The production server's settings (scheduler_site/production.py), with two processes of four
+# threads by default: the embedded default is one machine's service, and its SQLite serves a
+# handful of connections best.
+bind, worker_class, certfile, keyfile = production.bind, production.worker_class, None, None
 workers = int(os.environ.get("WEB_WORKERS", "2"))
-worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "4"))
-# A worker is replaced after this many requests (staggered), so a slow leak anywhere cannot grow
-# a process for ever.
-max_requests = 10_000
-max_requests_jitter = 1_000
-timeout = 60
-# Idle keep-alive connections are closed after this; a client that reuses one at that very moment
-# sees a reset. Clients in a crowd (and capture devices polling) pause longer than gunicorn's 2 s.
-keepalive = 20
-graceful_timeout = 10
-accesslog = os.environ.get("ACCESS_LOG") or None  # "-" prints every request
-loglevel = "info"
-control_socket_disable = True  # gunicorn's control socket would live in ~/.gunicorn; unused here
+threads = production.threads
+max_requests, max_requests_jitter = production.max_requests, production.max_requests_jitter
+timeout, keepalive, graceful_timeout = production.timeout, production.keepalive, production.graceful_timeout
+accesslog, loglevel = production.accesslog, production.loglevel
+control_socket_disable = production.control_socket_disable
+child_exit = production.child_exit
 
 _worker: subprocess.Popen | None = None
 
