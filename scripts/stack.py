@@ -22,7 +22,7 @@ process that took a reused pid. On a real host, systemd runs the same commands (
 Environment: STACK_DIR, HOST (127.0.0.1), STACK_WEB_PORTS ("8443"; several ports start several
 web servers), STACK_WORKERS (Celery worker processes, 1), STACK_WORKER_CONCURRENCY (threads per
 worker, 8), STACK_WEB_WORKERS / STACK_WEB_THREADS (gunicorn's, default: production.py's),
-STACK_PG_PORT (54340), STACK_REDIS_PORT (6390), STACK_TLS (true), DEMO_ADMIN_PASSWORD.
+STACK_PG_PORT (5442), STACK_REDIS_PORT (6390), STACK_TLS (true), DEMO_ADMIN_PASSWORD.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Config:
             web_ports=[int(port) for port in os.environ.get("STACK_WEB_PORTS", "8443").split()],
             workers=int(os.environ.get("STACK_WORKERS", "1")),
             worker_concurrency=int(os.environ.get("STACK_WORKER_CONCURRENCY", "8")),
-            pg_port=int(os.environ.get("STACK_PG_PORT", "54340")),
+            pg_port=int(os.environ.get("STACK_PG_PORT", "5442")),
             redis_port=int(os.environ.get("STACK_REDIS_PORT", "6390")),
             tls=env_bool("STACK_TLS", True),
         )
