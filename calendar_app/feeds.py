@@ -24,7 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
-from calendar_app import clock, fragments, ical
+from calendar_app import clock, fragments, ical, metrics
 from calendar_app.devices import receipts
 from calendar_app.models import (
     Entry,
@@ -128,7 +128,9 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         if body is None:  # not assembled under this version yet, or the body was evicted
             published, body = assemble(key, last_modified, found, span)
     _record_receipt(request, found, published.etag, now)
-    if not_modified(request, published.etag, published.last_modified):
+    unchanged = not_modified(request, published.etag, published.last_modified)
+    metrics.device_poll(receipts.Channel.FEED, unchanged)
+    if unchanged:
         return HttpResponse(status=304, headers=published.headers)
     return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=published.headers)
 

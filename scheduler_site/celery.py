@@ -6,8 +6,17 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import (
+    beat_init,
+    before_task_publish,
+    task_failure,
+    task_postrun,
+    task_prerun,
+    worker_ready,
+)
 from django.db import OperationalError
+
+from calendar_app import heartbeats, metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scheduler_site.settings")
 
@@ -25,3 +34,20 @@ def recover_on_start(sender, **kwargs) -> None:
     ended, lost tasks and sync pushes sent again) now rather than at the next periodic run."""
     sender.app.send_task("calendar_app.tasks.recover_bulk_uploads")
     sender.app.send_task("calendar_app.tasks.sync_recover")
+
+
+# Health (calendar_app/heartbeats.py, read by /healthz): a worker writes a heartbeat from a thread
+# of its own; the beat (`celery beat`, or the process `worker --beat` forks for it) notes each
+# periodic task it sends.
+@worker_ready.connect
+def start_heartbeat(sender, **kwargs) -> None:
+    heartbeats.start_worker_heartbeat(sender.hostname)
+
+
+beat_init.connect(heartbeats.beat_started, weak=False)
+before_task_publish.connect(heartbeats.record_beat, weak=False)
+
+# Metrics (calendar_app/metrics.py), in the process that runs the task.
+task_prerun.connect(metrics.task_started, weak=False)
+task_postrun.connect(metrics.task_finished, weak=False)
+task_failure.connect(metrics.task_failed, weak=False)

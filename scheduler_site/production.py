@@ -42,9 +42,7 @@ control_socket_disable = True  # gunicorn's control socket would live in ~/.guni
 
 def child_exit(server, worker) -> None:
     """A worker that exits (killed, or replaced after max_requests) leaves its metrics files in
-    PROMETHEUS_MULTIPROC_DIR: its live gauges must stop counting (prometheus_client's
-    multiprocess mode), its counters and histograms stay in the totals."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    PROMETHEUS_MULTIPROC_DIR: calendar_app/metrics.py stops counting its live gauges."""
+    from calendar_app import metrics  # prometheus_client only: the master never sets Django up
 
-        multiprocess.mark_process_dead(worker.pid)
+    metrics.process_exited(worker.pid)

@@ -63,10 +63,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_prometheus",
     "calendar_app",
 ]
 
 MIDDLEWARE = [
+    # django-prometheus' pair wraps the others: request latency by view and responses by status.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (collected into STATIC_ROOT) from the app server itself: the embedded default
     # has no web server in front of it, and DEBUG off stops Django serving them.
@@ -78,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "scheduler_site.middleware.RequestMetrics",  # django-prometheus' After, hardened
 ]
 
 ROOT_URLCONF = "scheduler_site.urls"
@@ -121,6 +125,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("SQLITE_TEST_NAME", str(BASE_DIR / ".test-db.sqlite3"))
     }
+elif DATABASES["default"]["ENGINE"].endswith(".postgresql"):  # Django's, or a wrapper of it
+    # libpq waits for ever for a server that does not answer: a request gives up connecting after
+    # DB_CONNECT_TIMEOUT seconds (libpq's minimum is 2) and answers that the database is
+    # unavailable, instead of holding its worker until gunicorn kills it. A DATABASE_URL's own
+    # ?connect_timeout= wins. (A stopped server refuses at once; tests/stack/test_faults_web.py.)
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -153,10 +165,14 @@ def shared_cache(name: str, max_entries: int) -> dict:
     server would let each process answer with its own feed version and write counter, so a
     device's poll would get 304 from one process and 200 from the next."""
     if REDIS_URL:
+        # A Redis that is away is a miss, never an error (scheduler_site/redis_cache.py), and one
+        # that does not answer costs a call at most the socket timeouts (Django's client would
+        # wait for ever).
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "scheduler_site.redis_cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": name,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     if TASK_QUEUE_DIR:
         return {
@@ -172,9 +188,11 @@ def shared_cache(name: str, max_entries: int) -> dict:
 
 
 # "feeds" holds assembled iCal feeds (feeds.py) and each partner's committed-write counter
-# (fragments.version); bounded (a 10,000-event feed is 5 MB).
+# (fragments.version); bounded (a 10,000-event feed is 5 MB). Nothing of ours uses "default",
+# but whatever does (a rate limit, cache_page, a library) must see what the other web processes
+# wrote: shared too, never one process's memory beside others.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": shared_cache("default", 1000),
     "feeds": shared_cache("feeds", env_int("FEED_CACHE_ENTRIES", 64)),
 }
 
@@ -204,6 +222,15 @@ CELERY_TASK_ALWAYS_EAGER = not (REDIS_URL or TASK_QUEUE_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker that goes away (tests/stack/test_faults_queue.py): a worker, starting or running, waits
+# for it as long as it takes (Celery's default gives up after 100 tries, ~50 min, and the worker
+# exits); nothing is lost meanwhile, the outbox and the jobs are rows. Tasks running when the
+# connection drops finish: their messages come back and the second delivery's claim (a
+# conditional UPDATE) finds the work taken, so cancelling them (Celery 6's default) gains nothing
+# and would cut a push or an import short.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Each task lives beside the work it does (its name pinned there); a worker imports these.
 CELERY_IMPORTS = [
     "calendar_app.fragments",
@@ -218,7 +245,10 @@ CELERY_IMPORTS = [
 CELERY_BEAT_SCHEDULE = {
     # Each folder keeps its own interval; this only asks which are due.
     "poll-drop-folders": {"task": "calendar_app.tasks.poll_drop_folders", "schedule": 60.0},
-    "recover-bulk-uploads": {"task": "calendar_app.tasks.recover_bulk_uploads", "schedule": 300.0},
+    "recover-bulk-uploads": {
+        "task": "calendar_app.tasks.recover_bulk_uploads",
+        "schedule": float(env_int("BULK_UPLOAD_RECOVER_EVERY", 300)),
+    },
     "recover-sync": {
         "task": "calendar_app.tasks.sync_recover",
         "schedule": float(env_int("SYNC_RECOVER_EVERY", 30)),
@@ -259,6 +289,23 @@ DEVICE_QUIET_MINUTES = env_int("DEVICE_QUIET_MINUTES", 15)
 DEVICE_LOOKAHEAD_HOURS = env_int("DEVICE_LOOKAHEAD_HOURS", 24)
 CACHES["receipts"] = shared_cache("receipts", env_int("RECEIPT_CACHE_ENTRIES", 10_000))
 
+# Health and metrics (calendar_app/health.py, heartbeats.py, metrics.py; docs/operations.md
+# "Health and metrics").
+# /healthz fails a worker whose last heartbeat (written every 15 s) is older than this, the beat
+# when it sent nothing for this long (its shortest schedule entries come every 30-60 s), and the
+# sync queue when an operation has waited past its due time this long. Seconds.
+HEALTH_WORKER_STALE_SECONDS = env_int("HEALTH_WORKER_STALE_SECONDS", 60)
+HEALTH_BEAT_STALE_SECONDS = env_int("HEALTH_BEAT_STALE_SECONDS", 180)
+HEALTH_SYNC_STALE_SECONDS = env_int("HEALTH_SYNC_STALE_SECONDS", 900)
+# The longest /healthz waits for a probe: a database or Redis that hangs fails its check instead.
+HEALTH_TIMEOUT_SECONDS = env_int("HEALTH_TIMEOUT_SECONDS", 2)
+# The heartbeats, shared by the workers, the beat and every web process; small (a key per worker).
+CACHES["health"] = shared_cache("health", 1000)
+# /metrics answers loopback (not through a proxy), or `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# A load balancer's or Prometheus' probe may speak plain HTTP to the node itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
 # Scheduling limits (docs/architecture.md: recurrence caps, durations in seconds).
 SCHEDULE_MAX_OCCURRENCES = env_int("SCHEDULE_MAX_OCCURRENCES", 1000)
 SCHEDULE_MAX_HORIZON_DAYS = env_int("SCHEDULE_MAX_HORIZON_DAYS", 3 * 365 + 1)
@@ -269,6 +316,10 @@ RECORDING_MATCH_GRACE = env_int("RECORDING_MATCH_GRACE", 24 * 3600)
 
 # The largest file a bulk upload or a drop folder takes; the API refuses bigger requests unread.
 BULK_UPLOAD_MAX_BYTES = env_int("BULK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Bulk upload jobs (imports/jobs.py): one PROCESSING with a heartbeat this old lost its worker
+# (a live one beats every few seconds); one QUEUED this long lost its task. Seconds.
+BULK_UPLOAD_LOST_AFTER_SECONDS = env_int("BULK_UPLOAD_LOST_AFTER_SECONDS", 180)
+BULK_UPLOAD_REDISPATCH_SECONDS = env_int("BULK_UPLOAD_REDISPATCH_SECONDS", 300)
 
 # Uploads (calendar_app/devices/uploads.py, docs/devices.md): the largest recording, the largest
 # chunk one request may carry (the API refuses a bigger body unread), and how long an unfinished

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from calendar_app import ical, scheduling
+from calendar_app import ical, metrics, scheduling
 from calendar_app.conflicts import ConflictType
 from calendar_app.devices import receipts
 from calendar_app.kaltura_api import conditional, deliveries, event_render, listing
@@ -270,6 +270,7 @@ def list_ical(call: Call, filter: Parsed | None, pager: Parsed | None) -> condit
     etag = deliveries.ical_etag(call, filter, pager)
     answer = conditional.answer(call.if_none_match, etag, build)
     deliveries.record(call, filter, receipts.Channel.ICAL, etag)
+    metrics.device_poll(receipts.Channel.ICAL, answer.body is None)
     return answer
 
 
@@ -287,4 +288,5 @@ def list_(call: Call, filter: Parsed | None, pager: Parsed | None):
         queryset, filter, pager, EVENT_TABLE, call.partner.pk, lambda rows: render_events(call.partner, rows)
     )
     deliveries.record(call, filter, receipts.Channel.API, version)
+    metrics.device_poll(receipts.Channel.API, unchanged=False)  # XML and JSON lists are never conditional
     return answer
