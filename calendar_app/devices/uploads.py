@@ -44,6 +44,7 @@ Measured with bench/upload.py (docs/devices.md has the figures).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -72,6 +73,7 @@ Status = UploadToken.Status
 OPEN = (Status.PENDING, Status.PARTIAL_UPLOAD)
 COPY_BLOCK = 8 * 1024 * 1024
 ATTACHED_TYPE = "KalturaMediaEntry"
+STORAGE_FULL = "UPLOAD_STORAGE_FULL"
 
 
 class UploadRefused(SchedulingError):
@@ -202,6 +204,11 @@ def upload(
         # Another request stored a chunk first and removed the manifest this one was reading.
         if not _as_read(token):
             raise _raced(token) from None
+        raise
+    except OSError as error:
+        _delete_names(written)  # the chunk's bytes that fitted, too
+        if _no_space(error):
+            raise _storage_full(token) from error
         raise
     except BaseException:
         _delete_names(written)
@@ -351,6 +358,33 @@ def _raced(token: UploadToken) -> UploadRefused:
     )
 
 
+def _no_space(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _storage_full(token: UploadToken) -> UploadRefused:
+    """The storage is full (a code of ours, as for our caps). Nothing of the chunk is kept and
+    the token is as it was before it, so a device resumes at its uploadedFileSize once space is
+    freed."""
+    return UploadRefused(
+        STORAGE_FULL,
+        f"The upload storage is full: this chunk was not kept. The token keeps the "
+        f"{token.uploaded_file_size} bytes stored before it; resume there once space is freed",
+        ID=token.pk,
+        SIZE=token.uploaded_file_size,
+    )
+
+
+def _storage_full_to_join(token: UploadToken) -> UploadRefused:
+    return UploadRefused(
+        STORAGE_FULL,
+        "The upload storage is full: the uploaded parts cannot be joined into one file. They are "
+        "kept; add the content again once space is freed",
+        ID=token.pk,
+        SIZE=token.uploaded_file_size,
+    )
+
+
 def _invalid_status(token: UploadToken) -> UploadRefused:
     return UploadRefused(
         "UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD",
@@ -377,10 +411,12 @@ def assemble(partner: Partner, token_id: str, app_token: str, now: datetime | No
         segments = _segments(_manifest_at(token.storage_name), token.uploaded_file_size)
         name, checksum = _save_hashed(_final_name(token), segments, written)
         moved = _move(token, now or clock.now(), storage_name=name, checksum=checksum)
-    except Exception:
+    except Exception as error:
         # Unless another request joined the parts first and removed them (the manifest too)
         # before or while this one read them.
         if _as_read(token):
+            if _no_space(error):
+                raise _storage_full_to_join(token) from error
             raise
     finally:
         if not moved:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 
 from calendar_app import writes
 from calendar_app.errors import SchedulingError
@@ -107,6 +107,11 @@ def run(
         return Error(error)
     except SchedulingError as error:
         return Error(errors.from_domain(error, _wire_name))
+    except (OperationalError, InterfaceError) as error:
+        # The database is down, restarting or unreachable (or the call lost a deadlock): a clear
+        # answer at once, one log line rather than a traceback for every request while it lasts.
+        log.warning("database unavailable in %s.%s: %s", params.get("service"), params.get("action"), error)
+        return Error(errors.database_unavailable())
     except DatabaseError:
         log.exception("database error in %s.%s", params.get("service"), params.get("action"))
         return Error(ApiError("INTERNAL_DATABASE_ERROR", "Internal database error"))

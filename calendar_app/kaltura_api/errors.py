@@ -58,6 +58,12 @@ def internal_error() -> ApiError:
     return ApiError("INTERNAL_SERVERL_ERROR", "Internal server error occurred")
 
 
+def database_unavailable() -> ApiError:
+    """The database cannot be reached (down, restarting) or gave up on the call: Kaltura's code
+    for a database failure, which clients (and our own sync, sync/client.py) retry."""
+    return ApiError("INTERNAL_DATABASE_ERROR", "The database is unavailable; try again in a few seconds")
+
+
 def missing_parameter(name: str) -> ApiError:
     return ApiError("MISSING_MANDATORY_PARAMETER", f'Missing parameter "{name}"', PARAM_NAME=name)
 
