@@ -66,8 +66,10 @@ def changed(partner_id: int, at: datetime) -> None:
 
 def touched(partner_id: int) -> None:
     """Move the partner's feed version once the current transaction commits (feeds.py keys its
-    cached copies by it). For writes that leave rendering to `publish_later`."""
-    transaction.on_commit(lambda: _bump(partner_id))
+    cached copies by it). For writes that leave rendering to `publish_later`. Robust: the write is
+    committed, and a cache (Redis) that is down must not turn it into an error for the client
+    (who would send it again); cached feeds still see it by its rows' `updated_at`."""
+    transaction.on_commit(lambda: _bump(partner_id), robust=True)
 
 
 def version(partner_id: int) -> int:
@@ -93,7 +95,8 @@ def _version_key(partner_id: int) -> str:
 def publish_later(partner_id: int, at: datetime | None = None) -> None:
     """Queue a re-render of the partner's stale fragments (those written at `at`, or all)."""
     stamp = None if at is None else at.isoformat()
-    transaction.on_commit(lambda: publish_feeds.delay(partner_id, stamp))
+    # Robust: with the broker down the write stands; a feed renders a stale fragment itself.
+    transaction.on_commit(lambda: publish_feeds.delay(partner_id, stamp), robust=True)
 
 
 # Task names are pinned: queued messages name the task, and they must survive a module move.

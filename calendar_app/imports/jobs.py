@@ -3,8 +3,9 @@
 The states (BulkUpload.Status) and who moves them, each move one conditional UPDATE:
 
     submit -> QUEUED -> PROCESSING -> FINISHED | FINISHED_PARTIALLY | FAILED    (process)
-                |            |------> ABORTED   (abort: the worker stops between chunks)
-                |            '------> FATAL     (recover: its heartbeat stopped)
+                |  ^         |------> ABORTED   (abort: the worker stops between chunks)
+                |  '---------|        QUEUED    (recover: its heartbeat stopped; an iCal file, once)
+                |            '------> FATAL     (recover: its heartbeat stopped; otherwise)
                 '-------------------> ABORTED   (abort, before it started)
 
 `submit` writes the job row in the caller's transaction and hands its id to Celery only after
@@ -26,10 +27,15 @@ while the job is still PROCESSING. Hence:
   stay applied and reported. We chose this over "abort only a job gone quiet": a client cannot
   tell a stuck job from a slow one, and a stop between chunks leaves no row without its result,
   whether the worker is alive or dead.
-- A worker that dies leaves its job PROCESSING with a heartbeat that stops. `recover` marks a
-  job FATAL once its heartbeat is older than LOST_AFTER; should the worker be alive after all, it
-  stops at its next chunk as after an abort. A lost job is never run again: some of its rows are
-  applied, and an add applied twice is a duplicate.
+- A worker that dies leaves its job PROCESSING with a heartbeat that stops. Once its heartbeat is
+  older than LOST_AFTER, `recover` queues an iCal job again, once (REDO_KINDS, MAX_ATTEMPTS), and
+  marks any other FATAL; should the worker be alive after all, it stops at its next chunk as after
+  an abort (each attempt beats and ends only its own claim, by its attempt number).
+  An iCal file may run twice: every VEVENT is matched by its UID (one is made from its content
+  when it has none), so a VEVENT the lost attempt applied is "unchanged" the second time and
+  writes nothing; the redo keeps the first attempt's results for the rows it stored (what was
+  done) and adds the others. A resource CSV is not run twice: its add rows name no key, and an
+  add applied twice is a duplicate room.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, JSONField, Q, Value
+from django.db.models import F, JSONField, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
 from calendar_app import clock, fragments, writes
@@ -60,11 +66,15 @@ WAITING = (Status.PENDING, Status.QUEUED)
 DONE = (Status.FINISHED, Status.FAILED, Status.ABORTED, Status.FATAL, Status.FINISHED_PARTIALLY)
 # A job still waiting this long after it was last sent lost its task (the broker was down at
 # commit, or lost the message): send it again.
-REDISPATCH_AFTER = timedelta(minutes=5)
+REDISPATCH_AFTER = timedelta(seconds=settings.BULK_UPLOAD_REDISPATCH_SECONDS)
 # A job PROCESSING with a heartbeat this old lost its worker. A live worker beats when it has read
 # the file and at the end of every chunk (CHUNK_SECONDS plus one row: seconds); its longest
 # silence is reading the largest file accepted (20,000 VEVENTs, 5 MB: 11 s on a busy 2-CPU machine).
-LOST_AFTER = timedelta(minutes=3)
+LOST_AFTER = timedelta(seconds=settings.BULK_UPLOAD_LOST_AFTER_SECONDS)
+# Files whose rows are idempotent (see the module doc), and how often a job is started at most:
+# the lost attempt and one redo. A file that kills its worker each time is not run a third time.
+REDO_KINDS = (BulkUpload.Kind.EVENTS_ICAL,)
+MAX_ATTEMPTS = 2
 
 
 ABORTED_WAITING = "Aborted before it started: nothing was applied."
@@ -155,6 +165,8 @@ def process(job_id: int, now: datetime) -> BulkUpload | None:
     if not claimed:
         return None
     job = BulkUpload.objects.select_related("partner").get(pk=job_id)
+    if job.attempts > 1:
+        logger.warning("bulk upload %s: attempt %s, after its worker was lost", job.pk, job.attempts)
     actor = writes.Actor(
         partner=job.partner, now=now, user_id=job.uploaded_by, source=AuditEntry.Source.IMPORT
     )
@@ -165,17 +177,17 @@ def process(job_id: int, now: datetime) -> BulkUpload | None:
 
 def _run(job: BulkUpload, actor: writes.Actor) -> None:
     try:
-        results = IMPORTERS[job.kind](actor, job, _JobLedger(job.pk))
+        results = IMPORTERS[job.kind](actor, job, _JobLedger(job))
     except FileRefused as refused:
-        _end(job.pk, Status.FAILED, code=refused.code, error=refused.message)
+        _end(job, Status.FAILED, code=refused.code, error=refused.message)
     except Stopped:
         logger.info("bulk upload %s was ended while processing: stopped", job.pk)
     except Exception as error:
         logger.exception("bulk upload %s failed", job.pk)
-        _end_broken(job.pk, error)
+        _end_broken(job, error)
     else:
         failed = any(r.status == "error" for r in results)
-        _end(job.pk, Status.FINISHED_PARTIALLY if failed else Status.FINISHED)
+        _end(job, Status.FINISHED_PARTIALLY if failed else Status.FINISHED)
 
 
 def _publish(partner_id: int, now: datetime) -> None:
@@ -204,19 +216,27 @@ IMPORTERS: dict[str, Callable[[writes.Actor, BulkUpload, Ledger], list[RowResult
 
 
 class _JobLedger(Ledger):
-    """Results stored on the job as each chunk commits, with a heartbeat; Stopped when the job
-    was ended meanwhile (aborted, or given up by recover)."""
+    """Results stored on the job as each chunk commits, with a heartbeat; Stopped when this
+    attempt's claim ended meanwhile (aborted, given up or queued again by recover). A redo starts
+    from the results the lost attempt stored: those rows were applied then, and keep them."""
 
-    def __init__(self, job_id: int):
+    def __init__(self, job: BulkUpload):
         super().__init__()
-        self.job_id = job_id
-        self.name = f"bulk upload {job_id}"
+        self.job_id = job.pk
+        self.running = BulkUpload.objects.filter(pk=job.pk, status=Status.PROCESSING, attempts=job.attempts)
+        self.name = f"bulk upload {job.pk}"
         # Each result as JSON, encoded once: every save stores all of them, and encoding them
         # all again each time cost more than the saves' writes (row_results.py has the numbers).
         self.encoded: dict[int, str] = {}
+        for stored in results(job):
+            super().add(stored)
+            self.encoded[stored.line] = json.dumps(stored.as_dict())
+        self.kept = set(self.encoded)
         self.changed = False
 
     def add(self, result: RowResult) -> None:
+        if result.line in self.kept:
+            return  # applied by the lost attempt: this one found it done ("unchanged")
         super().add(result)
         self.encoded[result.line] = json.dumps(result.as_dict())
         self.changed = True
@@ -235,24 +255,24 @@ class _JobLedger(Ledger):
 
     def _beat(self, **progress: Any) -> None:
         # The wall clock, not the actor's `now` (which stamps the rows): it tells a live worker.
-        running = BulkUpload.objects.filter(pk=self.job_id, status=Status.PROCESSING)
-        if not running.update(heartbeat_at=clock.now(), **progress):
+        if not self.running.update(heartbeat_at=clock.now(), **progress):
             raise Stopped(f"bulk upload {self.job_id} is no longer PROCESSING")
 
 
-def _end(job_id: int, status: int, *, code: str = "", error: str = "") -> None:
-    """The job's end, unless it was ended meanwhile (aborted, given up): then that stands."""
-    running = BulkUpload.objects.filter(pk=job_id, status=Status.PROCESSING)
+def _end(job: BulkUpload, status: int, *, code: str = "", error: str = "") -> None:
+    """This attempt's end, unless its claim ended meanwhile (aborted, given up, queued again):
+    then that stands."""
+    running = BulkUpload.objects.filter(pk=job.pk, status=Status.PROCESSING, attempts=job.attempts)
     running.update(status=status, finished_at=clock.now(), error_code=code, error=error)
 
 
-def _end_broken(job_id: int, error: Exception) -> None:
+def _end_broken(job: BulkUpload, error: Exception) -> None:
     """The end of a job the import stopped in: what its last chunk stored is what was done."""
     done, errors, rows = (
-        BulkUpload.objects.filter(pk=job_id).values_list("num_processed", "num_errors", "num_rows").get()
+        BulkUpload.objects.filter(pk=job.pk).values_list("num_processed", "num_errors", "num_rows").get()
     )
     _end(
-        job_id,
+        job,
         Status.FINISHED_PARTIALLY if done > errors else Status.FAILED,
         code="BULK_UPLOAD_INTERNAL_ERROR",
         error=(
@@ -263,25 +283,39 @@ def _end_broken(job_id: int, error: Exception) -> None:
 
 
 def recover(now: datetime) -> tuple[int, int]:
-    """The safety net: give up on jobs whose worker was lost (FATAL), and send again the jobs
-    whose task was. Cheap (the status index, then a query per job sent), and safe at any time
-    and in several processes at once: each move is a conditional UPDATE, and a live worker
-    whose job it ends stops at its next chunk. Returns (sent again, given up)."""
+    """The safety net: run again, once, the iCal jobs whose worker was lost, give up on the
+    others (FATAL), and send again the jobs whose task was. Cheap (the status index, then a
+    query per job sent), and safe at any time and in several processes at once: each move is a
+    conditional UPDATE, and a live worker whose job it takes stops at its next chunk. Returns
+    (sent again, given up)."""
     silent = now - LOST_AFTER
-    lost = (
-        BulkUpload.objects.filter(status=Status.PROCESSING)
-        .filter(Q(heartbeat_at__lt=silent) | Q(heartbeat_at=None, started_at__lt=silent))
-        .update(
-            status=Status.FATAL,
-            finished_at=now,
-            error_code="BULK_UPLOAD_WORKER_LOST",
-            error=(
-                "The worker processing this file stopped: the rows with a result are done as "
-                "reported; the others were not applied."
-            ),
-        )
+    lost = BulkUpload.objects.filter(status=Status.PROCESSING).filter(
+        Q(heartbeat_at__lt=silent) | Q(heartbeat_at=None, started_at__lt=silent)
     )
-    return _send_again(now), lost
+    redone = _redo(lost.filter(kind__in=REDO_KINDS, attempts__lt=MAX_ATTEMPTS), now)
+    given_up = lost.update(
+        status=Status.FATAL,
+        finished_at=now,
+        error_code="BULK_UPLOAD_WORKER_LOST",
+        error=(
+            "The worker processing this file stopped: the rows with a result are done as "
+            "reported; the others were not applied."
+        ),
+    )
+    return redone + _send_again(now), given_up
+
+
+def _redo(lost: QuerySet[BulkUpload], now: datetime) -> int:
+    """Queue these lost jobs again and send them; each taken by one conditional UPDATE on the
+    claim it had, so two recover() at once queue it once. A send that fails is retried by
+    _send_again, like any job whose task was lost."""
+    sent = 0
+    for job_id, attempt in list(lost.values_list("pk", "attempts")):
+        mine = lost.filter(pk=job_id, attempts=attempt)
+        if mine.update(status=Status.QUEUED, heartbeat_at=now) and _send(job_id):
+            logger.warning("bulk upload %s lost its worker: queued again (attempt %s done)", job_id, attempt)
+            sent += 1
+    return sent
 
 
 def _send_again(now: datetime) -> int:

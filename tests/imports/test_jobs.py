@@ -11,7 +11,7 @@ from django.db import transaction
 
 from calendar_app import clock, scheduling
 from calendar_app.imports import jobs, resource_csv, row_results
-from calendar_app.models import BulkUpload, ResourceStatus, ScheduleResource
+from calendar_app.models import BulkUpload, ResourceStatus, ScheduleEvent, ScheduleResource
 
 Status = BulkUpload.Status
 CSV = b"""*action,name,type,systemName
@@ -239,3 +239,83 @@ def test_recover_goes_on_when_a_job_cannot_be_sent(actor, monkeypatch):
     monkeypatch.setattr(jobs, "_dispatch", broker_down)
     jobs.submit(actor, BulkUpload.Kind.RESOURCES_CSV, CSV)
     assert jobs.recover(actor.now + jobs.REDISPATCH_AFTER + timedelta(seconds=1)) == (0, 0)
+
+
+# ---------------------------------------------------------------- a lost iCal job, redone once
+
+ICAL = b"""BEGIN:VCALENDAR
+VERSION:2.0
+BEGIN:VEVENT
+UID:weekly@jobs
+DTSTART:20270104T090000Z
+DURATION:PT1H
+RRULE:FREQ=WEEKLY;COUNT=3
+SUMMARY:Weekly
+END:VEVENT
+BEGIN:VEVENT
+UID:one@jobs
+DTSTART:20270105T090000Z
+DURATION:PT1H
+SUMMARY:One
+END:VEVENT
+BEGIN:VEVENT
+UID:two@jobs
+DTSTART:20270106T090000Z
+DURATION:PT1H
+SUMMARY:Two
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def died_after_first_chunk(actor, monkeypatch) -> BulkUpload:
+    """An iCal job whose worker died in its second chunk: the series applied, the singles not."""
+    monkeypatch.setattr(jobs, "_dispatch", lambda job_id: None)  # this test is the worker
+    monkeypatch.setattr(row_results, "CHUNK_ROWS", 1)
+    job = jobs.submit(actor, BulkUpload.Kind.EVENTS_ICAL, ICAL)
+    saves, real = [], jobs._JobLedger.save
+
+    def save(ledger):
+        saves.append(1)
+        if len(saves) == 2:  # the series' chunk saved; this one is the singles'
+            raise WorkerDied()
+        real(ledger)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(jobs._JobLedger, "save", save)
+        with pytest.raises(WorkerDied):
+            jobs.process(job.pk, actor.now)
+    return BulkUpload.objects.get(pk=job.pk)
+
+
+def summaries(partner) -> list[str]:
+    return sorted(
+        ScheduleEvent.objects.for_partner(partner).filter(parent=None).values_list("summary", flat=True)
+    )
+
+
+def test_recover_runs_a_lost_ical_job_again_and_it_ends_with_every_event_once(actor, monkeypatch):
+    lost = died_after_first_chunk(actor, monkeypatch)
+    assert (lost.status, lost.num_processed, summaries(actor.partner)) == (Status.PROCESSING, 1, ["Weekly"])
+
+    assert jobs.recover(actor.now + jobs.LOST_AFTER + timedelta(seconds=1)) == (1, 0)
+    assert BulkUpload.objects.get(pk=lost.pk).status == Status.QUEUED
+    job = jobs.process(lost.pk, actor.now)
+    assert (job.status, job.attempts, job.num_processed) == (Status.FINISHED, 2, 3)
+    assert summaries(actor.partner) == ["One", "Two", "Weekly"]
+    assert jobs.results(job)[0] == jobs.results(lost)[0]  # the series, as the lost attempt did it
+
+
+def test_a_job_lost_twice_is_given_up(actor, monkeypatch):
+    job = stuck(actor, beat_ago=jobs.LOST_AFTER + timedelta(seconds=1))
+    BulkUpload.objects.filter(pk=job.pk).update(kind=BulkUpload.Kind.EVENTS_ICAL, attempts=2)
+    assert jobs.recover(actor.now) == (0, 1)
+    assert BulkUpload.objects.get(pk=job.pk).status == Status.FATAL
+
+
+def test_the_lost_attempt_stops_when_its_job_was_queued_again(actor, monkeypatch):
+    lost = died_after_first_chunk(actor, monkeypatch)
+    jobs.recover(actor.now + jobs.LOST_AFTER + timedelta(seconds=1))
+    BulkUpload.objects.filter(pk=lost.pk).update(status=Status.PROCESSING, attempts=2)  # the redo runs
+    with pytest.raises(row_results.Stopped):
+        jobs._JobLedger(lost).save()  # the first attempt, alive after all, beats

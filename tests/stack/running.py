@@ -34,7 +34,9 @@ class RunningStack:
     """A stack in a new folder under the system's temporary folder (not pytest's, which only its
     owner may enter: PostgreSQL runs as the postgres user). `remove()` deletes it once stopped."""
 
-    def __init__(self, *, web_servers: int = 2, workers: int = 2) -> None:
+    def __init__(
+        self, *, web_servers: int = 2, workers: int = 2, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="stack-test-"))
         self.folder.chmod(0o711)
         self.web_ports = [free_port() for _ in range(web_servers)]
@@ -44,6 +46,8 @@ class RunningStack:
             "STACK_REDIS_PORT": str(free_port()), "STACK_WEB_WORKERS": "2", "STACK_WEB_THREADS": "4",
             "DEMO_ADMIN_PASSWORD": "stack-admin-password",
         }  # fmt: skip
+        # Settings for every process of the stack (e.g. shorter recovery timeouts for a test).
+        self.environ.update(extra_env or {})
         self.output = ""
 
     # ------------------------------------------------------------ lifecycle
