@@ -37,7 +37,7 @@ LAYERS = (  # (module, function, label): the label's indent says what it is part
     ("calendar_app.kaltura_api.dispatch", "authenticate", "  authenticate"),
     ("calendar_app.kaltura_api.auth", "_partner_of", "    partner + revoked KS (SQL)"),
     ("calendar_app.kaltura_api.auth", "_check_app_token", "    app token (SQL)"),
-    ("calendar_app.kaltura_api.deliveries", "ical_etag", "  ETag"),
+    ("calendar_app.kaltura_api.deliveries", "request_tag", "  request tag"),
     ("calendar_app.feeds", "schedule_version", "    schedule version (SQL + counter)"),
     ("calendar_app.fragments", "version", "      write counter (cache)"),
     ("calendar_app.kaltura_api.deliveries", "record", "  receipt (cache)"),

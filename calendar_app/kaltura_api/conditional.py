@@ -14,7 +14,6 @@ with whichever method their Kaltura client uses, and the answer is a read either
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpResponse
@@ -30,13 +29,11 @@ class Tagged:
     body: bytes | None  # None: the caller already has this version
 
 
-def answer(if_none_match: str | None, etag: str, build: Callable[[], bytes]) -> Tagged:
-    """The answer for a caller who sent `if_none_match`: built only when it has another version.
-    "*" is not honoured: the caller could not have seen this answer, and a filter that the
-    listing would refuse must still be refused."""
-    if if_none_match is not None and etag_matches(if_none_match, etag, star=False):
-        return Tagged(etag, None)
-    return Tagged(etag, build())
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether a caller who sent `if_none_match` already has the answer tagged `etag`. "*" is not
+    honoured: the caller could not have seen this answer, and a filter that the listing would
+    refuse must still be refused."""
+    return if_none_match is not None and etag_matches(if_none_match, etag, star=False)
 
 
 def response(tagged: Tagged) -> HttpResponse:

@@ -1,12 +1,22 @@
 """What `scheduleEvent.list` delivers to whoever polls it: the version of its answer (the iCal
 ETag), and a delivery receipt for the device (devices/receipts.py).
 
-The ETag is known without listing or rendering anything: the partner's schedule version
-(feeds.schedule_version: a committed-write counter and the newest `updated_at`s, one query),
-the filter and pager as parsed, and whether the session sees stream credentials (its answer
-then holds live endpoints, so it is another document). Relative times are parsed against the
-request's now, so a filter of relative dates names a new window, and gets a new tag, every
-second: only absolute windows are answered 304.
+Two tags, because the partner's version moves with every write and a device's answer does not:
+- the request's tag (`request_tag`), known without listing anything: the partner's schedule
+  version (feeds.schedule_version: a committed-write counter and the newest `updated_at`s, one
+  query), the filter and pager as parsed, and whether the session sees stream credentials (its
+  answer then holds live endpoints, so it is another document);
+- the answer's tag, the ETag (`answer_tag`): what the listing selects, each row by its id and
+  `updated_at` (which every write through scheduling.py stamps, links included), the total, and
+  the live entries the answer shows. It is the same until a row the device would be sent changes.
+
+The shared cache remembers the answer's tag of each request's tag, so a poll at an unchanged
+version costs no listing; after a write anywhere in the partner, a device's next poll lists its
+rows once (ids and stamps, no rendering) and is still answered 304 unless its own rows changed.
+Before this, every write sent every device of the partner a full answer (30 ms of rendering for
+a room's term), which under load was most of the web servers' work (bench/load.py, issue #20).
+Relative times are parsed against the request's now, so a filter of relative dates names a new
+request every second: its rows are listed each poll, and it is answered 304 when they are the same.
 """
 
 from __future__ import annotations
@@ -15,13 +25,15 @@ import hashlib
 import json
 from typing import Any
 
+from django.core.cache import caches
+
 from calendar_app import feeds
 from calendar_app.devices import receipts
 from calendar_app.kaltura_api.auth import Session
 from calendar_app.kaltura_api.dispatch import Call
 from calendar_app.kaltura_api.objects import Parsed
 from calendar_app.kaltura_api.values import int_list, str_list
-from calendar_app.models import AppToken, ResourceStatus, ScheduleResource
+from calendar_app.models import AppToken, Entry, ResourceStatus, ScheduleEvent, ScheduleResource
 
 # The filter fields that name the resources a list is about (schedule_event.EVENT_TABLE's specials).
 _OPERATORS = ("Like", "MultiLikeOr", "MultiLikeAnd")
@@ -30,7 +42,12 @@ BY_PARENT = tuple(f"parentResourceIds{op}" for op in _OPERATORS)
 BY_SYSTEM_NAME = tuple(f"resourceSystemNames{op}" for op in _OPERATORS)
 
 
-def ical_etag(call: Call, filter: Parsed | None, pager: Parsed | None) -> str:
+# Long enough to span a device's polls; a request's tag names a partner version, so an entry is
+# never wrong, only of no more use once the partner writes again.
+REMEMBER_SECONDS = 24 * 3600
+
+
+def request_tag(call: Call, filter: Parsed | None, pager: Parsed | None) -> str:
     session = _session(call)
     credentials = session.may_see_stream_credentials
     request = {
@@ -40,8 +57,34 @@ def ical_etag(call: Call, filter: Parsed | None, pager: Parsed | None) -> str:
         "filter": _plain(filter),
         "pager": _plain(pager),
     }
-    text = json.dumps(request, sort_keys=True, default=str)
-    return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+    return _digest(request)
+
+
+def remembered_answer(request: str) -> str | None:
+    """The answer's tag last worked out for this request's tag, if any."""
+    return caches["feeds"].get(f"answer:{request}")
+
+
+def answer_tag(
+    call: Call, request: str, rows: list[ScheduleEvent], total: int, entries: dict[str, Entry]
+) -> str:
+    """The ETag of the answer listing `rows`: their ids and stamps, the total, the live entries
+    it shows (whose endpoints only sessions that may see credentials get); remembered for the
+    request's tag. Two requests that select the same rows get the same document, and the same tag."""
+    seen = {
+        "credentials": _session(call).may_see_stream_credentials,
+        "rows": [(row.pk, row.updated_at.isoformat()) for row in rows],
+        "total": total,
+        "entries": sorted((pk, entry.updated_at.isoformat()) for pk, entry in entries.items()),
+    }
+    tag = f'"{_digest(seen)}"'
+    caches["feeds"].set(f"answer:{request}", tag, REMEMBER_SECONDS)
+    return tag
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def list_version(call: Call) -> str:

@@ -156,12 +156,35 @@ def test_different_filters_get_different_etags(poll, room, lecture):
     assert poll().headers["ETag"] != poll(resourceIdsLike=f"{room.id},999").headers["ETag"]
 
 
-def test_a_different_page_gets_another_etag(http, device_ks, lecture):
+def test_a_page_of_other_rows_gets_another_etag(admin_client, http, device_ks, room, soon, lecture):
+    add_event(admin_client, record(soon + 7200), room)
+
     def etag(size: str) -> str:
         params = {"ks": device_ks, "format": "ical", "pager[pageSize]": size}
         return http.get(LIST, params=params).headers["ETag"]
 
-    assert etag("10") != etag("20")
+    assert etag("1") != etag("2")
+    assert etag("2") == etag("10")  # the same two rows: the same document
+
+
+def test_a_write_elsewhere_leaves_the_devices_answer_304(admin_client, poll, room, soon, lecture):
+    """The ETag is the answer's, not the partner's: a booking in another room is no news to this
+    room's device (before, every write sent every device of the partner its whole schedule)."""
+    etag = poll().headers["ETag"]
+    other = add_resource(admin_client, location("Hall 2"))
+    add_event(admin_client, record(soon + 3600), other)
+    assert poll(etag=etag).status_code == 304
+    add_event(admin_client, record(soon + 7200), room)
+    changed = poll(etag=etag)
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_unlinking_the_rooms_booking_moves_the_etag(admin_client, poll, room, lecture):
+    etag = poll().headers["ETag"]
+    admin_client.schedule.scheduleEventResource.delete(lecture.id, room.id)
+    changed = poll(etag=etag)
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert b"BEGIN:VEVENT" not in changed.content
 
 
 def test_a_session_without_stream_credentials_gets_another_etag(client_for, partner, poll, lecture):

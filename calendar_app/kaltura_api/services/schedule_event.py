@@ -85,10 +85,18 @@ def add(call: Call, scheduleEvent: Parsed):
 def events_ical(call: Call, events: list[ScheduleEvent], total: int | None = None) -> bytes:
     """format=ical: the events as VEVENTs. Live endpoints and stream credentials of the template
     entries go only to sessions that may broadcast: admins and capture devices."""
-    entries = {}
-    if call.session.may_see_stream_credentials:
-        template_ids = {e.template_entry_id for e in events if e.template_entry_id}
-        entries = Entry.objects.for_partner(call.partner).in_bulk(template_ids)
+    return _render_ical(events, live_entries(call, events), total)
+
+
+def live_entries(call: Call, events: list[ScheduleEvent]) -> dict[str, Entry]:
+    """The template entries whose endpoints the answer carries: none unless the session may see them."""
+    if not call.session.may_see_stream_credentials:
+        return {}
+    template_ids = {e.template_entry_id for e in events if e.template_entry_id}
+    return Entry.objects.for_partner(call.partner).in_bulk(template_ids)
+
+
+def _render_ical(events: list[ScheduleEvent], entries: dict[str, Entry], total: int | None) -> bytes:
     components = ical.vevents(events, live_entries=entries)
     zones = ical.series_zones(events, scheduling.limits().horizon)
     return ical.calendar(components, zones=zones, total=total)
@@ -259,19 +267,23 @@ EVENT_TABLE = Table(
 
 
 def list_ical(call: Call, filter: Parsed | None, pager: Parsed | None) -> conditional.Tagged:
-    """Conditional: a poll whose If-None-Match names the current ETag is answered 304 without
-    listing; either way the device's receipt is recorded (deliveries.py)."""
-
-    def build() -> bytes:
-        queryset = ScheduleEvent.objects.for_partner(call.partner)
+    """Conditional (deliveries.py): a poll whose If-None-Match names the answer's tag is answered
+    304, without listing while the partner's version stays, and without rendering after a write
+    that left the device's rows alone. Either way the device's receipt is recorded."""
+    request = deliveries.request_tag(call, filter, pager)
+    tag = deliveries.remembered_answer(request)
+    body = None
+    if tag is None or not conditional.matches(call.if_none_match, tag):
+        # The stored feed fragment is never read here: it is the bulk of a row.
+        queryset = ScheduleEvent.objects.for_partner(call.partner).defer("ical_fragment")
         rows, total = listing.select(queryset, filter, pager, EVENT_TABLE, call.partner.pk)
-        return events_ical(call, rows, total)
-
-    etag = deliveries.ical_etag(call, filter, pager)
-    answer = conditional.answer(call.if_none_match, etag, build)
-    deliveries.record(call, filter, receipts.Channel.ICAL, etag)
-    metrics.device_poll(receipts.Channel.ICAL, answer.body is None)
-    return answer
+        entries = live_entries(call, rows)
+        tag = deliveries.answer_tag(call, request, rows, total, entries)
+        if not conditional.matches(call.if_none_match, tag):
+            body = _render_ical(rows, entries, total)
+    deliveries.record(call, filter, receipts.Channel.ICAL, tag)
+    metrics.device_poll(receipts.Channel.ICAL, body is None)
+    return conditional.Tagged(tag, body)
 
 
 @action(
