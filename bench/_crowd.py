@@ -173,10 +173,15 @@ class Client:
             "getConflicts": self.get_conflicts, "write": self.write, "week": self.week,
         }  # fmt: skip
 
-    async def run(self, mix: tuple[tuple[str, int], ...], deadline: float) -> None:
+    async def run(self, mix: tuple[tuple[str, int], ...], deadline: float, think: float = 0.0) -> None:
+        """Requests back to back, or each after a pause of `think` seconds on average (drawn from
+        an exponential distribution: a person or a device does not keep a metronome's time)."""
         ops, weights = zip(*mix, strict=True)
         while time.monotonic() < deadline:
             await self.ops[self.rng.choices(ops, weights)[0]]()
+            if think:
+                pause = self.rng.expovariate(1 / think)
+                await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
 
     async def timed(self, op: str, call: Awaitable[Any]) -> Any:
         """Awaits `call`, recorded as `op` (or as the op name it returns with its result)."""
@@ -290,11 +295,16 @@ class Client:
 
 
 async def gather_clients(
-    clients: list[Client], mix: tuple[tuple[str, int], ...], duration: float, writes_per_minute: float = 0
+    clients: list[Client],
+    mix: tuple[tuple[str, int], ...],
+    duration: float,
+    writes_per_minute: float = 0,
+    think: float = 0.0,
 ) -> float:
-    """Runs every client until `duration` seconds from now, the first one also writing at
-    `writes_per_minute`; the monotonic time they started."""
+    """Runs every client until `duration` seconds from now (pausing `think` seconds on average
+    between requests), the first one also writing at `writes_per_minute`; the monotonic time
+    they started."""
     started = time.monotonic()
     pacing = [clients[0].write_at_pace(writes_per_minute, started + duration)] if writes_per_minute else []
-    await asyncio.gather(*(client.run(mix, started + duration) for client in clients), *pacing)
+    await asyncio.gather(*(client.run(mix, started + duration, think) for client in clients), *pacing)
     return started

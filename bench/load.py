@@ -243,7 +243,11 @@ async def campus_of(http: aiohttp.ClientSession, target: Target) -> Campus:
 
 
 async def run_phases(
-    target: Target, phases: list[Phase], mix: tuple[tuple[str, int], ...], writes_per_minute: float
+    target: Target,
+    phases: list[Phase],
+    mix: tuple[tuple[str, int], ...],
+    writes_per_minute: float,
+    think: float = 0.0,
 ) -> None:
     # aiohttp, not httpx: with 100 connections httpx's pool cost this process 8 ms of CPU per
     # request, on the machine the server needs (aiohttp: well under 1 ms). No cookie jar: only
@@ -261,7 +265,7 @@ async def run_phases(
             if phase.name == "polls":
                 phase.started = await gather_clients(clients, POLLS, phase.duration)
             else:
-                phase.started = await gather_clients(clients, mix, phase.duration, writes_per_minute)
+                phase.started = await gather_clients(clients, mix, phase.duration, writes_per_minute, think)
             phase.client_cpu = cpu_seconds() - before
             after = server_cpu(target)
             phase.server_cpu = {name: after[name] - server_before.get(name, 0.0) for name in after}
@@ -371,7 +375,12 @@ def report(summary: dict[str, Any], mode: str, mix: tuple[tuple[str, int], ...])
         f"Python {platform.python_version()}",
         f"server:    {summary['server']}; mix "
         + " / ".join(f"{op} {weight}" for op, weight in mix)
-        + f", {summary['writes_per_minute']:g} writes a minute",
+        + f", {summary['writes_per_minute']:g} writes a minute"
+        + (
+            f", a pause of {summary['think_seconds']:g} s on average between a client's requests"
+            if summary.get("think_seconds")
+            else ", requests back to back"
+        ),
         "",
     ]
     for name, phase in summary["phases"].items():
@@ -413,6 +422,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mix", type=mix_weights, default=MIX, help='other weights: "device=1,week=1,..."')
     parser.add_argument("--writes-per-minute", type=float, default=60.0, help="the mix's paced writes")
     parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--think", type=float, default=0.0, help="the mix's mean pause between requests, s")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the mix")
     parser.add_argument("--polls-duration", type=float, default=20.0, help="seconds of the polls phase")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds before the memory baseline")
@@ -440,12 +450,13 @@ def main(argv: list[str] | None = None) -> int:
     with server(args, log_path) as target:
         sampler = MemorySampler(target)
         sampler.start()
-        asyncio.run(run_phases(target, phases, args.mix, args.writes_per_minute))
+        asyncio.run(run_phases(target, phases, args.mix, args.writes_per_minute, args.think))
         sampler.stopped.set()
         sampler.join()
     summary = {
         "server": describe(args),
         "writes_per_minute": args.writes_per_minute,
+        "think_seconds": args.think,
         "phases": {phase.name: summarize_phase(phase) for phase in phases},
         "memory_mib": summarize_memory(sampler.samples, phases[0].started + args.warmup),
     }
