@@ -109,9 +109,14 @@ class ProductionStack:
                 continue  # stopped while we looked
         return found
 
+    @property
+    def settings(self) -> dict[str, str]:
+        """The environment its processes run with ($STACK_DIR/env)."""
+        return dict(_env_line(line) for line in (self.folder / "env").read_text().splitlines() if line)
+
     def manage(self, *args: str) -> str:
         """`manage.py <args>` with the stack's environment ($STACK_DIR/env); its stdout."""
-        values = dict(_env_line(line) for line in (self.folder / "env").read_text().splitlines() if line)
+        values = self.settings
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "STACK_"))}
         env.pop("SQLITE_TEST_NAME", None)
         done = subprocess.run(

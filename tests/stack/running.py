@@ -9,10 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import ssl
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,47 +21,36 @@ import psycopg
 from KalturaClient import KalturaClient, KalturaConfiguration
 from KalturaClient.Plugins.Core import KalturaSessionType
 
-from bench._server import free_port
-
 ROOT = Path(__file__).resolve().parents[2]
+# The benches import each other as scripts do (bench/ on the path): so does this, so that _stack's
+# ServerFailed is the one caught here. Last on the path: nothing of bench/ shadows a package.
+sys.path.append(str(ROOT / "bench"))
+from _server import ServerFailed  # noqa: E402
+from _stack import ProductionStack  # noqa: E402
+
 WAIT = 60.0  # seconds for something the stack does in well under one
 
 
-class RunningStack:
-    """A stack in a new folder under the system's temporary folder (not pytest's, which only its
-    owner may enter: PostgreSQL runs as the postgres user). `remove()` deletes it once stopped."""
+class RunningStack(ProductionStack):
+    """bench/_stack.py's stack (a temporary STACK_DIR the postgres user may enter, free ports),
+    with what tests ask of it. `extra_env`: settings for every process of the stack (e.g. shorter
+    recovery timeouts for a test). `stop()` leaves its folder to look into; `remove()` deletes it."""
 
     def __init__(
         self, *, web_servers: int = 2, workers: int = 2, extra_env: dict[str, str] | None = None
     ) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="stack-test-"))
-        self.folder.chmod(0o711)
-        self.web_ports = [free_port() for _ in range(web_servers)]
-        self.environ = {
-            "STACK_DIR": str(self.folder), "STACK_WEB_PORTS": " ".join(map(str, self.web_ports)),
-            "STACK_WORKERS": str(workers), "STACK_PG_PORT": str(free_port()),
-            "STACK_REDIS_PORT": str(free_port()), "STACK_WEB_WORKERS": "2", "STACK_WEB_THREADS": "4",
-            "DEMO_ADMIN_PASSWORD": "stack-admin-password",
-        }  # fmt: skip
-        # Settings for every process of the stack (e.g. shorter recovery timeouts for a test).
-        self.environ.update(extra_env or {})
-        self.output = ""
-
-    # ------------------------------------------------------------ lifecycle
+        knobs = {"STACK_WEB_WORKERS": "2", "STACK_WEB_THREADS": "4", **(extra_env or {})}
+        super().__init__(web_servers=web_servers, workers=workers, **knobs)
+        self.environ = self.env  # what scripts/stack.py and so every process of the stack get
 
     def script(self, *args: str, check: bool = True) -> str:
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("STACK_", "PG"))}
-        env.pop("DATABASE_URL", None)
-        done = subprocess.run(
-            [sys.executable, "scripts/stack.py", *args], cwd=ROOT, env={**env, **self.environ},
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        if check and done.returncode != 0:
-            raise AssertionError(f"stack.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-        return done.stdout + done.stderr
-
-    def start(self) -> None:
-        self.output = self.script("start")
+        """scripts/stack.py with these arguments; its output (an AssertionError if it fails)."""
+        try:
+            return self.part(*args)
+        except ServerFailed as failed:
+            if check:
+                raise AssertionError(str(failed)) from None
+            return str(failed)
 
     def stop(self) -> None:
         self.script("stop", check=False)
@@ -80,27 +66,8 @@ class RunningStack:
 
     # ------------------------------------------------------------ what it is
 
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment its processes run with ($STACK_DIR/env)."""
-        values = {}
-        for line in (self.folder / "env").read_text().splitlines():
-            key, _, quoted = line.partition("=")
-            values[key] = quoted[1:-1].replace("'\\''", "'")
-        return values
-
-    @property
-    def cert(self) -> str:
-        return str(self.folder / "tls" / "cert.pem")
-
-    def url(self, server: int = 0) -> str:
-        return f"https://127.0.0.1:{self.web_ports[server]}"
-
     def credentials(self) -> tuple[int, str]:
-        partner = re.search(r"Partner id:\s+(\d+)", self.output)
-        secret = re.search(r"Admin secret:\s+(\S+)", self.output)
-        assert partner and secret, self.output
-        return int(partner[1]), secret[1]
+        return self.partner_id, self.admin_secret
 
     def pid(self, name: str) -> int:
         return int((self.folder / "run" / f"{name}.pid").read_text().split()[0])
@@ -112,8 +79,7 @@ class RunningStack:
     # ------------------------------------------------------------ talking to it
 
     def http(self, server: int = 0, **options: Any) -> httpx.Client:
-        trust = ssl.create_default_context(cafile=self.cert)
-        return httpx.Client(base_url=self.url(server), verify=trust, timeout=30, **options)
+        return httpx.Client(base_url=self.url(server), verify=self.ssl_context(), timeout=30, **options)
 
     def kaltura(self, server: int = 0) -> KalturaClient:
         """The official client with an admin session of the demo partner, through web server
@@ -126,11 +92,11 @@ class RunningStack:
         client.setKs(client.session.start(secret, "admin", KalturaSessionType.ADMIN, partner_id))
         return client
 
-    def sign_in(self, client: httpx.Client, password: str = "stack-admin-password") -> httpx.Client:
+    def sign_in(self, client: httpx.Client) -> httpx.Client:
         """A staff browser's session: the login form with its CSRF token."""
         page = client.get("/accounts/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
-        form = {"username": "admin", "password": password, "csrfmiddlewaretoken": token}
+        form = {"username": "admin", "password": self.password, "csrfmiddlewaretoken": token}
         answer = client.post(
             "/accounts/login/", data=form, headers={"Referer": f"{client.base_url}/accounts/login/"}
         )
@@ -138,21 +104,8 @@ class RunningStack:
         return client
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        with psycopg.connect(self.env["DATABASE_URL"], connect_timeout=5) as connection:
+        with psycopg.connect(self.settings["DATABASE_URL"], connect_timeout=5) as connection:
             return connection.execute(query, params).fetchall()
-
-    def manage(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env={**_clean_environ(), **self.env},
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
-
-
-def _clean_environ() -> dict[str, str]:
-    drop = ("DATABASE_URL", "REDIS_URL", "SQLITE_TEST_NAME", "TASK_QUEUE_DIR")
-    return {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PG")}
 
 
 def eventually(check: Callable[[], Any], what: str, wait: float = WAIT) -> Any:
@@ -166,10 +119,10 @@ def eventually(check: Callable[[], Any], what: str, wait: float = WAIT) -> Any:
 
 
 @contextmanager
-def trusting(cert: str) -> Iterator[None]:
+def trusting(cert: str | Path) -> Iterator[None]:
     """requests (the official client's HTTP library) trusts `cert` while this lasts."""
     before = os.environ.get("REQUESTS_CA_BUNDLE")
-    os.environ["REQUESTS_CA_BUNDLE"] = cert
+    os.environ["REQUESTS_CA_BUNDLE"] = str(cert)
     try:
         yield
     finally:

@@ -158,7 +158,7 @@ def work(clients: list[KalturaApi], prefix: str, bookings: int, folder: Path) ->
 
 def messages_in_redis(stack: RunningStack) -> int:
     """Tasks Redis holds: queued, or delivered to a worker and not acknowledged (acks_late)."""
-    with redis.Redis.from_url(stack.env["REDIS_URL"]) as client:
+    with redis.Redis.from_url(stack.settings["REDIS_URL"]) as client:
         return client.llen("celery") + client.hlen("unacked")
 
 

@@ -11,7 +11,7 @@ from tests.stack.running import RunningStack
 
 
 def test_it_serves_https_with_production_settings_and_the_printed_login(stack):
-    assert "https://127.0.0.1:" in stack.output and "password:   stack-admin-password" in stack.output
+    assert "https://127.0.0.1:" in stack.output and f"password:   {stack.password}" in stack.output
     with stack.http() as client:
         home = client.get("/calendar/week/")
         assert home.status_code == 302 and home.headers["location"].startswith("/accounts/login/")
@@ -20,7 +20,7 @@ def test_it_serves_https_with_production_settings_and_the_printed_login(stack):
         assert missing.status_code == 404 and "Traceback" not in missing.text  # DEBUG is off
         stack.sign_in(client)
         assert client.get("/calendar/week/").status_code == 200
-    assert stack.env["DEBUG"] == "false"
+    assert stack.settings["DEBUG"] == "false"
     assert "System check identified no issues" in stack.manage("check", "--deploy")
 
 
