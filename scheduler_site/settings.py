@@ -204,6 +204,7 @@ CACHES = {
 # - neither: tasks run eagerly in the process that sends them (tests, one-off commands).
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT = "scheduler_site.broker:Transport"  # kombu's, one fault mended (broker.py)
 elif TASK_QUEUE_DIR:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

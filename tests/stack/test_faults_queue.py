@@ -114,6 +114,24 @@ def sync_drained(stack: RunningStack) -> bool:
     return left == 0
 
 
+def wait_drained(stack: RunningStack, job_ids: list[int]) -> None:
+    """Waits for the jobs to finish and the sync queue to drain; on a timeout, says where each
+    stands and what the workers last logged."""
+    try:
+        eventually(lambda: jobs_finished(stack, job_ids) and sync_drained(stack), "everything drained", DRAIN)
+    except AssertionError as late:
+        operations = stack.sql(
+            "SELECT status, attempts, error_code, count(*) FROM calendar_app_syncoperation"
+            " WHERE status <> ALL(%s) GROUP BY 1, 2, 3", (list(SETTLED),),
+        )  # fmt: skip
+        jobs = stack.sql(
+            "SELECT id, status, attempts FROM calendar_app_bulkupload WHERE id = ANY(%s)", (job_ids,)
+        )
+        parts = ("worker-1", "worker-2", "beat")
+        logs = "\n".join(f"--- {name}\n{stack.log(name)[-12000:]}" for name in parts)
+        raise AssertionError(f"{late}\nsync operations left: {operations}\njobs: {jobs}\n{logs}") from None
+
+
 def jobs_finished(stack: RunningStack, job_ids: list[int]) -> bool:
     rows = stack.sql("SELECT status FROM calendar_app_bulkupload WHERE id = ANY(%s)", (job_ids,))
     return len(rows) == len(job_ids) and all(status == FINISHED for (status,) in rows)
@@ -194,13 +212,14 @@ def test_nothing_is_lost_when_redis_stops_and_starts_under_work(stack, upstream,
     back = time.monotonic()
     jobs += during
 
-    eventually(lambda: jobs_finished(stack, jobs) and sync_drained(stack), "everything drained", DRAIN)
+    wait_drained(stack, jobs)
     drained = time.monotonic() - back
     ours = summaries_here(stack, prefix)
     eventually(lambda: summaries_upstream(theirs, prefix) == ours, "the upstream matching ours")
     assert len(ours) == 20 + 10 + 2 * 20
     assert slowest < 5, f"a write took {slowest:.1f} s while Redis was down"
-    assert worker_alive(stack, "worker-1") and worker_alive(stack, "worker-2")
+    for name in ("worker-1", "worker-2"):
+        assert worker_alive(stack, name), f"{name} died; its log ends:\n{stack.log(name)[-3000:]}"
     case = "empty" if emptied else "kept"
     print(f"\nRedis {case}: slowest write while down {slowest * 1000:.0f} ms; all drained "
           f"{drained:.1f} s after Redis was back ({len(ours)} events upstream, once each)")  # fmt: skip
