@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stack.running import RunningStack, trusting
+from tests.stack.running import RunningStack, serving
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -19,11 +19,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def stack():
     """Two web servers and two workers sharing one PostgreSQL and one Redis: a test that breaks a
     part must leave it running again."""
-    running = RunningStack(web_servers=2, workers=2)
-    try:
-        running.start()
-        with trusting(running.cert):
-            yield running
-    finally:
-        running.stop()
-        running.remove()
+    with serving(RunningStack(web_servers=2, workers=2)) as running:
+        yield running

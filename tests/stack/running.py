@@ -119,6 +119,20 @@ def eventually(check: Callable[[], Any], what: str, wait: float = WAIT) -> Any:
 
 
 @contextmanager
+def serving(stack: RunningStack, after_stop: Callable[[], object] = lambda: None) -> Iterator[RunningStack]:
+    """`stack` started, its certificate trusted while it is used; stopped (then `after_stop`) and
+    its folder removed, always: what a fixture of a stack does."""
+    try:
+        stack.start()
+        with trusting(stack.cert):
+            yield stack
+    finally:
+        stack.stop()
+        after_stop()
+        stack.remove()
+
+
+@contextmanager
 def trusting(cert: str | Path) -> Iterator[None]:
     """requests (the official client's HTTP library) trusts `cert` while this lasts."""
     before = os.environ.get("REQUESTS_CA_BUNDLE")

@@ -25,7 +25,7 @@ from KalturaClient.Plugins.ScheduleBulkUpload import KalturaBulkUploadICalJobDat
 from bench._server import UpstreamServer
 from calendar_app.sync.client import ADMIN_SECRET, Credentials, KalturaClient
 from tests.kaltura_api.builders import hours_from_now, record
-from tests.stack.running import RunningStack, eventually, trusting
+from tests.stack.running import RunningStack, eventually, serving
 
 # Recovery in seconds rather than minutes: the beat's sync recovery every second (a push lost
 # after 2 s, a running one taken back after 5), bulk jobs recovered every 2 s (lost when silent
@@ -56,20 +56,13 @@ def upstream(tmp_path_factory) -> Iterator[UpstreamServer]:
 @pytest.fixture(scope="module")
 def stack(upstream) -> Iterator[RunningStack]:
     """A stack of its own (it breaks Redis and kills workers), syncing to `upstream`."""
-    running = RunningStack(web_servers=2, workers=2, extra_env=QUICK)
-    try:
-        running.start()
-        partner_id, _ = running.credentials()
+    with serving(RunningStack(web_servers=2, workers=2, extra_env=QUICK)) as running:
         running.manage(
-            "kaltura_connect", "--partner-id", str(partner_id), "--url", upstream.url,
+            "kaltura_connect", "--partner-id", str(running.partner_id), "--url", upstream.url,
             "--upstream-partner-id", str(upstream.partner_id), "--admin-secret", upstream.admin_secret,
             "--enable",
         )  # fmt: skip
-        with trusting(running.cert):
-            yield running
-    finally:
-        running.stop()
-        running.remove()
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from KalturaClient.Plugins.Core import (
     KalturaUploadToken,
 )
 
-from tests.stack.running import RunningStack, eventually, trusting
+from tests.stack.running import RunningStack, eventually, serving
 
 # A request that fails while the database is down must say so within this many seconds (not a
 # 60 s gunicorn timeout, not a connect that hangs).
@@ -365,14 +365,8 @@ def small_disk_stack():
     if mounted.returncode != 0:
         running.remove()
         pytest.fail(f"cannot mount a tmpfs over {media} (this test needs root): {mounted.stderr.strip()}")
-    try:
-        running.start()
-        with trusting(running.cert):
-            yield running
-    finally:
-        running.stop()
-        subprocess.run(["umount", str(media)], check=False)
-        running.remove()
+    with serving(running, after_stop=lambda: subprocess.run(["umount", str(media)], check=False)):
+        yield running
 
 
 def _leave_free(stack: RunningStack, free: int) -> None:
