@@ -42,9 +42,11 @@ BY_PARENT = tuple(f"parentResourceIds{op}" for op in _OPERATORS)
 BY_SYSTEM_NAME = tuple(f"resourceSystemNames{op}" for op in _OPERATORS)
 
 
-# Long enough to span a device's polls; a request's tag names a partner version, so an entry is
-# never wrong, only of no more use once the partner writes again.
-REMEMBER_SECONDS = 24 * 3600
+# A request's tag names a partner version, so an entry is never wrong, only of no more use once
+# the partner writes again. An hour spans many polls of an unchanged schedule, and bounds what a
+# device whose filter names relative times (a new request every second) leaves in the cache: one
+# small key a poll, 60 an hour at a poll a minute.
+REMEMBER_SECONDS = 3600
 
 
 def request_tag(call: Call, filter: Parsed | None, pager: Parsed | None) -> str:
