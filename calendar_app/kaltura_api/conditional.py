@@ -1,10 +1,11 @@
 """Conditional iCal answers: `ETag` and `304 Not Modified` for the API's polls.
 
 A capture device polls `scheduleEvent.list` with format=ical every minute or so, and almost
-every time nothing changed. An action that can name its answer's version before building it
-returns a `Tagged` answer: the HTTP door (views.py) sends the tag as `ETag`, and answers `304`
-with no body when the request's `If-None-Match` already names it; the action then skips the
-listing and the rendering. The door hands the header to the action on `Call.if_none_match`.
+every time nothing changed. A conditional action returns a `Tagged` answer: the HTTP door
+(views.py) sends the tag as `ETag`, and answers `304` with no body when the answer carries none
+(the caller already has that version, `matches`). `scheduleEvent.list` then skips the rendering,
+and the listing too while the partner's version stands (deliveries.py). The door hands the
+header to the action on `Call.if_none_match`.
 
 Only iCal answers are conditional (XML and JSON are what the official client reads, and it
 sends no If-None-Match), and only `scheduleEvent.list` makes them: an action returning plain
