@@ -7,4 +7,4 @@ class CalendarAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from calendar_app import checks  # noqa: F401 (registers the system checks)
+        from calendar_app import auth_epochs, checks  # noqa: F401 (register signals, system checks)

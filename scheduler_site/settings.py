@@ -194,7 +194,16 @@ def shared_cache(name: str, max_entries: int) -> dict:
 CACHES = {
     "default": shared_cache("default", 1000),
     "feeds": shared_cache("feeds", env_int("FEED_CACHE_ENTRIES", 64)),
+    # Each partner's auth epoch (calendar_app/auth_epochs.py): which sessions a web process may
+    # go on trusting without the database.
+    "auth": shared_cache("auth", 10_000),
 }
+
+# How long a web process may remember a KS it checked (calendar_app/kaltura_api/session_memo.py),
+# while its partner's auth epoch stands; 0: never. Only where the epochs are shared by every
+# process (Redis, or make run's files): in one process's memory, a session ended through another
+# process would go on working here.
+SESSION_MEMO_SECONDS = env_int("SESSION_MEMO_SECONDS", 60 if REDIS_URL or TASK_QUEUE_DIR else 0)
 
 # Celery, three ways:
 # - REDIS_URL: Redis carries the tasks to the workers (production).

@@ -47,6 +47,13 @@ def _quick_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _session_memo(settings):
+    """The tests run in one process, whose memory holds the auth epochs every request sees (the
+    live server's threads too): the session memo is on, as it is on a stack with Redis."""
+    settings.SESSION_MEMO_SECONDS = 60
+
+
+@pytest.fixture(autouse=True)
 def _empty_feed_cache():
     """The "feeds" cache lives in the test process: no test sees another's copies (nor another's
     recent delivery receipts, in the "receipts" cache)."""

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 
-from calendar_app import clock
+from calendar_app import auth_epochs, clock
 from calendar_app.kaltura_api import ks as ks_codec
+from calendar_app.kaltura_api import session_memo
 from calendar_app.kaltura_api.errors import ApiError
+from calendar_app.kaltura_api.session_memo import Checked
 from calendar_app.models import AppToken, AuditEntry, BulkUpload, Partner, RevokedSession, ScheduleEvent
 
 CAPTURE_DEVICE_ROLE = "CAPTURE_DEVICE_ROLE"
@@ -111,19 +113,50 @@ def authenticate(params: dict, now: datetime) -> Session | None:
         return None
     raw = str(raw)
     try:
-        partner = _partner_of(raw)
-        if partner is None:
-            raise ks_codec.KsError(raw, "INVALID_PARTNER")
-        data = ks_codec.validate(raw, [partner.admin_secret], int(now.timestamp()))
-        if partner.revoked:
-            raise ks_codec.KsError(raw, "LOGOUT")
-        if len(data.user_id) > USER_ID_LENGTH:  # a client-built KS may carry any user id
-            raise ks_codec.KsError(raw, "INVALID_USER")
-        _check_app_token(raw, data, now)
-        _check_partner_param(raw, params, partner)
+        checked = _checked(raw, now)
+        _check_expiries(raw, checked, now)
+        _check_partner_param(raw, params, checked.partner)
     except ks_codec.KsError as error:
         raise ApiError(error.code, error.message, **error.error_args) from None
-    return Session(data, partner, _reference_time(data, now), now)
+    return Session(checked.data, checked.partner, _reference_time(checked.data, now), now)
+
+
+def _checked(raw: str, now: datetime) -> Checked:
+    """What the KS is: as this process remembers it under the partner's current auth epoch
+    (session_memo.py), else checked against the database."""
+    partner_id = ks_codec.partner_id_of(raw)
+    epoch = auth_epochs.current(partner_id)  # before the database: a change meanwhile moves it
+    remembered = session_memo.memo.recall(raw, epoch, now)
+    if remembered is not None:
+        return remembered
+    checked = _check(raw, now)
+    if epoch is None:
+        auth_epochs.start(partner_id)  # for the next request; this one's reads may predate it
+    else:
+        session_memo.memo.remember(raw, epoch, now, checked)
+    return checked
+
+
+def _check(raw: str, now: datetime) -> Checked:
+    partner = _partner_of(raw)
+    if partner is None:
+        raise ks_codec.KsError(raw, "INVALID_PARTNER")
+    data = ks_codec.validate(raw, [partner.admin_secret], int(now.timestamp()))
+    if partner.revoked:
+        raise ks_codec.KsError(raw, "LOGOUT")
+    if len(data.user_id) > USER_ID_LENGTH:  # a client-built KS may carry any user id
+        raise ks_codec.KsError(raw, "INVALID_USER")
+    return Checked(partner, data, _app_token_expiry(raw, data))
+
+
+def _check_expiries(raw: str, checked: Checked, now: datetime) -> None:
+    """Judged by each request's clock, remembered or not: the KS's expiry, then its app token's
+    (its own expiry was capped by the token's, but the token's may since have been brought
+    forward)."""
+    if checked.data.expiry <= int(now.timestamp()):
+        raise ks_codec.KsError(raw, "EXPIRED")
+    if checked.token_expiry is not None and checked.token_expiry <= now:
+        raise ks_codec.KsError(raw, "EXPIRED")
 
 
 # Every API call authenticates, and a device's poll answered 304 does little else: these two
@@ -144,18 +177,16 @@ def _partner_of(raw: str) -> Partner | None:
     return next(iter(found), None)
 
 
-def _check_app_token(raw: str, data: ks_codec.KsData, now: datetime) -> None:
-    """A session started from an app token dies with the token (deleted, disabled, expired):
-    its own expiry was capped by the token's, but the token's may since have been brought
-    forward."""
+def _app_token_expiry(raw: str, data: ks_codec.KsData) -> datetime | None:
+    """A session started from an app token dies with the token (deleted, disabled): LOGOUT when
+    it is gone; else the token's expiry, for _check_expiries."""
     token_ids = data.privilege("apptoken")
     if not token_ids:
-        return
+        return None
     token = next(iter(AppToken.objects.raw(_TOKEN_SQL, [data.partner_id, token_ids[0]])), None)
     if token is None or token.status != AppToken.Status.ACTIVE:
         raise ks_codec.KsError(raw, "LOGOUT")
-    if token.expiry is not None and token.expiry <= now:
-        raise ks_codec.KsError(raw, "EXPIRED")
+    return token.expiry
 
 
 def _check_partner_param(raw: str, params: dict, partner: Partner) -> None:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 
 from calendar_app import clock
 from calendar_app.secret_box import EncryptedTextField
@@ -23,6 +24,32 @@ class PartnerScopedQuerySet(models.QuerySet):
     def for_partner(self, partner: Partner | int) -> Self:
         partner_id = partner if isinstance(partner, int) else partner.pk
         return self.filter(partner_id=partner_id)
+
+
+# Sent with the ids of the partners whose credential rows a bulk update changed (a save or delete
+# sends Django's own signals): calendar_app/auth_epochs.py listens.
+credentials_updated = Signal()
+
+
+class PartnerQuerySet(models.QuerySet):
+    """A bulk update of partners says which it changed, as a save does (bulk_update goes through
+    update). So does one of the other rows that decide who may call as a partner
+    (CredentialQuerySet: its app tokens, ended sessions)."""
+
+    def update(self, **kwargs) -> int:
+        return _update_announced(self, "pk", kwargs)
+
+
+class CredentialQuerySet(PartnerScopedQuerySet):
+    def update(self, **kwargs) -> int:
+        return _update_announced(self, "partner_id", kwargs)
+
+
+def _update_announced(queryset: models.QuerySet, partner_column: str, changes: dict) -> int:
+    partner_ids = set(queryset.values_list(partner_column, flat=True))
+    updated = models.QuerySet.update(queryset, **changes)
+    credentials_updated.send(queryset.model, partner_ids=partner_ids)
+    return updated
 
 
 class Partner(models.Model):
@@ -57,6 +84,8 @@ class Partner(models.Model):
     )  # fmt: skip
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
+
+    objects = PartnerQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.pk})"
@@ -361,7 +390,7 @@ class AppToken(models.Model):
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
-    objects = PartnerScopedQuerySet.as_manager()
+    objects = CredentialQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"app token {self.pk}"
@@ -413,7 +442,7 @@ class RevokedSession(models.Model):
     fingerprint = models.CharField(max_length=64, unique=True)  # sha256 of the KS
     expires_at = models.DateTimeField()
 
-    objects = PartnerScopedQuerySet.as_manager()
+    objects = CredentialQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"revoked KS {self.fingerprint[:12]}…"
