@@ -194,14 +194,15 @@ def _with_last_writes(tokens: QuerySet) -> QuerySet:
     return tokens.annotate(events_at=newest(ScheduleEvent), resources_at=newest(ScheduleResource))
 
 
-def schedule_version(partner_id: int, *, live_entries: bool = False) -> str:
+def schedule_version(partner_id: int, *, live_entries: bool = False, counter: int | None = None) -> str:
     """The partner's schedule as a version: its committed-write counter and newest event and
     resource `updated_at` (and live entries', for answers that carry their endpoints), read in
     one query, as `cache_key` reads them. It moves with every write to what a list can show:
     the API's iCal ETag and its lists' receipts are built on it.
 
     Plain SQL, each newest an ORDER BY ... LIMIT 1 on a (partner, ...) index: building the same
-    query with the ORM cost more than running it (a device's 304 poll, bench/feed.py)."""
+    query with the ORM cost more than running it (a device's 304 poll, bench/feed.py). `counter`:
+    the write counter as the caller already read it."""
     newest = [_newest_sql(ScheduleEvent), _newest_sql(ScheduleResource)]
     params: list[int | str] = [partner_id, partner_id]
     if live_entries:
@@ -210,7 +211,8 @@ def schedule_version(partner_id: int, *, live_entries: bool = False) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(newest), params)
         row = cursor.fetchone()
-    return ":".join([str(fragments.version(partner_id)), *map(str, row)])
+    counter = fragments.version(partner_id) if counter is None else counter
+    return ":".join([str(counter), *map(str, row)])
 
 
 def _newest_sql(model: type[models.Model], condition: str = "") -> str:

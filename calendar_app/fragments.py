@@ -76,19 +76,20 @@ def version(partner_id: int) -> int:
     """A counter of the partner's committed writes, in the shared "feeds" cache. Feeds key their
     cached copies by it (with the newest `updated_at`s, which other processes' writes move even
     without a shared cache): two writes in one instant move it too, an `updated_at` would not."""
-    return caches["feeds"].get(_version_key(partner_id), 0)
+    return caches["feeds"].get(version_key(partner_id), 0)
 
 
 def _bump(partner_id: int) -> None:
     cache = caches["feeds"]
-    if not cache.add(_version_key(partner_id), 1, timeout=None):
+    if not cache.add(version_key(partner_id), 1, timeout=None):
         try:
-            cache.incr(_version_key(partner_id))
+            cache.incr(version_key(partner_id))
         except ValueError:  # evicted between add and incr
-            cache.add(_version_key(partner_id), 1, timeout=None)
+            cache.add(version_key(partner_id), 1, timeout=None)
 
 
-def _version_key(partner_id: int) -> str:
+def version_key(partner_id: int) -> str:
+    """The counter's key in the "feeds" cache (a poll reads it with others: deliveries.py)."""
     return f"feeds:version:{partner_id}"
 
 

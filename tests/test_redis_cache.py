@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis
 from django.core.cache import caches
 from django.test import override_settings
 
 from calendar_app import clock, feed_tokens, fragments
-from scheduler_site.redis_cache import TolerantRedisCache
+from scheduler_site.redis_cache import TolerantRedisCache, get_each
 from tests.background import fixture_redis_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,7 +21,8 @@ OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 def shared(url: str) -> dict:
     backend = {"BACKEND": "scheduler_site.redis_cache.TolerantRedisCache", "LOCATION": url}
     backend["OPTIONS"] = OPTIONS
-    return {name: {**backend, "KEY_PREFIX": name} for name in ("default", "feeds", "receipts", "health")}
+    names = ("default", "feeds", "receipts", "health", "auth")
+    return {name: {**backend, "KEY_PREFIX": name} for name in names}
 
 
 @pytest.fixture
@@ -62,3 +64,30 @@ def test_bookings_and_feeds_work_while_redis_is_stopped(stopped_redis, client, m
     again = client.get(f"/feeds/{room.feed.token}.ics", headers={"If-None-Match": first["ETag"]})
     assert again.status_code == 304
     assert caches["feeds"].get("anything") is None
+
+
+def test_several_caches_are_read_in_one_round_trip(redis_server):
+    with override_settings(CACHES=shared(redis_server.url)):
+        feeds, receipts = caches["feeds"], caches["receipts"]
+        feeds.set("counter", 7)
+        receipts.set("counter", ("v1", "then"))  # the same key in another cache is another entry
+        with redis.Redis.from_url(redis_server.url) as server:
+            server.config_resetstat()
+            found = get_each((feeds, "counter"), (receipts, "counter"), (feeds, "none"))
+            calls = {name: stats["calls"] for name, stats in server.info("commandstats").items()}
+    assert found == [7, ("v1", "then"), None]
+    assert calls["cmdstat_mget"] == 1 and "cmdstat_get" not in calls
+
+
+def test_caches_on_other_backends_are_read_one_by_one(redis_server):
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "each"}
+    with override_settings(CACHES={**shared(redis_server.url), "receipts": local}):
+        caches["feeds"].set("a", 1)
+        caches["receipts"].set("b", 2)
+        assert get_each((caches["feeds"], "a"), (caches["receipts"], "b")) == [1, 2]
+
+
+def test_a_stopped_redis_reads_as_misses_in_one_round_trip_too(stopped_redis):
+    began = time.monotonic()
+    assert get_each((caches["feeds"], "a"), (caches["auth"], "b")) == [None, None]
+    assert time.monotonic() - began < 2

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import caches
@@ -70,6 +70,10 @@ def _bounded(device: str) -> str:
 # ---------------------------------------------------------------- recording
 
 
+# `record`'s default: the caller has not read the receipts cache itself.
+UNREAD: Any = object()
+
+
 def record(
     partner_id: int,
     device: str,
@@ -78,17 +82,21 @@ def record(
     channel: str,
     version: str,
     now: datetime,
+    *,
+    last_written: Any = UNREAD,
 ) -> bool:
     """The device fetched these resources' schedule (None: the whole schedule) at `now`, in this
     version. True when written; False when the same device wrote the same fetch and version less
     than RECEIPT_MIN_INTERVAL seconds ago. `label` may be a function: it is only called to write
-    (an app token's description costs a query a skipped poll should not pay).
+    (an app token's description costs a query a skipped poll should not pay). `last_written`:
+    the "receipts" cache's entry at `recent_key`, when the caller read it with its own reads.
 
     A skipped poll costs one cache read and no query (bench/feed.py "device 304")."""
     wanted = None if resource_ids is None else sorted(set(resource_ids))
-    key = _recent_key(partner_id, device, wanted)
+    key = recent_key(partner_id, device, wanted)
     cache, interval = caches["receipts"], settings.RECEIPT_MIN_INTERVAL
-    written = cache.get(key)  # (version, fetched_at) of the last write
+    # (version, fetched_at) of the last write
+    written = cache.get(key) if last_written is UNREAD else last_written
     if written is not None and written[0] == version and now - written[1] < timedelta(seconds=interval):
         return False
     text = (label() if callable(label) else label)[:LABEL_LENGTH]
@@ -110,9 +118,10 @@ def record(
     return True
 
 
-def _recent_key(partner_id: int, device: str, resource_ids: list[int] | None) -> str:
+def recent_key(partner_id: int, device: str, resource_ids: Iterable[int] | None) -> str:
+    """Where the "receipts" cache remembers the device's last write of this fetch."""
     # Hashed: a device key may hold anything a user id holds, and the list may be long.
-    what = "all" if resource_ids is None else ",".join(map(str, resource_ids))
+    what = "all" if resource_ids is None else ",".join(map(str, sorted(set(resource_ids))))
     return "receipt:" + hashlib.sha256(f"{partner_id}|{device}|{what}".encode()).hexdigest()[:40]
 
 

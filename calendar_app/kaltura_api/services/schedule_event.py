@@ -270,18 +270,18 @@ def list_ical(call: Call, filter: Parsed | None, pager: Parsed | None) -> condit
     """Conditional (deliveries.py): a poll whose If-None-Match names the answer's tag is answered
     304, without listing while the partner's version stays, and without rendering after a write
     that left the device's rows alone. Either way the device's receipt is recorded."""
-    request = deliveries.request_tag(call, filter, pager)
-    tag = deliveries.remembered_answer(request)
-    body = None
+    poll = deliveries.poll(call, filter, pager)
+    deliveries.recall(poll)
+    tag, body = poll.remembered, None
     if tag is None or not conditional.matches(call.if_none_match, tag):
         # The stored feed fragment is never read here: it is the bulk of a row.
         queryset = ScheduleEvent.objects.for_partner(call.partner).defer("ical_fragment")
         rows, total = listing.select(queryset, filter, pager, EVENT_TABLE, call.partner.pk)
         entries = live_entries(call, rows)
-        tag = deliveries.answer_tag(call, request, rows, total, entries)
+        tag = deliveries.answer_tag(poll, rows, total, entries)
         if not conditional.matches(call.if_none_match, tag):
             body = _render_ical(rows, entries, total)
-    deliveries.record(call, filter, receipts.Channel.ICAL, tag)
+    deliveries.record_poll(poll, tag)
     metrics.device_poll(receipts.Channel.ICAL, body is None)
     return conditional.Tagged(tag, body)
 
