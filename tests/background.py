@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -33,13 +34,16 @@ WAIT = 60  # seconds; a worker normally answers in well under one
 QUIET = ("--without-gossip", "--without-mingle", "--without-heartbeat")
 
 
-def eventually(check: Callable[[], bool], what: str, log: Path | None = None, wait: float = WAIT) -> None:
+def eventually(check: Callable[[], Any], what: str, log: Path | None = None, wait: float = WAIT) -> Any:
+    """What `check` returns once it is true, asked every 0.1 s; the test fails after `wait`
+    seconds, with the end of `log` (a process's output) if given."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if check():
-            return
+        found = check()
+        if found:
+            return found
         time.sleep(0.1)
-    tail = log.read_text()[-3000:] if log else ""
+    tail = log.read_text()[-4000:] if log else ""
     pytest.fail(f"{what} did not happen within {wait} s\n{tail}")
 
 

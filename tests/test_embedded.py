@@ -11,7 +11,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -21,6 +20,8 @@ from KalturaClient.Plugins.Core import KalturaBatchJobStatus, KalturaSessionType
 from KalturaClient.Plugins.Schedule import KalturaScheduleEventFilter
 from KalturaClient.Plugins.ScheduleBulkUpload import KalturaBulkUploadICalJobData
 
+from tests.background import eventually
+
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 60  # seconds; the stack starts in about ten
 
@@ -29,16 +30,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def eventually(check, what: str, log: Path, wait: float = WAIT):
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    pytest.fail(f"{what} did not happen within {wait} s; the stack said:\n{log.read_text()[-4000:]}")
 
 
 class Stack:

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +27,7 @@ sys.path.append(str(ROOT / "bench"))
 from _server import ServerFailed  # noqa: E402
 from _stack import ProductionStack  # noqa: E402
 
-WAIT = 60.0  # seconds for something the stack does in well under one
+from tests.background import eventually  # noqa: E402, F401 (the stack tests' import of it)
 
 
 class RunningStack(ProductionStack):
@@ -106,16 +105,6 @@ class RunningStack(ProductionStack):
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         with psycopg.connect(self.settings["DATABASE_URL"], connect_timeout=5) as connection:
             return connection.execute(query, params).fetchall()
-
-
-def eventually(check: Callable[[], Any], what: str, wait: float = WAIT) -> Any:
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not happen within {wait} s")
 
 
 @contextmanager

@@ -111,8 +111,8 @@ def wait_drained(stack: RunningStack, job_ids: list[int]) -> None:
     """Waits for the jobs to finish and the sync queue to drain; on a timeout, says where each
     stands and what the workers last logged."""
     try:
-        eventually(lambda: jobs_finished(stack, job_ids) and sync_drained(stack), "everything drained", DRAIN)
-    except AssertionError as late:
+        eventually(lambda: jobs_finished(stack, job_ids) and sync_drained(stack), "all drained", wait=DRAIN)
+    except pytest.fail.Exception as late:
         operations = stack.sql(
             "SELECT status, attempts, error_code, count(*) FROM calendar_app_syncoperation"
             " WHERE status <> ALL(%s) GROUP BY 1, 2, 3", (list(SETTLED),),
@@ -301,7 +301,7 @@ def test_a_bulk_upload_whose_worker_was_killed_is_redone_once(stack, tmp_path, s
 
     killed = time.monotonic()
     stack.start_part("worker-2")
-    eventually(lambda: jobs_finished(stack, [job_id]), "the job redone", DRAIN)
+    eventually(lambda: jobs_finished(stack, [job_id]), "the job redone", wait=DRAIN)
     redone = time.monotonic() - killed
     [(attempts, processed)] = stack.sql(
         "SELECT attempts, num_processed FROM calendar_app_bulkupload WHERE id = %s", (job_id,)

@@ -297,7 +297,7 @@ def test_a_killed_web_worker_is_replaced_and_only_its_requests_fail(stack):
         eventually(lambda: crowd.sent() > 50, "the clients' first requests")
         killed = time.monotonic()
         os.kill(victim, signal.SIGKILL)
-        after = eventually(lambda: _replaced(master, before, victim, workers), "a new worker", 30)
+        after = eventually(lambda: _replaced(master, before, victim, workers), "a new worker", wait=30)
         replaced = time.monotonic()
         eventually(lambda: len(crowd.after(replaced + 1.0)) > 50, "requests after the replacement")
     failed = [o for o in crowd.outcomes if not o.ok]
