@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import re
@@ -81,7 +82,14 @@ class KsData:
     raw: str
 
     def privilege(self, name: str) -> list[str] | None:
-        return parse_privileges(self.privileges).get(name)
+        found = self._privileges.get(name)
+        return None if found is None else list(found)
+
+    @functools.cached_property
+    def _privileges(self) -> dict[str, list[str]]:
+        # Parsed once per session: a remembered session (session_memo.py) is asked for its
+        # privileges several times a request, for hours.
+        return parse_privileges(self.privileges)
 
     @property
     def is_admin(self) -> bool:
