@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.cache import caches
 from django.db import connection, models
@@ -37,6 +37,7 @@ from calendar_app.models import (
     ScheduleEventResource,
     ScheduleResource,
 )
+from scheduler_site.redis_cache import get_each
 
 PAST_DAYS, FUTURE_DAYS, MAX_DAYS = 30, 365, 3 * 366
 CANCELLED_GRACE = timedelta(days=14)
@@ -121,13 +122,19 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         span = window(now, _days(request, "past", PAST_DAYS), _days(request, "future", FUTURE_DAYS))
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    key, last_modified = cache_key(found, span)
+    device = receipts.feed_device(found.resource_id)
+    # The write counter and the subscribers' last receipt in one round trip (as a device's poll).
+    counter, last_written = get_each(
+        (caches["feeds"], fragments.version_key(found.partner_id)),
+        (caches["receipts"], receipts.recent_key(found.partner_id, device, [found.resource_id])),
+    )
+    key, last_modified = cache_key(found, span, counter or 0)
     published, body = caches["feeds"].get(key), None
     if published is None or not not_modified(request, published.etag, published.last_modified):
         body = caches["feeds"].get(published.body_key) if published else None
         if body is None:  # not assembled under this version yet, or the body was evicted
             published, body = assemble(key, last_modified, found, span)
-    _record_receipt(request, found, published.etag, now)
+    _record_receipt(request, found, published.etag, now, last_written)
     unchanged = not_modified(request, published.etag, published.last_modified)
     metrics.device_poll(receipts.Channel.FEED, unchanged)
     if unchanged:
@@ -135,7 +142,9 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/calendar; charset=utf-8", headers=published.headers)
 
 
-def _record_receipt(request: HttpRequest, found: FeedToken, etag: str, now: datetime) -> None:
+def _record_receipt(
+    request: HttpRequest, found: FeedToken, etag: str, now: datetime, last_written: Any
+) -> None:
     """A poll answered (200 or 304) is a delivery: whoever holds the address now has this version.
     A feed's subscribers are one device, known by the calendar app they poll with."""
     agent = request.headers.get("User-Agent", "")[:200] or "unknown client"
@@ -147,6 +156,7 @@ def _record_receipt(request: HttpRequest, found: FeedToken, etag: str, now: date
         receipts.Channel.FEED,
         etag,
         now,
+        last_written=last_written,
     )
 
 
@@ -222,16 +232,17 @@ def _newest_sql(model: type[models.Model], condition: str = "") -> str:
     )
 
 
-def cache_key(found: PolledToken, span: Window) -> tuple[str, datetime]:
+def cache_key(found: PolledToken, span: Window, counter: int) -> tuple[str, datetime]:
     """The key of the feed's cached copy, and its Last-Modified.
 
     The key is current for as long as nothing of the partner's schedule is written: every write
     moves `fragments.version` once committed, and stamps an `updated_at` of its events or
     resources, read with the token (`_with_last_writes`). The window and the grace period are
     whole days. So a poll costs one query and cache reads; no query grows with the feed.
-    Last-Modified is the partner's last write: never earlier than the feed's own."""
+    Last-Modified is the partner's last write: never earlier than the feed's own. `counter`:
+    `fragments.version`, as the caller read it."""
     events_at, resources_at = found.events_at, found.resources_at
-    stamp = f"{fragments.version(found.partner_id)}:{events_at}:{resources_at}"
+    stamp = f"{counter}:{events_at}:{resources_at}"
     version = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     key = f"feed:{found.pk}:{found.token}:{span.start:%Y%m%d}:{span.end:%Y%m%d}:{version}"
     return key, max(filter(None, [events_at, resources_at, found.rotated_at]))
