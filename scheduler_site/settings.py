@@ -126,6 +126,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": os.environ.get("SQLITE_TEST_NAME", str(BASE_DIR / ".test-db.sqlite3"))
     }
 elif DATABASES["default"]["ENGINE"].endswith(".postgresql"):  # Django's, or a wrapper of it
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with a health check that is no round trip (scheduler_site/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "scheduler_site.postgresql"
     # libpq waits for ever for a server that does not answer: a request gives up connecting after
     # DB_CONNECT_TIMEOUT seconds (libpq's minimum is 2) and answers that the database is
     # unavailable, instead of holding its worker until gunicorn kills it. A DATABASE_URL's own
