@@ -8,7 +8,7 @@ What moves it, when written and again once committed (`moved`):
   whatever door does it (the API, the admin, a management command), by the signals below;
 - a bulk `update()` of those rows (models.credentials_updated);
 - not raw SQL, which nothing here writes to those tables. A remembered session lives at most
-  session_memo.MEMO_SECONDS, which bounds what such a write, or a move lost to a Redis that was
+  settings.SESSION_MEMO_SECONDS, which bounds what such a write, or a move lost to a Redis that was
   away at that very moment, can leave behind.
 
 The epoch is a random number in the shared "auth" cache (Redis in production), never a counter:

@@ -129,7 +129,7 @@ def _checked(raw: str, now: datetime) -> Checked:
     remembered = session_memo.memo.recall(raw, epoch, now)
     if remembered is not None:
         return remembered
-    checked = _check(raw, now)
+    checked = _check(raw, partner_id, now)
     if epoch is None:
         auth_epochs.start(partner_id)  # for the next request; this one's reads may predate it
     else:
@@ -137,8 +137,8 @@ def _checked(raw: str, now: datetime) -> Checked:
     return checked
 
 
-def _check(raw: str, now: datetime) -> Checked:
-    partner = _partner_of(raw)
+def _check(raw: str, partner_id: int, now: datetime) -> Checked:
+    partner = _partner_of(raw, partner_id)
     if partner is None:
         raise ks_codec.KsError(raw, "INVALID_PARTNER")
     data = ks_codec.validate(raw, [partner.admin_secret], int(now.timestamp()))
@@ -169,11 +169,9 @@ _PARTNER_SQL = (
 _TOKEN_SQL = f"SELECT id, status, expiry FROM {AppToken._meta.db_table} WHERE partner_id = %s AND id = %s"
 
 
-def _partner_of(raw: str) -> Partner | None:
+def _partner_of(raw: str, partner_id: int) -> Partner | None:
     """The partner a KS names, with whether that KS was ended (`revoked`), in one query."""
-    found = Partner.objects.raw(
-        _PARTNER_SQL, [ks_codec.KsData.fingerprint_of(raw), ks_codec.partner_id_of(raw)]
-    )
+    found = Partner.objects.raw(_PARTNER_SQL, [ks_codec.KsData.fingerprint_of(raw), partner_id])
     return next(iter(found), None)
 
 

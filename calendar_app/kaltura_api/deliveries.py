@@ -60,7 +60,6 @@ class Poll:
     partner's version and what was last said at it."""
 
     call: Call
-    filter: Parsed | None
     request: str
     credentials: bool
     resource_ids: list[int] | None
@@ -77,7 +76,7 @@ def poll(call: Call, filter: Parsed | None, pager: Parsed | None) -> Poll:
         "filter": _plain(filter),
         "pager": _plain(pager),
     }
-    return Poll(call, filter, _digest(request), credentials, fetched_resources(call.partner.pk, filter))
+    return Poll(call, _digest(request), credentials, fetched_resources(call.partner.pk, filter))
 
 
 def recall(poll: Poll) -> None:
