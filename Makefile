@@ -27,7 +27,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	@HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python scripts/serve.sh
 
-## make stack: the production stack on loopback (scripts/stack.py): PostgreSQL, Redis, gunicorn
+## make stack: the production stack on loopback (scripts/stack.py): PostgreSQL, Redis, granian
 ## (HTTPS, DEBUG off), a Celery worker and beat, with the demo data; make stack-stop stops it.
 stack: install
 	@scripts/apt-install.sh postgresql=/usr/lib/postgresql redis-server=/usr/bin/redis-server openssl=/usr/bin/openssl

@@ -7,6 +7,7 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -46,7 +47,7 @@ def wait_until_ready(url: str, process: subprocess.Popen, tail: Callable[[], str
 
 
 class UpstreamServer:
-    """Another instance of this server, as deployed (gunicorn), in its own process group on its
+    """Another instance of this server, as deployed (granian), in its own process group on its
     own SQLite file in `folder`, with one partner (`partner_id`, `admin_secret`): an upstream
     Kaltura to sync to. `stop()` and `start()` take it away and bring it back on the same port and
     database; `pause()` and `resume()` freeze every one of its processes, so that a request sent
@@ -74,11 +75,11 @@ class UpstreamServer:
 
     def start(self) -> None:
         with self.log.open("a") as log:
+            served = {"HOST": "127.0.0.1", "PORT": str(self.port), "TLS_CERT": "", "TLS_KEY": "",
+                      "WEB_WORKERS": str(self.workers), "WEB_THREADS": str(self.threads)}  # fmt: skip
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "scheduler_site.wsgi", "-b", f"127.0.0.1:{self.port}",
-                 "--workers", str(self.workers), "--threads", str(self.threads)],
-                cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                [sys.executable, "-m", "scheduler_site.production"], cwd=ROOT, env={**self.env, **served},
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         wait_until_ready(self.url, self.process, self.tail, self.start_timeout)
 
@@ -86,7 +87,6 @@ class UpstreamServer:
         """Ends the server; its port and database stay this upstream's for `start()`."""
         if self.process is None or self.process.poll() is not None:
             return
-        # SIGINT is gunicorn's quick shutdown: its graceful one (SIGTERM) takes seconds.
         self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=15)
@@ -106,6 +106,35 @@ class UpstreamServer:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def request_waiting(self) -> bool:
+        """A connection to it holds bytes it has not read (/proc/net/tcp: an ESTABLISHED socket,
+        state 01, with a receive queue): while paused, a request was sent to it."""
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            _, local, _, state, queues, *_ = line.split()
+            if int(local.split(":")[1], 16) == self.port and state == "01" and int(queues.split(":")[1], 16):
+                return True
+        return False
+
+    def lose_answer(self, kill_client: Callable[[], None], timeout: float = 10.0) -> None:
+        """Paused with a request waiting: it reads the request, whose application then waits for
+        the database while `kill_client` kills the client, and goes on to apply it; the answer
+        is lost. (A client killed before the server read its request would have it dropped
+        unread: granian serves no request whose client has gone.)"""
+        database = sqlite3.connect(self.database, timeout=20, isolation_level=None)
+        try:
+            database.execute("BEGIN IMMEDIATE")  # its writes wait (SQLite's busy timeout: 20 s)
+            self.resume()
+            deadline = time.monotonic() + timeout
+            while self.request_waiting():
+                if time.monotonic() > deadline:
+                    raise ServerFailed(f"the upstream read no request within {timeout} s:\n{self.tail()}")
+                time.sleep(0.05)
+            time.sleep(0.5)  # into the application, waiting for the lock
+            kill_client()
+            database.execute("ROLLBACK")
+        finally:
+            database.close()
 
     def manage(self, *args: str) -> str:
         """`manage.py <args>` against the upstream's database; its stdout."""

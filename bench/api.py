@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
-import importlib.util
 import json
 import os
 import platform
@@ -164,20 +163,15 @@ def start_session(api: Api, partner_id: int, secret: str, session_type: str, pri
 
 
 def server_command(kind: str, port: int) -> list[str]:
-    if kind == "gunicorn":
-        # One process, one thread, keep-alive: the same concurrency as the bench's single client.
-        return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                "--worker-class", "gthread", "--threads", "1", "--log-level", "warning",
-                "scheduler_site.wsgi"]  # fmt: skip
+    if kind == "granian":
+        # The production server (its settings from the environment `served` gives it) with one
+        # process and one thread: the same concurrency as the bench's single client.
+        return [sys.executable, "-m", "scheduler_site.production"]
     return [sys.executable, "manage.py", "runserver", "--noreload", "--nothreading", f"127.0.0.1:{port}"]
 
 
 def server_kind(choice: str) -> str:
-    if choice == "auto":
-        return "gunicorn" if importlib.util.find_spec("gunicorn") else "runserver"
-    if choice == "gunicorn" and not importlib.util.find_spec("gunicorn"):
-        raise SystemExit("--server gunicorn: gunicorn is not installed in this Python")
-    return choice
+    return "granian" if choice == "auto" else choice
 
 
 def sign_in(client: httpx.Client, username: str, password: str) -> None:
@@ -209,6 +203,7 @@ def served(kind: str) -> Iterator[str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; DEBUG off would redirect to https
         "PYTHONUNBUFFERED": "1",
+        **{"HOST": "127.0.0.1", "PORT": str(port), "WEB_WORKERS": "1", "WEB_THREADS": "1"},  # granian's
     }
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
@@ -609,8 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weeks", type=int, default=2, help="weeks of term a list window spans (default 2)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--server", choices=("auto", "runserver", "gunicorn"), default="auto",
-                        help="what serves the app (auto: gunicorn if installed, else runserver)")  # fmt: skip
+    parser.add_argument("--server", choices=("auto", "runserver", "granian"), default="auto",
+                        help="what serves the app (auto: granian, as deployed)")  # fmt: skip
     parser.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
     parser.add_argument("--url", help="benchmark this running server instead of starting one")
     parser.add_argument("--admin-secret", help="with --url: the partner's admin secret")

@@ -5,7 +5,7 @@ that starts dragging a booking onto a booked slot to the first conflict note pai
     .venv/bin/python bench/drag_conflict.py --view day --iterations 50
 
 The data is bench/campus.py's (300 rooms with two cameras each, ~6,000 bookings in the bench
-week). The server is bench/api.py's `served` (gunicorn, one worker, one thread; or runserver),
+week). The server is bench/api.py's `served` (granian, one worker, one thread; or runserver),
 DEBUG off, with the static files collected into a temporary STATIC_ROOT for WhiteNoise. Debian's
 Chromium (/usr/bin/chromium, headless, through Playwright) signs in at the login form as the
 campus admin and opens the bench week's Wednesday: the resource timeline of every room (--view
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--view", choices=("timeline", "day"), default="timeline")
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--server", choices=("auto", "gunicorn", "runserver"), default="auto")
+    parser.add_argument("--server", choices=("auto", "granian", "runserver"), default="auto")
     args = parser.parse_args(argv)
 
     c = campus.ensure()

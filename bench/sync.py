@@ -8,7 +8,7 @@
 The script starts everything on this machine, on files in a temporary folder, and stops it at the
 end: the local instance (this process) on its own SQLite file (DATABASE_URL instead, if set; the
 bench's partner 9000005 is replaced in it), a redis-server keeping nothing on disk, the upstream
-(a second instance of this server under gunicorn, on its own SQLite file: bench/_server.py's
+(a second instance of this server under granian, on its own SQLite file: bench/_server.py's
 UpstreamServer, which tests/sync/ use too), and two `celery worker` processes (--pool threads
 --concurrency 4 by default: sync waits on the network, and make run's worker is a thread pool). The
 workers consume an idle queue until a measurement tells them to take the tasks' queue
@@ -476,7 +476,7 @@ def report(
         f"local:     {database}, Python {platform.python_version()}",
         f"workers:   `celery worker --pool {args.pool} --concurrency {args.concurrency}` processes over "
         "redis-server (no persistence)",
-        f"upstream:  this server under gunicorn ({args.upstream_workers} workers x 4 threads) on SQLite",
+        f"upstream:  this server under granian ({args.upstream_workers} workers x 4 threads) on SQLite",
         f"bookings:  single 90-minute events, each in one of {args.rooms} rooms (pushed beforehand),",
         "           queued by batch_scheduling.create_events (a transaction and its tasks per 500)",
         f"repeats:   {len(runs)}; each figure is the median over them",
@@ -568,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=50, help="bookings timed for latency (50)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of everything; medians reported (3)")
     parser.add_argument("--rooms", type=int, default=10, help="rooms the bookings are spread over (10)")
-    parser.add_argument("--upstream-workers", type=int, default=2, help="the upstream's gunicorn workers (2)")
+    parser.add_argument("--upstream-workers", type=int, default=2, help="the upstream's web processes (2)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N operations in-process")
     parser.add_argument(
         "--pool",

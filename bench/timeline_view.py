@@ -1,7 +1,7 @@
 """Benchmark of the staff calendar's resource timeline (issue #19): the page staff open first.
 
     .venv/bin/python bench/timeline_view.py                    # SQLite: bench/data/bench.sqlite3
-    .venv/bin/python bench/timeline_view.py --iterations 200 --server gunicorn
+    .venv/bin/python bench/timeline_view.py --iterations 200 --server granian
     .venv/bin/python bench/timeline_view.py --profile week     # cProfile of one page, then stop
 
 The data is bench/campus.py's: 10 buildings of 30 rooms, each room with two cameras (every tenth a
@@ -16,7 +16,7 @@ Timed, after warm-up calls:
   day page, the week page and one building of the week (`part`) through django.test.Client signed
   in as the campus admin (view, template, middleware; no network), with the number of SQL queries
   of one GET (CaptureQueriesContext) and the response's size;
-- over real HTTP (bench/api.py's `served`: gunicorn with one worker and one thread, or
+- over real HTTP (bench/api.py's `served`: granian with one worker and one thread, or
   `runserver --nothreading`, DEBUG off), signed in through the login form, one httpx client with
   keep-alive as a browser tab has: GET /calendar/timeline/ and /calendar/timeline/week/ for the
   bench week, one building of the week, and all nine lazy buildings one after another (a sample
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--server", choices=("auto", "gunicorn", "runserver"), default="auto")
+    parser.add_argument("--server", choices=("auto", "granian", "runserver"), default="auto")
     parser.add_argument("--no-http", action="store_true", help="in-process timings only")
     parser.add_argument("--profile", choices=("day", "week"), help="profile one page and stop")
     parser.add_argument("--json", help="write the results to this file")

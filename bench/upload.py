@@ -5,7 +5,7 @@ one (uploadToken.add, then uploadToken.upload chunk after chunk), to local stora
     .venv/bin/python bench/upload.py --size-mib 64 --chunks-mib 4,16 --runs 5
     .venv/bin/python bench/upload.py --quick              # ~5 s: what tests/test_bench_upload.py runs
 
-The script starts this server as deployed (gunicorn, two processes of four threads, DEBUG off,
+The script starts this server as deployed (granian, two processes of four threads, DEBUG off,
 bench/_server.py's UpstreamServer) on its own SQLite file and MEDIA_ROOT in a temporary folder,
 and removes both at the end. The file is random bytes, split into chunk files before anything is
 timed. A run is timed from uploadToken.add to the answer to the final chunk; the final chunk's

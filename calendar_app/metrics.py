@@ -1,14 +1,18 @@
 """Prometheus metrics (prometheus_client) beyond the requests django-prometheus' middleware counts:
 tasks by name, devices' schedule polls, and queue depths read at scrape time.
 
-With PROMETHEUS_MULTIPROC_DIR set (the stack: several gunicorn and Celery processes on one host),
+With PROMETHEUS_MULTIPROC_DIR set (the stack: several web and Celery processes on one host),
 prometheus_client writes every process's values to files there, and a scrape adds them up
 (MultiProcessCollector): the metrics a worker process wrote appear on every web process's
 /metrics. The variable must be set before the process starts (prometheus_client reads it when
 imported). Without it, each process reports its own.
 
+A process that exits leaves its files behind, so its counters and histograms stay in the totals.
+None of these metrics is a "live" gauge (one that must forget a dead process), so the web server
+needs no hook for a worker's exit.
+
 This module imports nothing of the models: scheduler_site/celery.py imports it before Django is set
-up, and gunicorn's master (which never sets Django up) calls `process_exited`.
+up.
 """
 
 from __future__ import annotations
@@ -123,11 +127,3 @@ def exposition(depths: Collector) -> bytes:
     now_read = CollectorRegistry()
     now_read.register(depths)
     return generate_latest(registry) + generate_latest(now_read)
-
-
-def process_exited(pid: int) -> None:
-    """gunicorn's child_exit: a dead worker's live gauges stop counting; its counters and
-    histograms stay in the totals."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if path:
-        multiprocess.mark_process_dead(pid, path)

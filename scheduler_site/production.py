@@ -1,48 +1,71 @@
-"""gunicorn settings for production (`make stack`, deploy/scheduler-web.service):
+"""The production web server (`make stack`, deploy/scheduler-web.service): granian serving
+scheduler_site.wsgi.
 
-    python -m gunicorn -c python:scheduler_site.production scheduler_site.wsgi
+    python -m scheduler_site.production
 
-Processes and threads: WEB_WORKERS processes (default: two per core) with WEB_THREADS threads each
-(default 4), gunicorn's gthread worker. A request mostly runs Python (Django, the ORM, rendering),
-so one process per core does the work and the second per core covers the time a process waits on
-PostgreSQL or Redis; the threads keep idle keep-alive connections (every capture device holds
-one) from occupying a whole process.
+Why granian and not gunicorn: it keeps HTTP/1.1, TLS and the connections in Rust, and a request
+enters Python only to run Django. On this project's 2-core box that took capture devices' 304
+polls from 774-832 a second under gunicorn (4 processes x 4 threads, its best: 879-910 with one
+thread) to over 1,000 (bench/load.py --phase polls; docs/scaling.md).
 
-TLS: with TLS_CERT and TLS_KEY set, gunicorn serves HTTPS itself (`make stack` on loopback, with a
-certificate it makes). Behind a proxy that terminates TLS (the usual host, deploy/nginx.conf)
-leave them unset: the proxy sends X-Forwarded-Proto, which settings.py trusts.
+Processes and threads: WEB_WORKERS processes (default: one per core) with WEB_THREADS threads each
+(default 4) that run the WSGI application. A request mostly runs Python (Django, the ORM,
+rendering): one process per core does the work, and the threads cover the time one waits on
+PostgreSQL, Redis or a client that sends its upload slowly (a thread reads the request body as
+Django asks for it). Idle keep-alive connections (every capture device holds one) cost no thread.
 
-scheduler_site/embedded.py (`make run`) takes these settings and adds its task worker.
+TLS: with TLS_CERT and TLS_KEY (PKCS#8) set, the server speaks HTTPS itself (`make stack` on
+loopback, with a certificate it makes); TLS 1.2 and 1.3, for encoders that stop at 1.2. Behind a
+proxy that terminates TLS (the usual host, deploy/nginx.conf) leave them unset: the proxy sends
+X-Forwarded-Proto, which settings.py trusts.
+
+Other environment: HOST (127.0.0.1), PORT (8000), ACCESS_LOG ("-" logs every request).
+scheduler_site/embedded.py (`make run`) runs the same server with its task worker beside it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from pathlib import Path
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_WORKERS") or 2 * (os.cpu_count() or 1))
-worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "4"))
-certfile = os.environ.get("TLS_CERT") or None
-keyfile = os.environ.get("TLS_KEY") or None
-# A worker is replaced after this many requests (staggered), so a slow leak anywhere cannot grow
-# a process for ever.
-max_requests = 10_000
-max_requests_jitter = 1_000
-# A request still running after this is killed with its worker, which the master replaces.
-timeout = 60
-# Idle keep-alive connections are closed after this; a client that reuses one at that very moment
-# sees a reset. Clients in a crowd (and capture devices polling) pause longer than gunicorn's 2 s.
-keepalive = 20
-graceful_timeout = 10
-accesslog = os.environ.get("ACCESS_LOG") or None  # "-" prints every request
-loglevel = "info"
-control_socket_disable = True  # gunicorn's control socket would live in ~/.gunicorn; unused here
+from granian.constants import Interfaces, SSLProtocols
+from granian.server import Server
+
+APPLICATION = "scheduler_site.wsgi:application"
 
 
-def child_exit(server, worker) -> None:
-    """A worker that exits (killed, or replaced after max_requests) leaves its metrics files in
-    PROMETHEUS_MULTIPROC_DIR: calendar_app/metrics.py stops counting its live gauges."""
-    from calendar_app import metrics  # prometheus_client only: the master never sets Django up
+def server(environ: Mapping[str, str] = os.environ, *, workers: int | None = None) -> Server:
+    cert, key = environ.get("TLS_CERT"), environ.get("TLS_KEY")
+    return Server(
+        APPLICATION,
+        address=environ.get("HOST", "127.0.0.1"),
+        port=int(environ.get("PORT", "8000")),
+        interface=Interfaces.WSGI,
+        workers=int(environ.get("WEB_WORKERS") or workers or os.cpu_count() or 1),
+        blocking_threads=int(environ.get("WEB_THREADS") or 4),
+        ssl_cert=Path(cert) if cert else None,
+        ssl_key=Path(key) if key else None,
+        ssl_protocol_min=SSLProtocols.tls12,
+        # A worker that dies (killed, out of memory) is started again at once; one that dies again
+        # within seconds of its restart stops the server instead of looping.
+        respawn_failed_workers=True,
+        # Every worker is replaced after a day, so a slow leak anywhere cannot grow one for ever:
+        # its successor starts first, then it stops with the requests in hand finished.
+        workers_lifetime=24 * 3600,
+        # On SIGTERM requests in hand may finish; a worker still busy after this is killed.
+        workers_kill_timeout=30,
+        log_access=bool(environ.get("ACCESS_LOG")),
+    )
 
-    metrics.process_exited(worker.pid)
+
+def main() -> None:
+    # No request is killed for running too long (gunicorn's timeout did that, with the whole
+    # process): a PostgreSQL statement is cancelled after 30 s instead (settings.py). The workers
+    # start with this environment.
+    os.environ.setdefault("DB_STATEMENT_TIMEOUT", "30")
+    server().serve()
+
+
+if __name__ == "__main__":
+    main()

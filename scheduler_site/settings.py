@@ -131,11 +131,17 @@ elif DATABASES["default"]["ENGINE"].endswith(".postgresql"):  # Django's, or a w
         DATABASES["default"]["ENGINE"] = "scheduler_site.postgresql"
     # libpq waits for ever for a server that does not answer: a request gives up connecting after
     # DB_CONNECT_TIMEOUT seconds (libpq's minimum is 2) and answers that the database is
-    # unavailable, instead of holding its worker until gunicorn kills it. A DATABASE_URL's own
+    # unavailable, instead of holding its thread for as long as libpq waits. A DATABASE_URL's own
     # ?connect_timeout= wins. (A stopped server refuses at once; tests/stack/test_faults_web.py.)
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 2)
     )
+    # A statement still running after DB_STATEMENT_TIMEOUT seconds is cancelled (0, the default:
+    # never). The web server kills no request that runs too long, so a runaway query would hold
+    # its thread for good: scheduler_site/production.py sets 30 for the web processes, and
+    # migrations and tasks, whose statements may rightly run longer, keep none.
+    if seconds := env_int("DB_STATEMENT_TIMEOUT", 0):
+        DATABASES["default"]["OPTIONS"].setdefault("options", f"-c statement_timeout={seconds * 1000}")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -163,7 +169,7 @@ TASK_QUEUE_DIR = os.environ.get("TASK_QUEUE_DIR", "")
 
 def shared_cache(name: str, max_entries: int) -> dict:
     """A cache every web process shares: Redis when there is one; for `make run` (several
-    gunicorn processes on one host, TASK_QUEUE_DIR set) files under VAR_DIR/cache; else (tests,
+    web processes on one host, TASK_QUEUE_DIR set) files under VAR_DIR/cache; else (tests,
     one-off commands: one process) this process's memory. A per-process copy in a multi-process
     server would let each process answer with its own feed version and write counter, so a
     device's poll would get 304 from one process and 200 from the next."""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The embedded default, as `make run` starts it: migrate, collect static files, load the demo
-# data (printing the URL and login), then serve with gunicorn and one task worker
+# data (printing the URL and login), then serve with granian and one task worker
 # (scheduler_site/embedded.py) until Ctrl-C.
 #
 # Environment (all optional): HOST, PORT; DATABASE_URL (default: SQLite in db.sqlite3);
@@ -30,4 +30,4 @@ fi
 "$python" manage.py collectstatic --no-input -v 0
 "$python" manage.py seed_demo --url "http://$HOST:$PORT/"
 echo "Serving on http://$HOST:$PORT/  (Ctrl-C to stop)"
-exec "$python" -m gunicorn -c python:scheduler_site.embedded scheduler_site.wsgi
+exec "$python" -m scheduler_site.embedded

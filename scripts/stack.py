@@ -6,7 +6,7 @@
     .venv/bin/python scripts/stack.py stop-part NAME / start-part NAME   # postgres, redis,
                                                    # web-<port>, worker-<n>, beat (fault tests)
 
-PostgreSQL (a cluster of its own, Debian's binaries), Redis, gunicorn with production settings
+PostgreSQL (a cluster of its own, Debian's binaries), Redis, granian with production settings
 (scheduler_site/production.py: DEBUG off, HTTPS with a certificate made for 127.0.0.1 and
 localhost, `check --deploy` clean), Celery workers and one Celery beat, after migrate,
 collectstatic (WhiteNoise serves them) and the demo data. Everything lives in STACK_DIR (default
@@ -21,7 +21,8 @@ process that took a reused pid. On a real host, systemd runs the same commands (
 
 Environment: STACK_DIR, HOST (127.0.0.1), STACK_WEB_PORTS ("8443"; several ports start several
 web servers), STACK_WORKERS (Celery worker processes, 1), STACK_WORKER_CONCURRENCY (threads per
-worker, 8), STACK_WEB_WORKERS / STACK_WEB_THREADS (gunicorn's, default: production.py's),
+worker, 8), STACK_WEB_WORKERS / STACK_WEB_THREADS (the web server's processes and threads, default:
+production.py's),
 STACK_PG_PORT (5442), STACK_REDIS_PORT (6390), STACK_TLS (true), DEMO_ADMIN_PASSWORD.
 """
 
@@ -242,7 +243,7 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 def terminate(config: Config, name: str) -> bool:
-    """SIGTERM to the group `name` leads (gunicorn's workers, Celery's pool go with it), SIGKILL
+    """SIGTERM to the group `name` leads (the web server's workers, Celery's pool go with it), SIGKILL
     after STOP_TIMEOUT. False when it was not running."""
     pid = running_pid(config, name)
     pid_file(config, name).unlink(missing_ok=True)
@@ -376,8 +377,7 @@ def parts(config: Config) -> list[Part]:
         lambda: port_answers(config.host, config.redis_port),
     )  # fmt: skip
     webs = [
-        Part(f"web-{port}", [PYTHON, "-m", "gunicorn", "-c", "python:scheduler_site.production",
-                             "scheduler_site.wsgi"],  # fmt: skip
+        Part(f"web-{port}", [PYTHON, "-m", "scheduler_site.production"],
              lambda port=port: port_answers(config.host, port), {"PORT": str(port)})
         for port in config.web_ports
     ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""The embedded default as `make run` starts it (scripts/serve.sh): gunicorn, a task worker on a
+"""The embedded default as `make run` starts it (scripts/serve.sh): granian, a task worker on a
 file queue, SQLite in WAL mode, DEBUG off. One stack for the module, on a fresh SQLite file and a
 free port; the official client talks to it like a capture device would.
 """
@@ -160,7 +160,7 @@ def test_static_files_are_served_without_debug(stack):
 def test_ctrl_c_stops_the_server_and_its_worker(tmp_path_factory):
     own = Stack(tmp_path_factory.mktemp("stopped"))
     own.start()
-    assert len(own.processes()) >= 4  # gunicorn's master and two workers, the task worker
+    assert len(own.processes()) >= 4  # granian's main process and two workers, the task worker
     own.stop()
     eventually(lambda: not own.processes(), "every process exiting", own.log, wait=30)
 

@@ -57,7 +57,7 @@ def test_a_task_queue_folder_sends_tasks_to_a_worker_through_files(tmp_path):
 
 
 def test_make_runs_processes_share_their_caches_through_files(tmp_path):
-    # Two gunicorn processes with a cache each answered a device's poll 304 from one and 200 from
+    # Two web processes with a cache each answered a device's poll 304 from one and 200 from
     # the other: the feed version counter lived in each process.
     def backends(**env: str) -> set[str]:
         return {
@@ -82,6 +82,13 @@ def test_database_url_selects_the_database():
     url = "postgres://u:p@db.example:5432/sched"
     assert "'NAME': 'sched'" in setting("DATABASES['default']", DATABASE_URL=url)
     assert "sqlite3" in setting("DATABASES['default']['ENGINE']")
+
+
+def test_a_statement_timeout_is_set_only_when_asked():
+    url = "postgres://u:p@db.example:5432/sched"
+    assert "statement_timeout" not in setting("DATABASES['default']['OPTIONS']", DATABASE_URL=url)
+    options = setting("DATABASES['default']['OPTIONS']", DATABASE_URL=url, DB_STATEMENT_TIMEOUT="30")
+    assert "'options': '-c statement_timeout=30000'" in options
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

@@ -1,4 +1,4 @@
-"""The WSGI application servers run (scheduler_site/wsgi.py), called as gunicorn calls it: a
+"""The WSGI application servers run (scheduler_site/wsgi.py), called as a WSGI server (granian) calls it: a
 request Django itself cannot read still gets the API's envelope, never a bare 500."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The production stack as `make stack` starts it (scripts/stack.py), for tests: PostgreSQL, Redis,
-gunicorn servers on their own ports with HTTPS, Celery workers and beat, in a folder of the test's
+granian servers on their own ports with HTTPS, Celery workers and beat, in a folder of the test's
 own, on free ports. Parts can be stopped and started again (`stop_part`, `start_part`) to inject
 faults; `sql` reads the stack's database directly, to see what was written.
 """

@@ -1,5 +1,5 @@
 """Fifty bookings of one slot at once, with the partner's conflict prevention on, through both web
-servers of the stack (PostgreSQL, several gunicorn processes): exactly one is saved each round,
+servers of the stack (PostgreSQL, several web processes): exactly one is saved each round,
 every other gets the conflict error, and the database holds one booking in the slot. What makes
 it so is conflicts.lock_for_write: each booking locks its resources' rows (SELECT ... FOR
 UPDATE) before it checks and writes, so the checks cannot all see a free slot at once."""

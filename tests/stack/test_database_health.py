@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import dj_database_url
 import psycopg
 import pytest
-from django.db.utils import ConnectionHandler
+from django.db.utils import ConnectionHandler, OperationalError
 
 from tests.stack.running import RunningStack, eventually
 
@@ -61,3 +61,16 @@ def _statements(stack: RunningStack, backend: int) -> str:
         row = found.fetchone()
     assert row is not None
     return f"{row[0]} @ {row[1]}"
+
+
+def test_a_statement_over_the_web_processes_timeout_is_cancelled(stack, django_db_blocker):
+    """The web processes' DB_STATEMENT_TIMEOUT (scheduler_site/production.py) stands in for a
+    request timeout: a runaway query gives its thread back."""
+    url = stack.settings["DATABASE_URL"]
+    options = {"options": "-c statement_timeout=1000"}  # what settings.py makes of DB_STATEMENT_TIMEOUT=1
+    handler = ConnectionHandler({"default": {**dj_database_url.parse(url), "OPTIONS": options}})
+    with django_db_blocker.unblock(), handler["default"].cursor() as cursor:
+        began = time.monotonic()
+        with pytest.raises(OperationalError, match="statement timeout"):
+            cursor.execute("SELECT pg_sleep(10)")
+        assert time.monotonic() - began < 3

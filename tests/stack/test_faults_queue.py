@@ -176,7 +176,7 @@ def messages_in_redis(stack: RunningStack) -> int:
 def worker_alive(stack: RunningStack, name: str) -> bool:
     try:
         os.kill(stack.pid(name), 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, FileNotFoundError):  # FileNotFoundError: no pid file, stopped
         return False
     return "Z" not in Path(f"/proc/{stack.pid(name)}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
@@ -227,16 +227,6 @@ def kill(stack: RunningStack, name: str) -> None:
     eventually(lambda: not worker_alive(stack, name), f"{name} gone")
 
 
-def unread_request(port: int) -> bool:
-    """A connection to `port` holds bytes its server has not read (/proc/net/tcp: an
-    ESTABLISHED socket, state 01, with a receive queue): the push was sent, its answer is not."""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        _, local, _, state, queues, *_ = line.split()
-        if int(local.split(":")[1], 16) == port and state == "01" and int(queues.split(":")[1], 16):
-            return True
-    return False
-
-
 @pytest.fixture
 def one_worker(stack) -> Iterator[None]:
     """worker-1 alone (worker-2 stopped), so that the task it is given is the one killed; both
@@ -263,8 +253,8 @@ def test_a_push_whose_worker_was_killed_is_pushed_again_once(stack, upstream, th
             "ON o.kind = 'event' AND o.object_id = e.id::text WHERE e.summary = %s", (summary,),
         )  # fmt: skip
         running = "SELECT 1 FROM calendar_app_syncoperation WHERE id = %s AND status = 1"
-        eventually(lambda: stack.sql(running, (op_id,)) and unread_request(upstream.port), "the add sent")
-        kill(stack, "worker-1")
+        eventually(lambda: stack.sql(running, (op_id,)) and upstream.request_waiting(), "the add sent")
+        upstream.lose_answer(lambda: kill(stack, "worker-1"))
     finally:
         upstream.resume()
     eventually(

@@ -1,5 +1,5 @@
 """Faults on the web side of the stack (issue #20, item 5), each with its figure printed:
-PostgreSQL restarted under load, a gunicorn worker killed, the disk full for an upload.
+PostgreSQL restarted under load, a web worker killed, the disk full for an upload.
 
 Clients are threads with a connection each, sending for real through the stack's web servers;
 every request is timed and its answer classified, then the database is read directly
@@ -36,7 +36,7 @@ from KalturaClient.Plugins.Core import (
 from tests.stack.running import RunningStack, eventually, serving
 
 # A request that fails while the database is down must say so within this many seconds (not a
-# 60 s gunicorn timeout, not a connect that hangs).
+# request left waiting, not a connect that hangs).
 FAST = 3.0
 OUTAGE = 4.0  # seconds PostgreSQL stays down
 RECOVERY = 10.0  # seconds after it is back within which every request must succeed again
@@ -306,9 +306,9 @@ def test_a_killed_web_worker_is_replaced_and_only_its_requests_fail(stack):
         f"{len(crowd.outcomes)} requests, {len(failed)} failed: {[o.error[:60] for o in failed]}"
     )
     assert victim not in after and len(after) == workers
-    # At most the requests the killed worker held when it died: those its threads were serving and
-    # those it had accepted for them (gthread queues a connection's request for its next free
-    # thread), so at most one per client, each sent before the kill (its exit takes milliseconds).
+    # At most the requests the killed worker held when it died: a client's keep-alive connection
+    # lives in one worker, which serves one request of it at a time, so at most one per client,
+    # each sent before the kill (its exit takes milliseconds).
     assert len(failed) <= len(clients)
     assert all(o.started < killed + 0.1 for o in failed), failed
     assert all(o.ok for o in crowd.after(replaced))

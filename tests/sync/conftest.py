@@ -1,5 +1,5 @@
 """The upstream Kaltura for sync tests: a second live instance of this server, in its own process
-(gunicorn, as deployed) on its own SQLite file, whatever database the suite itself runs on.
+(granian, as deployed) on its own SQLite file, whatever database the suite itself runs on.
 
 One for the whole session: migrating a fresh database costs seconds. Tests share its partner
 4242 and start clean with `upstream.wipe()`. `stop()` and `start()` take it away and bring it

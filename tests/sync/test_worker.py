@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -49,16 +48,6 @@ def settled(partner) -> Callable[[], bool]:
 
 def summaries(theirs) -> list[str]:
     return sorted(event["summary"] for event in events_upstream(theirs))
-
-
-def unread_request(port: int) -> bool:
-    """A connection to `port` holds bytes its server has not read (/proc/net/tcp: an
-    ESTABLISHED socket, state 01, with a receive queue)."""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        _, local, _, state, queues, *_ = line.split()
-        if int(local.split(":")[1], 16) == port and state == "01" and int(queues.split(":")[1], 16):
-            return True
-    return False
 
 
 def test_a_committed_booking_reaches_the_upstream_through_the_worker(
@@ -129,8 +118,8 @@ def test_a_worker_killed_mid_push_leaves_exactly_one_copy_upstream(
         event = make_event("2026-09-08 09:00", summary="Once")
         op = SyncOperation.objects.get(kind="event", object_id=event.pk)
         running = SyncOperation.objects.filter(pk=op.pk, status=Status.RUNNING)
-        eventually(lambda: running.exists() and unread_request(upstream.port), "the add sent", first.log)
-        first.kill()
+        eventually(lambda: running.exists() and upstream.request_waiting(), "the add sent", first.log)
+        upstream.lose_answer(first.kill)
     finally:
         upstream.resume()
     eventually(lambda: "Once" in summaries(theirs), "the add applied upstream, its answer lost")
