@@ -7,9 +7,9 @@
 
 Targets DATABASE_URL like the app (unset: bench/data/bench.sqlite3), which must hold the dataset
 of bench/generate.py. Unless --url is given, the script migrates that database, reads the bench
-partner's admin secret from it, and serves it with `manage.py runserver --noreload --nothreading`
-(or gunicorn, when it is installed in the venv) on 127.0.0.1 with DEBUG off; the server is stopped
-at the end, whatever happens.
+partner's admin secret from it, and serves it with the production web server (granian, one
+process, one thread; `--server runserver`: Django's, `--nothreading`) on 127.0.0.1 with DEBUG
+off; the server is stopped at the end, whatever happens.
 
 Every call is a POST with what the official client (KalturaApiClient 23.10.0) sends: a JSON body
 of string scalars, `format: "2"` (XML), the KS in the body, kalsig; over one keep-alive httpx

@@ -8,10 +8,10 @@
     .venv/bin/python bench/load.py --json bench/data/load.json
 
 The server under test (issue #20 measures the production stack, so it is the default):
-- `--stack` (default): scripts/stack.py's production stack (PostgreSQL, Redis, gunicorn with TLS,
+- `--stack` (default): scripts/stack.py's production stack (PostgreSQL, Redis, granian with TLS,
   a Celery worker and beat, DEBUG off) in a temporary STACK_DIR on free ports, stopped at the end
   (bench/_stack.py); STACK_WEB_WORKERS / STACK_WEB_THREADS / STACK_TLS pass through to it.
-- `--embedded`: `make run`'s (scripts/serve.sh: gunicorn, the in-process task worker, SQLite).
+- `--embedded`: `make run`'s (scripts/serve.sh: granian, its task worker, SQLite).
 - `--url`: a running server with the demo partner (seed_demo); nothing is started or stopped.
 
 Phase "mix": each client is one keep-alive connection sending, back to back, one of (weights):
@@ -179,9 +179,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def usage(parts: dict[str, int]) -> dict[str, tuple[float, float]]:
     """Each part's resident memory (MiB) and CPU used so far (s), over its living processes: those
-    of the session its leader started (gunicorn's workers, Celery's) and its leader's children,
-    for PostgreSQL's backends start sessions of their own. A gunicorn worker replaced after
-    max_requests takes its CPU seconds with it."""
+    of the session its leader started (the web server's workers, Celery's) and its leader's
+    children, for PostgreSQL's backends start sessions of their own. A web worker replaced (after
+    a day, or a crash) takes its CPU seconds with it."""
     owner = {pid: name for name, pid in parts.items()}
     total = dict.fromkeys(parts, (0.0, 0.0))
     for entry in Path("/proc").iterdir():

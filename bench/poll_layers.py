@@ -10,7 +10,7 @@ through Django's WSGI handler, with no HTTP server: `--polls` polls after a warm
 the thread's CPU clock (time.thread_time: what the web process spends, not the waits on
 PostgreSQL or Redis, whose own CPU comes on top). Timers wrap the functions of each layer, so a
 layer's figure includes the layers below it. The whole request less the view is the middleware
-and Django's request/response; gunicorn's HTTP and TLS are not in it (bench/load.py's polls phase
+and Django's request/response; the web server's HTTP and TLS are not in it (bench/load.py's polls phase
 gives the CPU per request over HTTPS).
 """
 
@@ -45,7 +45,7 @@ LAYERS = (  # (module, function, label): the label's indent says what it is part
 
 
 class Door:
-    """The WSGI handler called directly, as gunicorn would, over HTTPS."""
+    """The WSGI handler called directly, as the web server would, over HTTPS."""
 
     def __init__(self) -> None:
         from django.core.handlers.wsgi import WSGIHandler

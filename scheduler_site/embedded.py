@@ -4,7 +4,7 @@
 
 scheduler_site/production.py's server, not Django's runserver (one thread and one SQLite
 connection per request, never closed: under 100 clients it failed 4 % of requests and grew to
-1.5 GiB). Two processes of four threads by default (WEB_WORKERS, WEB_THREADS): the embedded
+1.5 GiB). Two processes of two threads by default (WEB_WORKERS, WEB_THREADS): the embedded
 default is one machine's service, and its SQLite serves a handful of connections best, which WAL
 and the busy timeout serve without "database is locked".
 

@@ -9,10 +9,13 @@ polls from 774-832 a second under gunicorn (4 processes x 4 threads, its best: 8
 thread) to over 1,000 (bench/load.py --phase polls; docs/scaling.md).
 
 Processes and threads: WEB_WORKERS processes (default: one per core) with WEB_THREADS threads each
-(default 4) that run the WSGI application. A request mostly runs Python (Django, the ORM,
-rendering): one process per core does the work, and the threads cover the time one waits on
-PostgreSQL, Redis or a client that sends its upload slowly (a thread reads the request body as
-Django asks for it). Idle keep-alive connections (every capture device holds one) cost no thread.
+(default 2) that run the WSGI application. A request mostly runs Python (Django, the ORM,
+rendering): one process per core does the work, and the second thread covers the time the first
+waits on PostgreSQL or Redis. More threads only contend for the GIL: on 2 cores, 2 x 4 served
+940-1,052 device 304s a second and the mix's p99 was 253-300 ms, where 2 x 2 served 994-1,127
+and 175-267 ms (bench/README.md). Idle keep-alive connections (every capture device holds one)
+cost no thread; a request body is read as Django asks for it, so a client that uploads slowly
+holds a thread: where many do so straight to this server, raise WEB_THREADS.
 
 TLS: with TLS_CERT and TLS_KEY (PKCS#8) set, the server speaks HTTPS itself (`make stack` on
 loopback, with a certificate it makes); TLS 1.2 and 1.3, for encoders that stop at 1.2. Behind a
@@ -43,7 +46,7 @@ def server(environ: Mapping[str, str] = os.environ, *, workers: int | None = Non
         port=int(environ.get("PORT", "8000")),
         interface=Interfaces.WSGI,
         workers=int(environ.get("WEB_WORKERS") or workers or os.cpu_count() or 1),
-        blocking_threads=int(environ.get("WEB_THREADS") or 4),
+        blocking_threads=int(environ.get("WEB_THREADS") or 2),
         ssl_cert=Path(cert) if cert else None,
         ssl_key=Path(key) if key else None,
         ssl_protocol_min=SSLProtocols.tls12,

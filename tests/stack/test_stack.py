@@ -4,8 +4,11 @@ stop that stops exactly what it started."""
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import time
+
+import httpx
 
 from tests.stack.running import RunningStack
 
@@ -22,6 +25,14 @@ def test_it_serves_https_with_production_settings_and_the_printed_login(stack):
         assert client.get("/calendar/week/").status_code == 200
     assert stack.settings["DEBUG"] == "false"
     assert "System check identified no issues" in stack.manage("check", "--deploy")
+
+
+def test_a_client_that_stops_at_tls_1_2_is_served(stack):
+    # Capture appliances run old TLS stacks; the web server's own default would demand TLS 1.3.
+    context = stack.ssl_context()
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with httpx.Client(base_url=stack.url(0), verify=context) as client:
+        assert client.get("/api_v3/").status_code == 200
 
 
 def test_static_files_are_served_by_the_app_with_caching_headers(stack):
