@@ -203,8 +203,9 @@ def served(kind: str) -> Iterator[str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; DEBUG off would redirect to https
         "PYTHONUNBUFFERED": "1",
-        **{"HOST": "127.0.0.1", "PORT": str(port), "WEB_WORKERS": "1", "WEB_THREADS": "1"},  # granian's
-    }
+        # For granian (scheduler_site/production.py); runserver takes its address as an argument.
+        "HOST": "127.0.0.1", "PORT": str(port), "WEB_WORKERS": "1", "WEB_THREADS": "1",
+    }  # fmt: skip
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
             server_command(kind, port), cwd=_django.ROOT, env=env,
