@@ -14,8 +14,11 @@ rendering): one process per core does the work, and the second thread covers the
 waits on PostgreSQL or Redis. More threads only contend for the GIL: on 2 cores, 2 x 4 served
 940-1,052 device 304s a second and the mix's p99 was 253-300 ms, where 2 x 2 served 994-1,127
 and 175-267 ms (bench/README.md). Idle keep-alive connections (every capture device holds one)
-cost no thread; a request body is read as Django asks for it, so a client that uploads slowly
-holds a thread: where many do so straight to this server, raise WEB_THREADS.
+cost no thread. A request body, though, is read as Django asks for it, so a client that uploads
+slowly holds a thread for as long: four capture devices at 256 KiB/s held a 2 x 2 server's
+threads and a poll waited 7 s (bench/slow_uploads.py). Behind deploy/nginx.conf, which takes
+each chunk in whole first, eight such devices left polls at 50 ms. Serving devices that upload
+slowly without such a proxy, give WEB_THREADS room for them: with 2 x 4, four left polls at 10 ms.
 
 TLS: with TLS_CERT and TLS_KEY (PKCS#8) set, the server speaks HTTPS itself (`make stack` on
 loopback, with a certificate it makes); TLS 1.2 and 1.3, for encoders that stop at 1.2. Behind a
