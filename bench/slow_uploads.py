@@ -32,10 +32,15 @@ PIECE = 16 * 1024  # bytes sent between two pauses
 
 def call(client: httpx.Client, service: str, action: str, params: dict) -> dict:
     answer = client.post(f"/api_v3/service/{service}/action/{action}", json={**params, "format": 1})
+    return result(answer, f"{service}.{action}")
+
+
+def result(answer: httpx.Response, what: str) -> dict:
+    """The call's JSON result; an HTTP error or the API's error envelope stops the run."""
     answer.raise_for_status()
     found = answer.json()
     if isinstance(found, dict) and found.get("objectType") == "KalturaAPIException":
-        raise SystemExit(f"{service}.{action}: {found['code']}: {found['message']}")
+        raise SystemExit(f"{what}: {found['code']}: {found['message']}")
     return found
 
 
@@ -77,9 +82,7 @@ def uploader(args: argparse.Namespace, ks: str, until: float, took: list[float])
                     "Content-Length": str(length),
                 },
             )
-            answer.raise_for_status()
-            if answer.json().get("objectType") == "KalturaAPIException":
-                raise SystemExit(f"uploadToken.upload: {answer.text}")
+            result(answer, "uploadToken.upload")
             took.append(time.monotonic() - began)
 
 
